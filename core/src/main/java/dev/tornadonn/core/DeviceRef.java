@@ -1,0 +1,60 @@
+package dev.tornadonn.core;
+
+import java.util.Locale;
+
+/**
+ * A device a tensor lives on: {@code cpu:i} is a logical host device run by the JVM kernels,
+ * {@code gpu:i} the i-th device a TornadoVM runtime lists.
+ */
+public record DeviceRef(Kind kind, int id) {
+
+    public enum Kind { CPU, GPU }
+
+    public DeviceRef {
+        if (kind == null) {
+            throw new IllegalArgumentException("device kind must not be null");
+        }
+        if (id < 0) {
+            throw new IllegalArgumentException("device id must be >= 0, got " + id);
+        }
+    }
+
+    public static DeviceRef cpu(int id) {
+        return new DeviceRef(Kind.CPU, id);
+    }
+
+    public static DeviceRef gpu(int id) {
+        return new DeviceRef(Kind.GPU, id);
+    }
+
+    public boolean isCpu() {
+        return kind == Kind.CPU;
+    }
+
+    /** Parses {@code cpu}, {@code cpu:0}, {@code gpu:3} (case-insensitive); a bare kind means id 0. */
+    public static DeviceRef parse(String text) {
+        String s = text.strip().toLowerCase(Locale.ROOT);
+        int colon = s.indexOf(':');
+        String kindName = colon < 0 ? s : s.substring(0, colon);
+        Kind kind = switch (kindName) {
+            case "cpu" -> Kind.CPU;
+            case "gpu" -> Kind.GPU;
+            default -> throw new IllegalArgumentException(
+                    "unknown device '" + text + "': expected cpu, cpu:N, gpu or gpu:N");
+        };
+        if (colon < 0) {
+            return new DeviceRef(kind, 0);
+        }
+        try {
+            return new DeviceRef(kind, Integer.parseInt(s.substring(colon + 1)));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "bad device id in '" + text + "': expected cpu:N or gpu:N with N >= 0", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return kind.name().toLowerCase(Locale.ROOT) + ":" + id;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.tornadonn.core.backend;
+
+import dev.tornadonn.core.Activation;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Tensor;
+
+/**
+ * What a device family must provide for the layers to run on it. Implementations are found with
+ * {@link java.util.ServiceLoader}; {@link Backends#forDevice} picks the one that supports a device.
+ *
+ * <p>Shapes use the layers' conventions: {@code x} is {@code (M, K)}, a weight {@code (N, K)}
+ * (PyTorch's {@code (out, in)}), {@code y} is {@code (M, N)}. Kernels accumulate in f32.
+ */
+public interface Backend {
+
+    /** A short name for logs and tables, e.g. {@code jvm-vector}. */
+    String name();
+
+    boolean supports(DeviceRef device);
+
+    /** A copy of {@code t}'s elements owned by {@code device}, same dtype and shape. */
+    Tensor copyTo(Tensor t, DeviceRef device);
+
+    /**
+     * Moves a weight onto {@code device} once, at load, in whatever form this backend's kernels
+     * read fastest. The result is only ever passed back to this backend.
+     */
+    Tensor prepareWeight(Tensor weight, DeviceRef device);
+
+    /**
+     * {@code y = x · wᵀ (+ bias)}: x is F32 {@code (M, K)}; w a prepared F32, BF16 or F16
+     * {@code (N, K)}; bias null or a float {@code (N,)}; y F32 {@code (M, N)}, every element written.
+     */
+    void linear(Tensor x, Tensor w, Tensor bias, Tensor y);
+
+    /**
+     * The gated activation of an MLP: {@code gateUp} is F32 {@code (M, 2F)} holding gate in its
+     * first F columns and up in its last F; {@code out} is F32 {@code (M, F)} and receives
+     * {@code act(gate) · up}.
+     */
+    void gatedActivation(Activation act, Tensor gateUp, Tensor out);
+}

@@ -1,0 +1,101 @@
+package dev.tornadonn.core.numeric;
+
+/**
+ * The two OCP 8-bit float formats, with exact decoding and round-to-nearest-even encoding that
+ * saturates finite overflow to the largest finite value.
+ *
+ * <ul>
+ *   <li>{@link #E4M3FN}: bias 7, no infinities, NaN is {@code S.1111.111}, max 448. Infinity
+ *       saturates to ±448 too, since the format cannot hold it.
+ *   <li>{@link #E5M2}: bias 15, IEEE-like with ±infinity and NaNs, max 57344. Infinity stays
+ *       infinity; only finite overflow saturates.
+ * </ul>
+ */
+public enum Float8Format {
+    E4M3FN(4, 3, 7, 448f),
+    E5M2(5, 2, 15, 57344f);
+
+    private final int exponentBits;
+    private final int mantissaBits;
+    private final int bias;
+    private final float max;
+    private final float[] decodeTable = new float[256];
+
+    Float8Format(int exponentBits, int mantissaBits, int bias, float max) {
+        this.exponentBits = exponentBits;
+        this.mantissaBits = mantissaBits;
+        this.bias = bias;
+        this.max = max;
+        for (int b = 0; b < 256; b++) {
+            decodeTable[b] = (float) decodeExact(b);
+        }
+    }
+
+    /** Largest finite magnitude. */
+    public float max() {
+        return max;
+    }
+
+    public float toFloat(byte bits) {
+        return decodeTable[bits & 0xFF];
+    }
+
+    /** A copy of the 256-entry decode table, for kernels that decode by lookup. */
+    public float[] decodeTable() {
+        return decodeTable.clone();
+    }
+
+    private double decodeExact(int b) {
+        int sign = (b >>> 7) & 1;
+        int e = (b >>> mantissaBits) & ((1 << exponentBits) - 1);
+        int m = b & ((1 << mantissaBits) - 1);
+        int maxExp = (1 << exponentBits) - 1;
+        double magnitude;
+        if (this == E4M3FN && e == maxExp && m == (1 << mantissaBits) - 1) {
+            magnitude = Double.NaN;
+        } else if (this == E5M2 && e == maxExp) {
+            magnitude = m == 0 ? Double.POSITIVE_INFINITY : Double.NaN;
+        } else if (e == 0) {
+            magnitude = Math.scalb((double) m, 1 - bias - mantissaBits);
+        } else {
+            magnitude = Math.scalb((double) ((1 << mantissaBits) | m), e - bias - mantissaBits);
+        }
+        return sign == 1 ? -magnitude : magnitude;
+    }
+
+    public byte fromFloat(float value) {
+        int sign = Float.floatToRawIntBits(value) >>> 31 << 7;
+        if (Float.isNaN(value)) {
+            return (byte) (sign | 0x7F);
+        }
+        float abs = Math.abs(value);
+        if (this == E5M2 && Float.isInfinite(abs)) {
+            return (byte) (sign | 0x7C);
+        }
+        if (abs >= max) {
+            return (byte) (sign | maxFiniteBits());
+        }
+        // The quantum of abs's binade (never below the subnormal quantum); abs/quantum is exact.
+        int exponent = Math.max(Math.getExponent(abs), 1 - bias);
+        double quantum = Math.scalb(1.0, exponent - mantissaBits);
+        long significand = (long) Math.rint(abs / quantum); // ties to even
+        if (significand == 0) {
+            return (byte) sign;
+        }
+        if (significand == 2L << mantissaBits) { // rounded up into the next binade
+            significand >>= 1;
+            exponent++;
+        }
+        int bits;
+        if (significand < (1L << mantissaBits)) { // subnormal
+            bits = (int) significand;
+        } else {
+            bits = ((exponent + bias) << mantissaBits) | (int) (significand & ((1 << mantissaBits) - 1));
+        }
+        return (byte) (sign | bits);
+    }
+
+    private int maxFiniteBits() {
+        return this == E4M3FN ? 0x7E : 0x7B;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.tornadonn.jvm;
+
+import dev.tornadonn.core.Activation;
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.backend.Backend;
+import java.lang.foreign.MemorySegment;
+
+/** The default backend: every {@code cpu:i} device, run by JVM kernels on the host's cores. */
+public final class JvmBackend implements Backend {
+    private static final int ACTIVATION_ROWS_PER_TASK = 8;
+    private final MatmulKernels kernels;
+
+    /** The kernels {@link KernelSelection} picks for this CPU and JVM. */
+    public JvmBackend() {
+        this(KernelSelection.select());
+    }
+
+    JvmBackend(MatmulKernels kernels) {
+        this.kernels = kernels;
+    }
+
+    /** The scalar twin, whatever the CPU: for tests and for comparing against the vector kernels. */
+    public static JvmBackend scalar() {
+        return new JvmBackend(new ScalarKernels());
+    }
+
+    @Override
+    public String name() {
+        return "jvm-" + kernels.name();
+    }
+
+    @Override
+    public boolean supports(DeviceRef device) {
+        return device.isCpu();
+    }
+
+    @Override
+    public Tensor copyTo(Tensor t, DeviceRef device) {
+        requireCpu(device);
+        Tensor out = Tensor.allocate(t.dtype(), t.shape(), device);
+        out.data().copyFrom(t.data());
+        return out;
+    }
+
+    @Override
+    public Tensor prepareWeight(Tensor weight, DeviceRef device) {
+        // An aligned private copy: decouples the layer from a memory-mapped checkpoint.
+        return copyTo(weight, device);
+    }
+
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor bias, Tensor y) {
+        requireRank2(x, "x", DType.F32);
+        requireRank2(y, "y", DType.F32);
+        if (w.shape().rank() != 2) {
+            throw new IllegalArgumentException("weight must be rank 2 (out, in), got " + w.shape());
+        }
+        int m = x.shape().dim(0);
+        int k = x.shape().dim(1);
+        int n = w.shape().dim(0);
+        if (w.shape().dim(1) != k) {
+            throw new IllegalArgumentException("x " + x.shape() + " and weight " + w.shape() + " disagree on K");
+        }
+        if (!y.shape().equals(Shape.of(m, n))) {
+            throw new IllegalArgumentException("y must be " + Shape.of(m, n) + ", got " + y.shape());
+        }
+        if (bias != null && !bias.shape().equals(Shape.of(n))) {
+            throw new IllegalArgumentException("bias must be " + Shape.of(n) + ", got " + bias.shape());
+        }
+        float[] xs = toArray(x.data(), Math.multiplyExact(m, k));
+        float[] ys = new float[Math.multiplyExact(m, n)];
+        float[] bs = bias == null ? null : bias.toFloatArray();
+        if (m > 0 && n > 0) {
+            kernels.linear(xs, m, k, w.data(), w.dtype(), n, bs, ys);
+        }
+        MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, ys.length);
+    }
+
+    @Override
+    public void gatedActivation(Activation act, Tensor gateUp, Tensor out) {
+        requireRank2(gateUp, "gateUp", DType.F32);
+        requireRank2(out, "out", DType.F32);
+        int m = out.shape().dim(0);
+        int f = out.shape().dim(1);
+        if (!gateUp.shape().equals(Shape.of(m, 2 * f))) {
+            throw new IllegalArgumentException("gateUp must be " + Shape.of(m, 2 * f) + ", got " + gateUp.shape());
+        }
+        MemorySegment gu = gateUp.data();
+        MemorySegment o = out.data();
+        int tasks = (m + ACTIVATION_ROWS_PER_TASK - 1) / ACTIVATION_ROWS_PER_TASK;
+        Parallel.forEach(tasks, t -> {
+            int end = Math.min(m, (t + 1) * ACTIVATION_ROWS_PER_TASK);
+            for (int i = t * ACTIVATION_ROWS_PER_TASK; i < end; i++) {
+                for (int j = 0; j < f; j++) {
+                    float gate = gu.getAtIndex(WeightRows.F32, 2L * i * f + j);
+                    float up = gu.getAtIndex(WeightRows.F32, 2L * i * f + f + j);
+                    o.setAtIndex(WeightRows.F32, (long) i * f + j, act.apply(gate) * up);
+                }
+            }
+        });
+    }
+
+    private static float[] toArray(MemorySegment s, int n) {
+        float[] a = new float[n];
+        MemorySegment.copy(s, WeightRows.F32, 0, a, 0, n);
+        return a;
+    }
+
+    private static void requireRank2(Tensor t, String what, DType dtype) {
+        if (t.shape().rank() != 2 || t.dtype() != dtype) {
+            throw new IllegalArgumentException(what + " must be a rank-2 " + dtype + " tensor, got " + t);
+        }
+        requireCpu(t.device());
+    }
+
+    private static void requireCpu(DeviceRef device) {
+        if (!device.isCpu()) {
+            throw new IllegalArgumentException("the JVM backend runs cpu devices only, not " + device);
+        }
+    }
+}

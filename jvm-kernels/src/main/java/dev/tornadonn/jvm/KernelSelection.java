@@ -1,0 +1,59 @@
+package dev.tornadonn.jvm;
+
+import java.lang.System.Logger.Level;
+import java.util.Locale;
+
+/**
+ * Picks the host kernels once, Lucene-style: the Vector API implementation when the incubator
+ * module is present and the CPU has at least 256-bit vectors, else the scalar one. The system
+ * property {@value #PROPERTY} ({@code auto}, {@code vector}, {@code scalar}) overrides it.
+ */
+final class KernelSelection {
+    static final String PROPERTY = "tornadonn.jvm.kernels";
+    private static final System.Logger LOG = System.getLogger(KernelSelection.class.getName());
+
+    private KernelSelection() {}
+
+    static MatmulKernels select() {
+        String wanted = System.getProperty(PROPERTY, "auto").toLowerCase(Locale.ROOT);
+        return switch (wanted) {
+            case "scalar" -> new ScalarKernels();
+            case "vector" -> {
+                MatmulKernels v = vectorOrNull();
+                if (v == null) {
+                    throw new IllegalStateException(PROPERTY + "=vector, but the Vector API is unavailable: "
+                            + "start the JVM with --add-modules=jdk.incubator.vector");
+                }
+                yield v;
+            }
+            case "auto" -> {
+                MatmulKernels v = vectorOrNull();
+                yield v != null && vectorBits() >= 256 ? v : new ScalarKernels();
+            }
+            default -> throw new IllegalArgumentException(PROPERTY + " must be auto, vector or scalar, not '" + wanted + "'");
+        };
+    }
+
+    /** The vector kernels, or null when the incubator module is not in the boot layer. */
+    static MatmulKernels vectorOrNull() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            LOG.log(Level.DEBUG, "jdk.incubator.vector not present; using scalar kernels");
+            return null;
+        }
+        try {
+            // Loaded by name so that this class never links against the incubator module itself.
+            return (MatmulKernels) Class.forName("dev.tornadonn.jvm.VectorKernels").getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.log(Level.WARNING, "Vector API kernels failed to load; using scalar kernels", e);
+            return null;
+        }
+    }
+
+    private static int vectorBits() {
+        try {
+            return (int) Class.forName("dev.tornadonn.jvm.VectorKernels").getDeclaredField("L").getInt(null) * 32;
+        } catch (ReflectiveOperationException e) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package dev.tornadonn.jvm;
+
+import dev.tornadonn.core.DType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The host implementations of {@code y = x · wᵀ (+ bias)}: a plain scalar one, and a Vector API
+ * one chosen at run time when the CPU and JVM support it. They are tested against each other and
+ * against the float64 oracle.
+ */
+interface MatmulKernels {
+
+    /** A short name for logs: {@code scalar} or {@code vector-512} and the like. */
+    String name();
+
+    /**
+     * @param x     {@code (m, k)} row-major
+     * @param w     {@code (n, k)} row-major, little-endian F32, BF16 or F16 elements
+     * @param bias  {@code (n,)} or null
+     * @param y     {@code (m, n)} row-major; every element is written
+     */
+    void linear(float[] x, int m, int k, MemorySegment w, DType wType, int n, float[] bias, float[] y);
+}

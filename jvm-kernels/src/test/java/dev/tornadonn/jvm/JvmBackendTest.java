@@ -1,0 +1,63 @@
+package dev.tornadonn.jvm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tornadonn.core.Activation;
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.reference.Oracle;
+import dev.tornadonn.reference.RandomTensors;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class JvmBackendTest {
+    private final JvmBackend backend = new JvmBackend();
+
+    @Test
+    void gatedActivationMatchesTheOracleForEveryActivation() {
+        long seed = System.nanoTime();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int m = 9, f = 37;
+        Tensor gu = RandomTensors.uniform(DType.F32, Shape.of(m, 2 * f), rnd);
+        for (int i = 0; i < gu.numel(); i++) {
+            gu.setFloat(i, gu.getFloat(i) * 12); // reach the activations' tails
+        }
+        for (Activation act : Activation.values()) {
+            Tensor out = Tensor.allocate(DType.F32, Shape.of(m, f)).fill(Float.NaN);
+            backend.gatedActivation(act, gu, out);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < f; j++) {
+                    double ref = Oracle.activate(act, gu.getFloat(i * 2L * f + j)) * gu.getFloat(i * 2L * f + f + j);
+                    float got = out.getFloat((long) i * f + j);
+                    assertEquals(ref, got, 2e-6 * Math.max(1, Math.abs(ref)), act + " seed " + seed + " at " + i + "," + j);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rejectsMismatchedShapesAndDevices() {
+        Tensor x = Tensor.allocate(DType.F32, Shape.of(2, 3));
+        Tensor w = Tensor.allocate(DType.F32, Shape.of(4, 5));
+        Tensor y = Tensor.allocate(DType.F32, Shape.of(2, 4));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.linear(x, w, null, y));
+        assertTrue(e.getMessage().contains("disagree on K"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> backend.copyTo(x, DeviceRef.gpu(0)));
+        Tensor wrongY = Tensor.allocate(DType.F32, Shape.of(2, 5));
+        assertThrows(IllegalArgumentException.class,
+                () -> backend.linear(x, Tensor.allocate(DType.F32, Shape.of(4, 3)), null, wrongY));
+    }
+
+    @Test
+    void emptyBatchesProduceEmptyOutputs() {
+        Tensor x = Tensor.allocate(DType.F32, Shape.of(0, 3));
+        Tensor w = Tensor.allocate(DType.F32, Shape.of(4, 3));
+        Tensor y = Tensor.allocate(DType.F32, Shape.of(0, 4));
+        backend.linear(x, w, null, y);
+        assertEquals(0, y.numel());
+    }
+}

@@ -1,0 +1,122 @@
+package dev.tornadonn.jvm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.reference.Comparison;
+import dev.tornadonn.reference.Oracle;
+import dev.tornadonn.reference.RandomTensors;
+import dev.tornadonn.reference.Tolerance;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Both host kernels, scalar and vector, against the float64 oracle on awkward shapes around every
+ * blocking boundary (vector lanes, the 6-row micro-kernel, the K block, the GEMV cut-off).
+ */
+class MatmulKernelsTest {
+    private static final long SEED = System.nanoTime();
+
+    static {
+        System.out.println("MatmulKernelsTest seed " + SEED);
+    }
+
+    static List<MatmulKernels> kernels() {
+        List<MatmulKernels> k = new ArrayList<>();
+        k.add(new ScalarKernels());
+        MatmulKernels v = KernelSelection.vectorOrNull();
+        assertNotNull(v, "the test JVM runs with jdk.incubator.vector, so the vector kernels must load");
+        k.add(v);
+        return k;
+    }
+
+    static Stream<Arguments> shapes() {
+        int[] ms = {1, 2, 4, 5, 6, 7, 13, 129};
+        int[] ks = {1, 7, 16, 17, 33, 129, 257, 4097};
+        int[] ns = {1, 7, 31, 32, 33, 129, 257, 600};
+        List<Arguments> out = new ArrayList<>();
+        SplittableRandom pick = new SplittableRandom(SEED);
+        for (MatmulKernels kern : kernels()) {
+            for (DType dtype : List.of(DType.F32, DType.BF16, DType.F16)) {
+                for (int i = 0; i < 24; i++) {
+                    int m = ms[pick.nextInt(ms.length)];
+                    int k = ks[pick.nextInt(ks.length)];
+                    int n = ns[pick.nextInt(ns.length)];
+                    out.add(Arguments.of(kern, dtype, m, k, n, pick.nextBoolean(), pick.nextLong()));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} m={2} k={3} n={4} bias={5} seed={6}")
+    @MethodSource("shapes")
+    void matchesTheOracle(MatmulKernels kern, DType dtype, int m, int k, int n, boolean bias, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
+        Tensor w = RandomTensors.uniform(dtype, Shape.of(n, k), rnd);
+        Tensor b = bias ? RandomTensors.uniform(DType.F32, Shape.of(n), rnd) : null;
+        float[] y = new float[m * n];
+        java.util.Arrays.fill(y, Float.NaN); // every element must be written
+        kern.linear(x.toFloatArray(), m, k, w.data(), dtype, n, b == null ? null : b.toFloatArray(), y);
+        double[] ref = Oracle.linear(Oracle.decode(x), m, k, Oracle.decode(w), n, b == null ? null : Oracle.decode(b));
+        Comparison c = Comparison.of(y, ref);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> kern.name() + " " + c);
+    }
+
+    @Test
+    void scalarAndVectorAgreeOnALargeGemm() {
+        SplittableRandom rnd = new SplittableRandom(SEED);
+        int m = 70, k = 1000, n = 530;
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
+        Tensor w = RandomTensors.uniform(DType.BF16, Shape.of(n, k), rnd);
+        List<float[]> outs = new ArrayList<>();
+        for (MatmulKernels kern : kernels()) {
+            float[] y = new float[m * n];
+            kern.linear(x.toFloatArray(), m, k, w.data(), DType.BF16, n, null, y);
+            outs.add(y);
+        }
+        double[] scalarAsDouble = new double[m * n];
+        for (int i = 0; i < scalarAsDouble.length; i++) {
+            scalarAsDouble[i] = outs.get(0)[i];
+        }
+        assertTrue(Comparison.of(outs.get(1), scalarAsDouble).within(Tolerance.F32_ACCUMULATION));
+    }
+
+    @Test
+    void vectorDecodeOfEveryHalfPrecisionPatternIsExact() {
+        int lanes = VectorKernels.L;
+        Tensor all = Tensor.allocate(DType.F16, Shape.of(65536));
+        for (int p = 0; p < 65536; p++) {
+            all.data().setAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, p, (short) p);
+        }
+        for (int p = 0; p < 65536; p += lanes) {
+            float[] f16 = VectorKernels.f16(all.data(), 2L * p).toArray();
+            float[] bf16 = VectorKernels.bf16(all.data(), 2L * p).toArray();
+            for (int i = 0; i < lanes; i++) {
+                short bits = (short) (p + i);
+                assertSameFloat(Float.float16ToFloat(bits), f16[i], "f16 pattern " + (p + i));
+                assertSameFloat(Float.intBitsToFloat((bits & 0xFFFF) << 16), bf16[i], "bf16 pattern " + (p + i));
+            }
+        }
+    }
+
+    private static void assertSameFloat(float expected, float actual, String what) {
+        if (Float.isNaN(expected)) {
+            assertTrue(Float.isNaN(actual), what + ": expected NaN, got " + actual);
+        } else {
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
+                    what + ": expected " + expected + ", got " + actual);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package dev.tornadonn.reference;
+
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.DeviceRef;
+
+/** One layer configuration and input shape, checked on a device against the oracle. */
+public sealed interface ConformanceCase permits LinearCase, MlpCase {
+
+    /** {@code linear} or {@code mlp}. */
+    String layer();
+
+    /** The weights' storage dtype. */
+    DType dtype();
+
+    /** A compact description of the shapes and options, for tables and test names. */
+    String shape();
+
+    long seed();
+
+    /** Builds the layer on {@code device} through the public API, runs it, and compares with the oracle. */
+    CaseResult run(DeviceRef device);
+}

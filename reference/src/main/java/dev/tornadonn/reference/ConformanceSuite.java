@@ -1,0 +1,63 @@
+package dev.tornadonn.reference;
+
+import dev.tornadonn.core.Activation;
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.Shape;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The cases every backend must pass: awkward shapes (1, 7, 13, 127, 129, 4097, and more than one
+ * GEMM block), every weight dtype, bias on and off, clipping, low-precision inputs, inputs of rank
+ * 1 to 3, and every activation. Each case's data comes from its own seed, derived from one base
+ * seed that is fresh per run unless {@value #SEED_PROPERTY} fixes it.
+ */
+public final class ConformanceSuite {
+    public static final String SEED_PROPERTY = "tornadonn.seed";
+    private static final List<DType> WEIGHT_DTYPES = List.of(DType.F32, DType.BF16, DType.F16);
+
+    private ConformanceSuite() {}
+
+    /** The base seed: {@value #SEED_PROPERTY} when set, else a fresh one. */
+    public static long baseSeed() {
+        String fixed = System.getProperty(SEED_PROPERTY);
+        return fixed != null ? Long.parseLong(fixed.strip()) : System.nanoTime() ^ System.currentTimeMillis() << 20;
+    }
+
+    public static List<ConformanceCase> cases(long baseSeed) {
+        List<ConformanceCase> cases = new ArrayList<>();
+        List<Shape> linearInputs = List.of(
+                Shape.of(1, 1), Shape.of(64), Shape.of(7, 13), Shape.of(2, 3, 129), Shape.of(13, 4097),
+                Shape.of(129, 127), Shape.of(33, 300));
+        int[] linearOut = {1, 33, 7, 127, 9, 129, 600};
+        for (DType dtype : WEIGHT_DTYPES) {
+            for (int s = 0; s < linearInputs.size(); s++) {
+                for (boolean bias : new boolean[] {false, true}) {
+                    cases.add(new LinearCase(linearInputs.get(s), linearOut[s], dtype, DType.F32, bias, 0,
+                            seed(baseSeed, cases.size())));
+                }
+            }
+            cases.add(new LinearCase(Shape.of(5, 129), 70, dtype, DType.F32, true, 0.5, seed(baseSeed, cases.size())));
+            cases.add(new LinearCase(Shape.of(3, 77), 13, dtype, dtype, false, 0, seed(baseSeed, cases.size())));
+        }
+        for (DType dtype : WEIGHT_DTYPES) {
+            for (Activation act : Activation.values()) {
+                for (boolean bias : new boolean[] {false, true}) {
+                    cases.add(new MlpCase(Shape.of(5, 129), 67, dtype, act, bias, seed(baseSeed, cases.size())));
+                }
+            }
+        }
+        cases.add(new MlpCase(Shape.of(7), 13, DType.F32, Activation.SILU, false, seed(baseSeed, cases.size())));
+        cases.add(new MlpCase(Shape.of(2, 4, 64), 300, DType.BF16, Activation.GELU, true, seed(baseSeed, cases.size())));
+        cases.add(new MlpCase(Shape.of(1, 4097), 33, DType.F16, Activation.GELU_TANH, true, seed(baseSeed, cases.size())));
+        return List.copyOf(cases);
+    }
+
+    /** SplitMix64 of base + index: well-spread, reproducible per-case seeds. */
+    static long seed(long base, int index) {
+        long z = base + 0x9E3779B97F4A7C15L * (index + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
