@@ -1,0 +1,55 @@
+package dev.tornadonn.cli;
+
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.backend.Backends;
+import dev.tornadonn.reference.CaseResult;
+import dev.tornadonn.reference.ConformanceCase;
+import dev.tornadonn.reference.ConformanceSuite;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "conformance", mixinStandardHelpOptions = true,
+        description = "Run the conformance suite on a device and compare every case with the float64 oracle.")
+final class ConformanceCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "Device to test: cpu, cpu:N or gpu:N (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--seed", description = "Base seed for the random data (default: a fresh one, printed).")
+    Long seed;
+
+    @Override
+    public Integer call() {
+        DeviceRef dev = DeviceRef.parse(device);
+        String backend = Backends.forDevice(dev).name();
+        long base = seed != null ? seed : ConformanceSuite.baseSeed();
+        List<ConformanceCase> cases = ConformanceSuite.cases(base);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("conformance on %s (%s), %d cases, base seed %d%n", dev, backend, cases.size(), base);
+        String format = "%-7s %-8s %-44s %-7s %12s  %s%n";
+        out.printf(format, "layer", "dtype", "shape", "device", "rel. error", "result");
+        int failed = 0;
+        for (ConformanceCase c : cases) {
+            CaseResult r = c.run(dev);
+            boolean ok = r.passed();
+            failed += ok ? 0 : 1;
+            String error = r.error() != null ? "error" : String.format("%.3e", r.comparison().relativeL2());
+            out.printf(format, c.layer(), c.dtype(), c.shape(), dev, error,
+                    ok ? "pass" : "FAIL" + (r.error() != null ? " (" + r.error() + ")" : " (seed " + c.seed() + ")"));
+        }
+        out.printf("%d passed, %d failed%n", cases.size() - failed, failed);
+        if (failed > 0) {
+            out.printf("reproduce with: tornado-nn conformance --device %s --seed %d%n", dev, base);
+        }
+        out.flush();
+        return failed == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,147 @@
+package dev.tornadonn.cli;
+
+import dev.tornadonn.core.Activation;
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.TornadoNnException;
+import dev.tornadonn.core.WeightLoadException;
+import dev.tornadonn.core.io.KeyHints;
+import dev.tornadonn.core.io.SafetensorsFile;
+import dev.tornadonn.core.io.SafetensorsWriter;
+import dev.tornadonn.core.io.TensorInfo;
+import dev.tornadonn.layers.Layer;
+import dev.tornadonn.layers.Linear;
+import dev.tornadonn.layers.LinearConfig;
+import dev.tornadonn.layers.MLP;
+import dev.tornadonn.layers.MlpConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Runs one layer on a checkpoint: dimensions, dtypes and bias presence come from the weights
+ * file; the input file holds {@code x}; the output file gets {@code y} as F32.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run a layer: y = layer(x), weights and x from safetensors files, y written as F32.")
+final class RunCommand implements Callable<Integer> {
+    private static final List<String> LAYERS = List.of("linear", "mlp");
+    private static final List<DType> FLOAT_DTYPES = List.of(DType.F32, DType.BF16, DType.F16);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--layer", required = true, description = "Layer: ${COMPLETION-CANDIDATES}.", completionCandidates = LayerNames.class)
+    String layer;
+
+    @Option(names = "--weights", required = true, description = "Checkpoint (.safetensors) holding the layer's tensors.")
+    Path weights;
+
+    @Option(names = "--prefix", defaultValue = "", description = "Key prefix, e.g. model.layers.0.mlp (default: none).")
+    String prefix;
+
+    @Option(names = "--input", required = true, description = "Safetensors file holding the input tensor 'x'.")
+    Path input;
+
+    @Option(names = "--output", required = true, description = "Safetensors file to write the output tensor 'y' (F32) to.")
+    Path output;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "Device: cpu, cpu:N or gpu:N (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--activation", description = "MLP activation (default: silu): silu, gelu, gelu_tanh, relu, tanh, sigmoid, quick_gelu.")
+    String activation;
+
+    @Option(names = "--clip-weight", defaultValue = "0", description = "Clamp weights to [-C, C]; 0 means off (default).")
+    double clipWeight;
+
+    static final class LayerNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return LAYERS.iterator();
+        }
+    }
+
+    @Override
+    public Integer call() {
+        DeviceRef dev = DeviceRef.parse(device);
+        if (!LAYERS.contains(layer)) {
+            throw new IllegalArgumentException("unknown layer '" + layer + "'; valid: " + String.join(", ", LAYERS));
+        }
+        if (activation != null && !layer.equals("mlp")) {
+            throw new IllegalArgumentException("--activation applies to --layer mlp only");
+        }
+        Activation act = Activation.fromName(activation == null ? "silu" : activation);
+        long start = System.nanoTime();
+        Tensor y;
+        String described;
+        try (SafetensorsFile w = SafetensorsFile.open(weights);
+             SafetensorsFile in = SafetensorsFile.open(input)) {
+            Layer l = layer.equals("linear") ? linear(w, dev) : mlp(w, dev, act);
+            Tensor x = inputTensor(in);
+            y = l.forward(x.to(dev));
+            described = l + ": x " + x.shape() + " " + x.dtype() + " -> y " + y.shape() + " F32";
+        }
+        SafetensorsWriter.write(output, Map.of("y", y.to(DeviceRef.cpu(0))));
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%s in %.1f ms, written to %s%n", described, (System.nanoTime() - start) / 1e6, output);
+        return 0;
+    }
+
+    private Linear linear(SafetensorsFile w, DeviceRef dev) {
+        LinearConfig probe = LinearConfig.builder(1, 1).name(prefix).build();
+        TensorInfo weight = required(w, probe.weightKey(), "(out_dim, in_dim)");
+        LinearConfig config = LinearConfig.builder(weight.shape().dim(1), weight.shape().dim(0))
+                .dtype(weight.dtype()).device(dev).name(prefix).hasBias(w.info(probe.biasKey()) != null)
+                .clipWeight(clipWeight).build();
+        return Linear.load(config, w);
+    }
+
+    private MLP mlp(SafetensorsFile w, DeviceRef dev, Activation act) {
+        MlpConfig probe = MlpConfig.builder(1, 1).name(prefix).build();
+        TensorInfo gate = required(w, probe.gateProj().weightKey(), "(intermediate, hidden)");
+        MlpConfig config = MlpConfig.builder(gate.shape().dim(1), gate.shape().dim(0))
+                .dtype(gate.dtype()).device(dev).name(prefix).activation(act)
+                .hasBias(w.info(probe.gateProj().biasKey()) != null).clipWeight(clipWeight).build();
+        return MLP.load(config, w);
+    }
+
+    /** The tensor that fixes a layer's dimensions and dtype: present, rank 2, a float dtype the layers take. */
+    private static TensorInfo required(SafetensorsFile file, String key, String layout) {
+        TensorInfo t = file.info(key);
+        if (t == null) {
+            throw new WeightLoadException(file.path() + ": missing key '" + key + "'" + KeyHints.didYouMean(key, file.names())
+                    + (file.names().isEmpty() ? " (the file holds no tensors)" : " (keys: " + abbreviate(file.names()) + ")"));
+        }
+        if (t.shape().rank() != 2 || t.shape().numel() == 0) {
+            throw new WeightLoadException(file.path() + ": tensor '" + key + "' has shape " + t.shape() + ", expected " + layout);
+        }
+        if (!FLOAT_DTYPES.contains(t.dtype())) {
+            throw new WeightLoadException(file.path() + ": tensor '" + key + "' has dtype " + t.dtype()
+                    + ", expected F32, BF16 or F16");
+        }
+        return t;
+    }
+
+    private static Tensor inputTensor(SafetensorsFile in) {
+        TensorInfo x = in.info("x");
+        if (x == null) {
+            throw new TornadoNnException(in.path() + ": missing input tensor 'x'" + KeyHints.didYouMean("x", in.names()));
+        }
+        if (!FLOAT_DTYPES.contains(x.dtype())) {
+            throw new TornadoNnException(in.path() + ": input 'x' has dtype " + x.dtype() + ", expected F32, BF16 or F16");
+        }
+        return in.get("x");
+    }
+
+    private static String abbreviate(java.util.Collection<String> names) {
+        return names.stream().limit(8).reduce((a, b) -> a + ", " + b).orElse("") + (names.size() > 8 ? ", ..." : "");
+    }
+}
