@@ -1,0 +1,157 @@
+package dev.tornadonn.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tornadonn.core.Activation;
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.io.SafetensorsFile;
+import dev.tornadonn.core.io.SafetensorsWriter;
+import dev.tornadonn.reference.Comparison;
+import dev.tornadonn.reference.Oracle;
+import dev.tornadonn.reference.RandomTensors;
+import dev.tornadonn.reference.Tolerance;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CommandLineTest {
+    private static final long SEED = System.nanoTime();
+
+    static {
+        System.out.println("CommandLineTest seed " + SEED);
+    }
+
+    @TempDir
+    Path dir;
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = TornadoNnCommand.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private Path write(String name, Map<String, Tensor> tensors) {
+        Path p = dir.resolve(name);
+        SafetensorsWriter.write(p, tensors);
+        return p;
+    }
+
+    private static float[] readY(Path p) {
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            assertEquals(DType.F32, f.get("y").dtype());
+            return f.get("y").toFloatArray();
+        }
+    }
+
+    @Test
+    void runLinearWithPrefixBiasClipAndRank3Input() {
+        SplittableRandom rnd = new SplittableRandom(SEED);
+        Tensor w = RandomTensors.uniform(DType.F16, Shape.of(33, 20), rnd);
+        Tensor b = RandomTensors.uniform(DType.F16, Shape.of(33), rnd);
+        Tensor x = RandomTensors.uniform(DType.BF16, Shape.of(2, 3, 20), rnd);
+        Map<String, Tensor> ckpt = new LinkedHashMap<>();
+        ckpt.put("lm.proj.weight", w);
+        ckpt.put("lm.proj.bias", b);
+        ckpt.put("lm.other.weight", w);
+        Path wf = write("w.safetensors", ckpt);
+        Path xf = write("x.safetensors", Map.of("x", x));
+        Path yf = dir.resolve("y.safetensors");
+        Result r = run("run", "--layer", "linear", "--weights", wf.toString(), "--prefix", "lm.proj",
+                "--input", xf.toString(), "--output", yf.toString(), "--clip-weight", "0.25", "--device", "cpu:1");
+        assertEquals(0, r.code(), r.err());
+        try (SafetensorsFile f = SafetensorsFile.open(yf)) {
+            assertEquals(Shape.of(2, 3, 33), f.get("y").shape());
+        }
+        double[] ref = Oracle.linear(Oracle.decode(x), 6, 20, Oracle.clip(Oracle.decode(w), DType.F16.round(0.25f)), 33,
+                Oracle.decode(b));
+        Comparison c = Comparison.of(readY(yf), ref);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), c::toString);
+    }
+
+    @Test
+    void runMlpWithEveryActivation() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 1);
+        Map<String, Tensor> ckpt = new LinkedHashMap<>();
+        ckpt.put("gate_proj.weight", RandomTensors.uniform(DType.BF16, Shape.of(24, 16), rnd));
+        ckpt.put("up_proj.weight", RandomTensors.uniform(DType.BF16, Shape.of(24, 16), rnd));
+        ckpt.put("down_proj.weight", RandomTensors.uniform(DType.BF16, Shape.of(16, 24), rnd));
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(16), rnd);
+        Path wf = write("mlp.safetensors", ckpt);
+        Path xf = write("x.safetensors", Map.of("x", x));
+        for (Activation act : Activation.values()) {
+            Path yf = dir.resolve("y-" + act + ".safetensors");
+            Result r = run("run", "--layer", "mlp", "--weights", wf.toString(), "--input", xf.toString(),
+                    "--output", yf.toString(), "--activation", act.configName());
+            assertEquals(0, r.code(), r.err());
+            double[] ref = Oracle.mlp(Oracle.decode(x), 1, 16, 24, act, Oracle.decode(ckpt.get("gate_proj.weight")), null,
+                    Oracle.decode(ckpt.get("up_proj.weight")), null, Oracle.decode(ckpt.get("down_proj.weight")), null);
+            Comparison c = Comparison.of(readY(yf), ref);
+            assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> act + ": " + c);
+        }
+    }
+
+    @Test
+    void badInputsAreOneLineErrors() throws IOException {
+        SplittableRandom rnd = new SplittableRandom(SEED + 2);
+        Path wf = write("w.safetensors", Map.of("weight", RandomTensors.uniform(DType.F32, Shape.of(4, 6), rnd)));
+        Path xBad = write("xbad.safetensors", Map.of("x", RandomTensors.uniform(DType.F32, Shape.of(2, 5), rnd)));
+        Path noX = write("nox.safetensors", Map.of("input", RandomTensors.uniform(DType.F32, Shape.of(2, 6), rnd)));
+        Path truncated = dir.resolve("truncated.safetensors");
+        byte[] whole = Files.readAllBytes(wf);
+        Files.write(truncated, java.util.Arrays.copyOf(whole, whole.length - 3));
+        String y = dir.resolve("y.safetensors").toString();
+
+        assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", xBad.toString(), "--output", y),
+                "input has last dimension 5 (shape (2, 5)), but in_dim is 6");
+        assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", noX.toString(), "--output", y),
+                "missing input tensor 'x'");
+        assertOneLineError(run("run", "--layer", "linear", "--weights", truncated.toString(), "--input", xBad.toString(), "--output", y),
+                "truncated file?");
+        assertOneLineError(run("run", "--layer", "mlp", "--weights", wf.toString(), "--input", xBad.toString(), "--output", y),
+                "missing key 'gate_proj.weight'");
+        assertOneLineError(run("run", "--layer", "conv", "--weights", wf.toString(), "--input", xBad.toString(), "--output", y),
+                "unknown layer 'conv'; valid: linear, mlp");
+        assertOneLineError(run("run", "--layer", "linear", "--activation", "silu", "--weights", wf.toString(),
+                "--input", xBad.toString(), "--output", y), "--activation applies to --layer mlp only");
+        assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", xBad.toString(),
+                "--output", y, "--device", "tpu:0"), "unknown device 'tpu:0'");
+        Result usage = run("run", "--layer", "linear");
+        assertEquals(2, usage.code());
+        assertEquals(1, usage.err().strip().lines().count(), usage.err());
+    }
+
+    private static void assertOneLineError(Result r, String expected) {
+        assertEquals(1, r.code(), r.err());
+        String err = r.err().strip();
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.startsWith("tornado-nn: error: ") && err.contains(expected), err);
+    }
+
+    @Test
+    void verbosePrintsTheStackTrace() {
+        Result r = run("conformance", "--device", "gpu:0", "--verbose");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("TornadoVM") && r.err().contains("\tat "), r.err());
+    }
+
+    @Test
+    void conformancePassesOnCpuAndPrintsItsTable() {
+        Result r = run("conformance", "--device", "cpu:0", "--seed", Long.toString(SEED));
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("layer   dtype"), r.out());
+        assertTrue(r.out().matches("(?s).*\\n\\d+ passed, 0 failed\\n.*"), r.out());
+    }
+}

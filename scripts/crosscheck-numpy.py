@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Checks `tornado-nn run` against float64 numpy, computed outside the project.
+
+Writes random checkpoints and inputs as safetensors (with its own writer), runs the command for
+Linear and MLP over every activation, F32/BF16/F16 weights, bias on and off, clipping on and off,
+and compares the output with numpy's float64 result from the exactly decoded tensors. Then feeds it
+malformed files and bad options, and expects a non-zero exit with a one-line message each time.
+
+Usage: scripts/crosscheck-numpy.py [--seed N]   (needs python3 with numpy)
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOL = os.path.join(ROOT, "bin", "tornado-nn")
+
+
+# ---------------------------------------------------------------- safetensors, independently
+
+def to_bf16_bits(a):
+    u = np.asarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (u + 0x7FFF + ((u >> 16) & 1)) >> 16  # round to nearest even
+    return rounded.astype(np.uint16)
+
+
+def from_bf16_bits(b):
+    return (b.astype(np.uint32) << 16).view(np.float32)
+
+
+def encode(a, dtype):
+    """(raw bytes, exactly decoded float64 values) of `a` stored as dtype."""
+    a = np.asarray(a, dtype=np.float32)
+    if dtype == "F32":
+        return a.astype("<f4").tobytes(), a.astype(np.float64)
+    if dtype == "F16":
+        h = a.astype("<f2")
+        return h.tobytes(), h.astype(np.float64)
+    if dtype == "BF16":
+        b = to_bf16_bits(a).astype("<u2")
+        return b.tobytes(), from_bf16_bits(b).astype(np.float64)
+    raise ValueError(dtype)
+
+
+def write_safetensors(path, tensors):
+    """tensors: name -> (dtype, shape, raw bytes)."""
+    header, blobs, offset = {}, [], 0
+    for name, (dtype, shape, raw) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def read_f32(path, name):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    entry = json.loads(data[8:8 + n])[name]
+    assert entry["dtype"] == "F32", entry
+    begin, end = entry["data_offsets"]
+    return np.frombuffer(data[8 + n + begin:8 + n + end], dtype="<f4").astype(np.float64).reshape(entry["shape"])
+
+
+# ---------------------------------------------------------------- the float64 model
+
+ERF = np.vectorize(math.erf)
+ACTIVATIONS = {
+    "silu": lambda v: v / (1 + np.exp(-v)),
+    "gelu": lambda v: 0.5 * v * (1 + ERF(v / math.sqrt(2))),
+    "gelu_tanh": lambda v: 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3))),
+    "relu": lambda v: np.maximum(v, 0),
+    "tanh": np.tanh,
+    "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+    "quick_gelu": lambda v: v / (1 + np.exp(-1.702 * v)),
+}
+
+
+def clip_limit(c, dtype):
+    return float(encode(np.array([c]), dtype)[1][0])
+
+
+def linear64(x, w, b):
+    y = x @ w.T
+    return y if b is None else y + b
+
+
+# ---------------------------------------------------------------- runs
+
+def run_tool(*args):
+    return subprocess.run([TOOL, *args], capture_output=True, text=True)
+
+
+class Case:
+    def __init__(self, tmp, rng, layer, dtype, bias, clip, activation, prefix):
+        self.name = f"{layer} {dtype} bias={bias} clip={clip} act={activation} prefix={prefix or '-'}"
+        self.layer, self.dtype, self.tmp = layer, dtype, tmp
+        tensors, self.args = {}, ["--layer", layer]
+        key = (lambda k: f"{prefix}.{k}") if prefix else (lambda k: k)
+        lead = tuple(rng.integers(1, 4, size=rng.integers(0, 3)))  # rank 1 to 3 inputs
+        if layer == "linear":
+            k, n = int(rng.integers(1, 300)), int(rng.integers(1, 300))
+            w_raw, w = encode(rng.uniform(-1, 1, (n, k)), dtype)
+            tensors[key("weight")] = (dtype, (n, k), w_raw)
+            b = None
+            if bias:
+                b_raw, b = encode(rng.uniform(-1, 1, n), dtype)
+                tensors[key("bias")] = (dtype, (n,), b_raw)
+            if clip:
+                lim = clip_limit(clip, dtype)
+                w = np.clip(w, -lim, lim)
+            x_dtype = "F32" if dtype == "F32" else dtype
+            x_raw, x = encode(rng.uniform(-1, 1, lead + (k,)), x_dtype)
+            self.expected = linear64(x.reshape(-1, k), w, b).reshape(lead + (n,))
+        else:
+            h, f = int(rng.integers(1, 200)), int(rng.integers(1, 200))
+            ws, bs = {}, {}
+            for proj, shape in (("gate_proj", (f, h)), ("up_proj", (f, h)), ("down_proj", (h, f))):
+                raw, ws[proj] = encode(rng.uniform(-1, 1, shape), dtype)
+                tensors[key(proj + ".weight")] = (dtype, shape, raw)
+                bs[proj] = None
+                if bias:
+                    raw, bs[proj] = encode(rng.uniform(-1, 1, shape[0]), dtype)
+                    tensors[key(proj + ".bias")] = (dtype, (shape[0],), raw)
+                if clip:
+                    lim = clip_limit(clip, dtype)
+                    ws[proj] = np.clip(ws[proj], -lim, lim)
+            x_dtype = "F32" if dtype == "F32" else dtype
+            x_raw, x = encode(rng.uniform(-2, 2, lead + (h,)), x_dtype)
+            x2 = x.reshape(-1, h)
+            gate = linear64(x2, ws["gate_proj"], bs["gate_proj"])
+            up = linear64(x2, ws["up_proj"], bs["up_proj"])
+            hid = ACTIVATIONS[activation](gate) * up
+            self.expected = linear64(hid, ws["down_proj"], bs["down_proj"]).reshape(lead + (h,))
+            self.args += ["--activation", activation]
+        self.tolerance = 1e-5 if dtype == "F32" else 1e-2
+        self.weights = os.path.join(tmp, "w.safetensors")
+        self.input = os.path.join(tmp, "x.safetensors")
+        self.output = os.path.join(tmp, "y.safetensors")
+        write_safetensors(self.weights, tensors)
+        write_safetensors(self.input, {"x": (x_dtype, x.shape, x_raw)})
+        self.args += ["--weights", self.weights, "--input", self.input, "--output", self.output]
+        if prefix:
+            self.args += ["--prefix", prefix]
+        if clip:
+            self.args += ["--clip-weight", str(clip)]
+
+    def check(self):
+        r = run_tool("run", *self.args)
+        if r.returncode != 0:
+            return False, f"exit {r.returncode}: {r.stderr.strip()}"
+        y = read_f32(self.output, "y")
+        if y.shape != self.expected.shape:
+            return False, f"shape {y.shape}, expected {self.expected.shape}"
+        if not np.all(np.isfinite(y)):
+            return False, "non-finite output"
+        norm = np.linalg.norm(self.expected)
+        err = np.linalg.norm(y - self.expected) / (norm if norm > 0 else 1)
+        return err <= self.tolerance, f"relative L2 {err:.3e} (limit {self.tolerance:g})"
+
+
+def bad_inputs(tmp, rng):
+    """(description, args, file bytes to write first) that must each fail cleanly."""
+    good_w, w = encode(rng.uniform(-1, 1, (5, 7)), "F32")
+    x_raw, _ = encode(rng.uniform(-1, 1, (2, 7)), "F32")
+    paths = {n: os.path.join(tmp, n + ".safetensors") for n in ("w", "x", "y")}
+    write_safetensors(paths["x"], {"x": ("F32", (2, 7), x_raw)})
+
+    def weights_file(raw):
+        def make():
+            with open(paths["w"], "wb") as f:
+                f.write(raw)
+        return make
+
+    def st(tensors):
+        def make():
+            write_safetensors(paths["w"], tensors)
+        return make
+
+    def raw_file(entry, data):
+        """A file whose single header entry is `entry`, written by hand, followed by `data`."""
+        text = json.dumps({"weight": entry}).encode()
+        return weights_file(struct.pack("<Q", len(text)) + text + data)
+
+    run_linear = ["run", "--layer", "linear", "--weights", paths["w"], "--input", paths["x"], "--output", paths["y"]]
+    wrong_x = os.path.join(tmp, "x_wrong.safetensors")
+    write_safetensors(wrong_x, {"x": ("F32", (2, 6), encode(np.zeros((2, 6)), "F32")[0])})
+    return [
+        ("truncated file", run_linear, raw_file({"dtype": "F32", "shape": [5, 7], "data_offsets": [0, 140]}, good_w[:100])),
+        ("file shorter than its header length", run_linear, weights_file(b"\x10\x00")),
+        ("bad JSON header", run_linear, weights_file(struct.pack("<Q", 9) + b'{"weight"' + good_w)),
+        ("offsets out of range", run_linear, raw_file({"dtype": "F32", "shape": [5, 7], "data_offsets": [4, 144]}, good_w)),
+        ("size/shape mismatch", run_linear, raw_file({"dtype": "F32", "shape": [5, 8], "data_offsets": [0, 140]}, good_w)),
+        ("missing key", run_linear, st({"wieght": ("F32", (5, 7), good_w)})),
+        ("unexpected key", run_linear, st({"weight": ("F32", (5, 7), good_w), "extra": ("F32", (1,), good_w[:4])})),
+        ("wrong bias shape", run_linear, st({"weight": ("F32", (5, 7), good_w), "bias": ("F32", (4,), good_w[:16])})),
+        ("wrong bias dtype", run_linear, st({"weight": ("F32", (5, 7), good_w), "bias": ("F16", (5,), good_w[:10])})),
+        ("unknown activation", ["run", "--layer", "mlp", "--activation", "swiglu", "--weights", paths["w"], "--input",
+                                paths["x"], "--output", paths["y"]], st({"gate_proj.weight": ("F32", (5, 7), good_w)})),
+        ("input last dim != in_dim", ["run", "--layer", "linear", "--weights", paths["w"], "--input", wrong_x, "--output",
+                                      paths["y"]], st({"weight": ("F32", (5, 7), good_w)})),
+        ("missing weights file", ["run", "--layer", "linear", "--weights", os.path.join(tmp, "nope.safetensors"),
+                                  "--input", paths["x"], "--output", paths["y"]], lambda: None),
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, default=int.from_bytes(os.urandom(4), "little"))
+    seed = parser.parse_args().seed
+    print(f"crosscheck seed {seed} (rerun with --seed {seed})")
+    rng = np.random.default_rng(seed)
+    passed = failed = 0
+    worst = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        plans = []
+        for dtype in ("F32", "BF16", "F16"):
+            for bias in (False, True):
+                for clip in (0, 0.5):
+                    plans.append(("linear", dtype, bias, clip, None))
+            for act in ACTIVATIONS:
+                for bias in (False, True):
+                    plans.append(("mlp", dtype, bias, 0.5 if act == "silu" and bias else 0, act))
+        for i, (layer, dtype, bias, clip, act) in enumerate(plans):
+            case = Case(tmp, rng, layer, dtype, bias, clip, act, "model.layers.0.proj" if i % 2 else "")
+            ok, detail = case.check()
+            worst[dtype] = max(worst.get(dtype, 0.0), float(detail.split()[2]) if ok else math.inf)
+            passed, failed = passed + ok, failed + (not ok)
+            print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
+        for what, args, make in bad_inputs(tmp, rng):
+            make()
+            r = run_tool(*args)
+            lines = [l for l in r.stderr.splitlines() if l.strip()]
+            ok = r.returncode != 0 and len(lines) == 1 and "Exception" not in lines[0]
+            passed, failed = passed + ok, failed + (not ok)
+            print(f"{'pass' if ok else 'FAIL'}  bad input, {what}: exit {r.returncode}: {' | '.join(lines)}")
+    print("worst relative L2 by weight dtype: " + ", ".join(f"{k} {v:.3e}" for k, v in worst.items()))
+    print(f"crosscheck: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
