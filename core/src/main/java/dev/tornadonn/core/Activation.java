@@ -23,12 +23,16 @@ public enum Activation {
             return (float) (0.5 * x * ErrorFunction.erfc(-x / Math.sqrt(2.0)));
         }
     },
-    /** Hugging Face's {@code gelu_pytorch_tanh} / {@code gelu_new}. */
+    /**
+     * Hugging Face's {@code gelu_pytorch_tanh} / {@code gelu_new}, {@code 0.5·x·(1+tanh(u))}, written
+     * as {@code x/(1+e^{-2u})} (the same function) so the negative tail does not cancel.
+     */
     GELU_TANH("gelu_tanh") {
         @Override
         public float apply(float x) {
             double v = x;
-            return (float) (0.5 * v * (1.0 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))));
+            double u = 0.7978845608028654 * (v + 0.044715 * v * v * v);
+            return (float) (v / (1.0 + Math.exp(-2.0 * u)));
         }
     },
     RELU("relu") {

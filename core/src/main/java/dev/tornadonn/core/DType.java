@@ -116,7 +116,9 @@ public enum DType {
     }
 
     private long exactInteger(float value, long min, long max) {
-        if (value != Math.rint(value) || value < min || value > max) {
+        // Compare in double against max + 1: as a float, Integer.MAX_VALUE and Long.MAX_VALUE round up
+        // to 2^31 and 2^63, so `value > max` would let those through (2^31 wrapped to Integer.MIN_VALUE).
+        if (value != Math.rint(value) || value < (double) min || value >= (double) max + 1.0) {
             throw new IllegalArgumentException(value + " is not representable as " + this);
         }
         return (long) value;

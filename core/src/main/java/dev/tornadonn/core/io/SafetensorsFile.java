@@ -2,6 +2,7 @@ package dev.tornadonn.core.io;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tornadonn.core.DType;
@@ -39,7 +40,9 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
     static final long MAX_HEADER_BYTES = 100L << 20;
     private static final String METADATA_KEY = "__metadata__";
     private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            // Otherwise readTree stops after the first value and "{} garbage" passes as a header.
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Path path;
     private final Arena arena;

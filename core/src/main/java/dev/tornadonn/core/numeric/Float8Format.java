@@ -12,20 +12,23 @@ package dev.tornadonn.core.numeric;
  * </ul>
  */
 public enum Float8Format {
-    E4M3FN(4, 3, 7, 448f),
-    E5M2(5, 2, 15, 57344f);
+    E4M3FN(4, 3, 7, 448f, false),
+    E5M2(5, 2, 15, 57344f, true);
 
     private final int exponentBits;
     private final int mantissaBits;
     private final int bias;
     private final float max;
+    /** IEEE-like top exponent (inf and NaNs) rather than e4m3fn's single NaN per sign. */
+    private final boolean ieeeSpecials;
     private final float[] decodeTable = new float[256];
 
-    Float8Format(int exponentBits, int mantissaBits, int bias, float max) {
+    Float8Format(int exponentBits, int mantissaBits, int bias, float max, boolean ieeeSpecials) {
         this.exponentBits = exponentBits;
         this.mantissaBits = mantissaBits;
         this.bias = bias;
         this.max = max;
+        this.ieeeSpecials = ieeeSpecials;
         for (int b = 0; b < 256; b++) {
             decodeTable[b] = (float) decodeExact(b);
         }
@@ -45,15 +48,17 @@ public enum Float8Format {
         return decodeTable.clone();
     }
 
+    // Runs from the constructor, where the constants E4M3FN and E5M2 are still null: it must not
+    // compare `this` against them.
     private double decodeExact(int b) {
         int sign = (b >>> 7) & 1;
         int e = (b >>> mantissaBits) & ((1 << exponentBits) - 1);
         int m = b & ((1 << mantissaBits) - 1);
         int maxExp = (1 << exponentBits) - 1;
         double magnitude;
-        if (this == E4M3FN && e == maxExp && m == (1 << mantissaBits) - 1) {
+        if (!ieeeSpecials && e == maxExp && m == (1 << mantissaBits) - 1) {
             magnitude = Double.NaN;
-        } else if (this == E5M2 && e == maxExp) {
+        } else if (ieeeSpecials && e == maxExp) {
             magnitude = m == 0 ? Double.POSITIVE_INFINITY : Double.NaN;
         } else if (e == 0) {
             magnitude = Math.scalb((double) m, 1 - bias - mantissaBits);
@@ -69,7 +74,7 @@ public enum Float8Format {
             return (byte) (sign | 0x7F);
         }
         float abs = Math.abs(value);
-        if (this == E5M2 && Float.isInfinite(abs)) {
+        if (ieeeSpecials && Float.isInfinite(abs)) {
             return (byte) (sign | 0x7C);
         }
         if (abs >= max) {
@@ -96,6 +101,6 @@ public enum Float8Format {
     }
 
     private int maxFiniteBits() {
-        return this == E4M3FN ? 0x7E : 0x7B;
+        return ieeeSpecials ? 0x7B : 0x7E;
     }
 }
