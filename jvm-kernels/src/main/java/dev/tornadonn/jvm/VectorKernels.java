@@ -164,6 +164,7 @@ final class VectorKernels implements MatmulKernels {
             int slivers = (nc + NR - 1) / NR;
             float[] bPack = new float[slivers * KC * NR];
             float[] row = new float[KC];
+            float[] tile = new float[MR * NR];
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 packB(w, type, k, n, n0, slivers, pc, kc, row, bPack);
@@ -173,8 +174,8 @@ final class VectorKernels implements MatmulKernels {
                     int nValid = Math.min(NR, n - col0);
                     for (int ms = 0; ms < mSlivers; ms++) {
                         int row0 = ms * MR;
-                        kernel(aPack, (ms * k + pc) * MR, bPack, s * kc * NR, kc,
-                                y, n, row0, Math.min(MR, m - row0), col0, nValid, first ? bias : null, first);
+                        kernel(aPack, (ms * k + pc) * MR, bPack, s * kc * NR, kc, tile);
+                        flush(tile, y, n, row0, Math.min(MR, m - row0), col0, nValid, first ? bias : null, first);
                     }
                 }
             }
@@ -220,9 +221,12 @@ final class VectorKernels implements MatmulKernels {
         }
     }
 
-    /** The MR × NR micro-kernel: 12 accumulators, one broadcast of x and two weight vectors per step. */
-    private static void kernel(float[] a, int aOff, float[] b, int bOff, int kc, float[] y, int n,
-                               int row0, int mValid, int col0, int nValid, float[] bias, boolean first) {
+    /**
+     * The MR × NR micro-kernel: 12 accumulators, one broadcast of x and two weight vectors per
+     * step, left in {@code tile} ({@code [MR][NR]}). The accumulators never leave this method, so
+     * C2 keeps them in registers; handing them to a store helper made it spill them to the heap.
+     */
+    private static void kernel(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
@@ -253,35 +257,34 @@ final class VectorKernels implements MatmulKernels {
             c51 = a5.fma(b1, c51);
             aOff += MR;
         }
-        int off = row0 * n + col0;
-        store(y, off, c00, c01, nValid, bias, col0, first);
-        if (mValid > 1) store(y, off + n, c10, c11, nValid, bias, col0, first);
-        if (mValid > 2) store(y, off + 2 * n, c20, c21, nValid, bias, col0, first);
-        if (mValid > 3) store(y, off + 3 * n, c30, c31, nValid, bias, col0, first);
-        if (mValid > 4) store(y, off + 4 * n, c40, c41, nValid, bias, col0, first);
-        if (mValid > 5) store(y, off + 5 * n, c50, c51, nValid, bias, col0, first);
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
     }
 
-    /** The first K block writes (adding the bias); later ones accumulate into y. */
-    private static void store(float[] y, int off, FloatVector c0, FloatVector c1, int nValid,
-                              float[] bias, int col0, boolean first) {
-        if (nValid == NR) {
-            c0 = first ? addBias(c0, bias, col0) : c0.add(FloatVector.fromArray(F, y, off));
-            c1 = first ? addBias(c1, bias, col0 + L) : c1.add(FloatVector.fromArray(F, y, off + L));
-            c0.intoArray(y, off);
-            c1.intoArray(y, off + L);
-            return;
-        }
+    /** Moves a tile's valid rows and columns into y: the first K block writes (adding the bias), later ones accumulate. */
+    private static void flush(float[] tile, float[] y, int n, int row0, int mValid, int col0, int nValid,
+                              float[] bias, boolean first) {
         VectorMask<Float> m0 = F.indexInRange(0, nValid);
         VectorMask<Float> m1 = F.indexInRange(L, nValid);
-        c0 = first ? addBias(c0, bias, col0, m0) : c0.add(FloatVector.fromArray(F, y, off, m0));
-        c1 = first ? addBias(c1, bias, col0 + L, m1) : c1.add(FloatVector.fromArray(F, y, off + L, m1));
-        c0.intoArray(y, off, m0);
-        c1.intoArray(y, off + L, m1);
-    }
-
-    private static FloatVector addBias(FloatVector c, float[] bias, int col) {
-        return bias == null ? c : c.add(FloatVector.fromArray(F, bias, col));
+        for (int r = 0; r < mValid; r++) {
+            int off = (row0 + r) * n + col0;
+            FloatVector c0 = FloatVector.fromArray(F, tile, r * NR);
+            FloatVector c1 = FloatVector.fromArray(F, tile, r * NR + L);
+            c0 = first ? addBias(c0, bias, col0, m0) : c0.add(FloatVector.fromArray(F, y, off, m0));
+            c1 = first ? addBias(c1, bias, col0 + L, m1) : c1.add(FloatVector.fromArray(F, y, off + L, m1));
+            c0.intoArray(y, off, m0);
+            c1.intoArray(y, off + L, m1);
+        }
     }
 
     private static FloatVector addBias(FloatVector c, float[] bias, int col, VectorMask<Float> mask) {
