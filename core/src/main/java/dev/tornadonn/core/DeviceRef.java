@@ -45,12 +45,11 @@ public record DeviceRef(Kind kind, int id) {
         if (colon < 0) {
             return new DeviceRef(kind, 0);
         }
-        try {
-            return new DeviceRef(kind, Integer.parseInt(s.substring(colon + 1)));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "bad device id in '" + text + "': expected cpu:N or gpu:N with N >= 0", e);
+        String id = s.substring(colon + 1);
+        if (!id.matches("[0-9]{1,9}")) {
+            throw new IllegalArgumentException("bad device id in '" + text + "': expected cpu:N or gpu:N with N >= 0");
         }
+        return new DeviceRef(kind, Integer.parseInt(id));
     }
 
     @Override

@@ -47,7 +47,7 @@ class DeviceRefTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"cpu:x", "cpu:", "gpu:1.5", "cpu:1:2", "gpu:99999999999"})
+    @ValueSource(strings = {"cpu:x", "cpu:", "gpu:1.5", "cpu:1:2", "gpu:99999999999", "cpu:+1", "cpu:-1", "gpu: 1"})
     void badIdIsRejected(String text) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceRef.parse(text));
         assertTrue(e.getMessage().contains("'" + text + "'"), e.getMessage());

@@ -21,7 +21,7 @@ record MapTensorSource(Map<String, Tensor> tensors) implements TensorSource {
     public Tensor get(String name) {
         Tensor t = tensors.get(name);
         if (t == null) {
-            throw new WeightLoadException("missing key '" + name + "' in " + describe());
+            throw new WeightLoadException("missing key '" + name + "' in " + describe() + KeyHints.didYouMean(name, names()));
         }
         return t;
     }

@@ -14,7 +14,10 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -77,7 +80,7 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
                 throw new SafetensorsException(path + ": header length " + headerLength + " runs past the end of the "
                         + size + "-byte file (truncated file?)");
             }
-            String header = new String(file.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+            String header = utf8(path, file.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE));
             MemorySegment dataSection = file.asSlice(8 + headerLength);
             Map<String, String> metadata = new LinkedHashMap<>();
             Map<String, TensorInfo> tensors = parseHeader(path, header, dataSection.byteSize(), metadata);
@@ -94,6 +97,17 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         }
     }
 
+    private static String utf8(Path path, byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new SafetensorsException(path + ": header is not valid UTF-8");
+        }
+    }
+
     private static Map<String, TensorInfo> parseHeader(Path path, String header, long dataBytes,
                                                        Map<String, String> metadataOut) {
         JsonNode root;
@@ -106,8 +120,7 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
             throw new SafetensorsException(path + ": header must be a JSON object");
         }
         List<TensorInfo> infos = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = it.next();
+        for (Map.Entry<String, JsonNode> field : root.properties()) {
             String name = field.getKey();
             JsonNode node = field.getValue();
             if (name.equals(METADATA_KEY)) {
@@ -150,8 +163,7 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         if (!node.isObject()) {
             throw new SafetensorsException(path + ": __metadata__ must be an object of strings");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new SafetensorsException(path + ": __metadata__ value for '" + e.getKey() + "' must be a string");
             }

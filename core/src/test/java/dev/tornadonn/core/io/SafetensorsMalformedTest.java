@@ -254,4 +254,12 @@ class SafetensorsMalformedTest {
             assertTrue(f.contains("ключ"));
         }
     }
+
+    @Test
+    void aHeaderThatIsNotUtf8IsRejected(@TempDir Path dir) {
+        byte[] header = {'{', '"', (byte) 0xC3, (byte) 0x28, '"', ':', '{', '}', '}', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+        Path file = RawSafetensors.write(dir.resolve("latin1.safetensors"), header.length, header, new byte[0]);
+        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(file));
+        assertTrue(e.getMessage().contains("not valid UTF-8") && e.getMessage().contains("latin1.safetensors"), e.getMessage());
+    }
 }

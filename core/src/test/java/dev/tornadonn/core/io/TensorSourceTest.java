@@ -38,5 +38,7 @@ class TensorSourceTest {
         WeightLoadException e = assertThrows(WeightLoadException.class, () -> src.get("bias"));
         assertTrue(e.getMessage().contains("'bias'"), e.getMessage());
         assertTrue(e.getMessage().contains("in-memory tensors"), e.getMessage());
+        WeightLoadException typo = assertThrows(WeightLoadException.class, () -> src.get("ww"));
+        assertTrue(typo.getMessage().contains("did you mean 'w'"), typo.getMessage());
     }
 }
