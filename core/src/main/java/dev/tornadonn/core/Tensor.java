@@ -98,6 +98,26 @@ public final class Tensor {
         return out;
     }
 
+    /** Every element of an I32 tensor. */
+    public int[] toIntArray() {
+        if (dtype != DType.I32) {
+            throw new IllegalStateException("toIntArray needs an I32 tensor, not " + dtype);
+        }
+        int[] out = new int[Math.toIntExact(numel())];
+        MemorySegment.copy(data, DType.I32_LE, 0, out, 0, out.length);
+        return out;
+    }
+
+    /** An I32 tensor holding {@code values}. */
+    public static Tensor ofInts(Shape shape, int... values) {
+        if (values.length != shape.numel()) {
+            throw new IllegalArgumentException(values.length + " values do not fill shape " + shape);
+        }
+        Tensor t = allocate(DType.I32, shape);
+        MemorySegment.copy(values, 0, t.data, DType.I32_LE, 0, values.length);
+        return t;
+    }
+
     /** Sets every element to {@code value} (e.g. NaN, to poison an output before a kernel writes it). */
     public Tensor fill(float value) {
         long n = numel();

@@ -6,12 +6,17 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.backend.Backend;
+import dev.tornadonn.core.backend.PreparedMatrix;
+import dev.tornadonn.core.quant.Fp8Matrix;
+import dev.tornadonn.core.quant.GroupQuantizedMatrix;
+import dev.tornadonn.core.quant.QuantizedMatrix;
 import java.lang.foreign.MemorySegment;
 
 /** The default backend: every {@code cpu:i} device, run by JVM kernels on the host's cores. */
 public final class JvmBackend implements Backend {
     private static final int ACTIVATION_ROWS_PER_TASK = 8;
     private final MatmulKernels kernels;
+    private final GroupQuantKernels groupQuant;
 
     /** The kernels {@link KernelSelection} picks for this CPU and JVM. */
     public JvmBackend() {
@@ -20,6 +25,7 @@ public final class JvmBackend implements Backend {
 
     JvmBackend(MatmulKernels kernels) {
         this.kernels = kernels;
+        this.groupQuant = kernels instanceof ScalarKernels ? new GroupQuantKernels.Scalar() : KernelSelection.vectorGroupQuant();
     }
 
     /** The scalar twin, whatever the CPU: for tests and for comparing against the vector kernels. */
@@ -77,6 +83,69 @@ public final class JvmBackend implements Backend {
             kernels.linear(xs, m, k, w.data(), w.dtype(), n, bs, ys);
         }
         MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, ys.length);
+    }
+
+    @Override
+    public PreparedMatrix prepareQuantized(QuantizedMatrix matrix, DeviceRef device) {
+        requireCpu(device);
+        return switch (matrix) {
+            case GroupQuantizedMatrix g -> GroupQuantLayout.of(g);
+            case Fp8Matrix f -> throw new UnsupportedOperationException("the JVM backend has no FP8 kernels yet");
+        };
+    }
+
+    @Override
+    public void quantizedLinear(Tensor x, PreparedMatrix w, Tensor bias, Tensor y) {
+        requireRank2(x, "x", DType.F32);
+        requireRank2(y, "y", DType.F32);
+        int m = x.shape().dim(0);
+        int k = w.cols();
+        int n = w.rows();
+        if (x.shape().dim(1) != k || !y.shape().equals(Shape.of(m, n))) {
+            throw new IllegalArgumentException("x " + x.shape() + " and y " + y.shape() + " do not fit a weight of "
+                    + n + " x " + k);
+        }
+        if (bias != null && !bias.shape().equals(Shape.of(n))) {
+            throw new IllegalArgumentException("bias must be " + Shape.of(n) + ", got " + bias.shape());
+        }
+        float[] xs = toArray(x.data(), Math.multiplyExact(m, k));
+        float[] ys = new float[Math.multiplyExact(m, n)];
+        float[] bs = bias == null ? null : bias.toFloatArray();
+        switch (w) {
+            case GroupQuantLayout g -> groupQuantLinear(xs, m, g, bs, ys);
+            default -> throw new IllegalArgumentException("not a JVM-backend weight: " + w.getClass().getName());
+        }
+        MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, ys.length);
+    }
+
+    /** x is gathered into the layout's column order once; each task then decodes one weight row at a time. */
+    private void groupQuantLinear(float[] x, int m, GroupQuantLayout w, float[] bias, float[] y) {
+        int k = w.cols();
+        int kp = w.paddedCols();
+        int n = w.rows();
+        int[] columnOf = w.columnOfPosition();
+        float[] xp = new float[Math.multiplyExact(m, kp)];
+        for (int i = 0; i < m; i++) {
+            for (int pos = 0; pos < kp; pos++) {
+                int col = columnOf[pos];
+                if (col >= 0) {
+                    xp[i * kp + pos] = x[i * k + col];
+                }
+            }
+        }
+        int tasks = Math.min(n, Parallel.THREADS * 16);
+        Parallel.forEach(tasks, t -> {
+            float[] row = new float[kp];
+            int from = (int) ((long) n * t / tasks);
+            int to = (int) ((long) n * (t + 1) / tasks);
+            for (int j = from; j < to; j++) {
+                groupQuant.decodeRow(w, j, row);
+                float b = bias == null ? 0f : bias[j];
+                for (int i = 0; i < m; i++) {
+                    y[i * n + j] = groupQuant.dot(xp, i * kp, row, kp) + b;
+                }
+            }
+        });
     }
 
     @Override

@@ -49,6 +49,16 @@ final class KernelSelection {
         }
     }
 
+    /** The vector twin of the group-quantised row decoder; only called once the vector matmul kernels loaded. */
+    static GroupQuantKernels vectorGroupQuant() {
+        try {
+            return (GroupQuantKernels) Class.forName("dev.tornadonn.jvm.VectorGroupQuantKernels").getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.log(Level.WARNING, "Vector API group-quant kernels failed to load; using scalar ones", e);
+            return new GroupQuantKernels.Scalar();
+        }
+    }
+
     private static int vectorBits() {
         try {
             return (int) Class.forName("dev.tornadonn.jvm.VectorKernels").getDeclaredField("L").getInt(null) * 32;

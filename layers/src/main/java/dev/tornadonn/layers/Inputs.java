@@ -6,10 +6,10 @@ import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 
 /** Checks a layer's input and views it as the F32 {@code (M, in)} matrix the kernels take. */
-final class Inputs {
+public final class Inputs {
     private Inputs() {}
 
-    static Tensor asMatrix(Tensor x, int inDim, DeviceRef device, String layer) {
+    public static Tensor asMatrix(Tensor x, int inDim, DeviceRef device, String layer) {
         Shape s = x.shape();
         if (s.rank() < 1) {
             throw new IllegalArgumentException(layer + ": input must have rank >= 1, got a scalar");
@@ -29,7 +29,7 @@ final class Inputs {
         return f32.reshape(Shape.of(Math.toIntExact(s.leadingNumel()), inDim));
     }
 
-    static void checkOutput(Tensor x, Tensor out, int outDim, String layer) {
+    public static void checkOutput(Tensor x, Tensor out, int outDim, String layer) {
         Shape expected = x.shape().withLast(outDim);
         if (out.dtype() != DType.F32 || !out.shape().equals(expected)) {
             throw new IllegalArgumentException(layer + ": output must be F32 " + expected + ", got " + out);

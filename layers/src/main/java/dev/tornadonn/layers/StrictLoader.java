@@ -17,10 +17,10 @@ import java.util.stream.Collectors;
  * unexpected key under the prefix, wrong dtype or shape) is collected into one exception before
  * any tensor is used.
  */
-final class StrictLoader {
+public final class StrictLoader {
     private StrictLoader() {}
 
-    static Map<String, Tensor> load(TensorSource source, String prefix, List<Weight> declared) {
+    public static Map<String, Tensor> load(TensorSource source, String prefix, List<Weight> declared) {
         List<String> problems = new ArrayList<>();
         Map<String, Tensor> found = new LinkedHashMap<>();
         Set<String> names = source.names();

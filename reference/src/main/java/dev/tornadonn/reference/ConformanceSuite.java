@@ -3,6 +3,8 @@ package dev.tornadonn.reference;
 import dev.tornadonn.core.Activation;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.Shape;
+import dev.tornadonn.layers.quant.GptqConfig;
+import dev.tornadonn.layers.quant.GptqFormat;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -50,7 +52,32 @@ public final class ConformanceSuite {
         cases.add(new MlpCase(Shape.of(7), 13, DType.F32, Activation.SILU, false, seed(baseSeed, cases.size())));
         cases.add(new MlpCase(Shape.of(2, 4, 64), 300, DType.BF16, Activation.GELU, true, seed(baseSeed, cases.size())));
         cases.add(new MlpCase(Shape.of(1, 4097), 33, DType.F16, Activation.GELU_TANH, true, seed(baseSeed, cases.size())));
+        addGptqCases(cases, baseSeed);
         return List.copyOf(cases);
+    }
+
+    /** Every bit width and group size, both zero conventions and formats, act-order, and awkward N and K. */
+    private static void addGptqCases(List<ConformanceCase> cases, long baseSeed) {
+        int[][] shapes = {{1, 128, 32}, {7, 256, 96}, {13, 384, 160}, {4, 4096, 32}, {129, 64, 64}};
+        int[] bits = {2, 3, 4, 8};
+        int[] groupSizes = {32, 64, 128, -1};
+        int i = 0;
+        for (int b : bits) {
+            for (int g : groupSizes) {
+                int[] s = shapes[i % shapes.length];
+                if (g != -1 && s[1] % g != 0) {
+                    s = shapes[1];
+                }
+                boolean actOrder = i % 3 == 1;
+                cases.add(new GptqLinearCase(Shape.of(s[0], s[1]), s[2], new GptqConfig(b, g, actOrder, i % 2 == 0,
+                        i % 4 < 2 ? GptqFormat.GPTQ : GptqFormat.GPTQ_V2), actOrder, i % 5 != 0, seed(baseSeed, cases.size())));
+                i++;
+            }
+        }
+        cases.add(new GptqLinearCase(Shape.of(2, 3, 256), 64, new GptqConfig(4, 128, true, true, GptqFormat.GPTQ), true,
+                true, seed(baseSeed, cases.size())));
+        cases.add(new GptqLinearCase(Shape.of(256), 32, new GptqConfig(4, 32, false, false, GptqFormat.GPTQ_V2), false,
+                false, seed(baseSeed, cases.size())));
     }
 
     /** SplitMix64 of base + index: well-spread, reproducible per-case seeds. */

@@ -3,6 +3,7 @@ package dev.tornadonn.core.backend;
 import dev.tornadonn.core.Activation;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.quant.QuantizedMatrix;
 
 /**
  * What a device family must provide for the layers to run on it. Implementations are found with
@@ -32,6 +33,18 @@ public interface Backend {
      * {@code (N, K)}; bias null or a float {@code (N,)}; y F32 {@code (M, N)}, every element written.
      */
     void linear(Tensor x, Tensor w, Tensor bias, Tensor y);
+
+    /**
+     * Moves a quantised weight onto {@code device} once, at load, in this backend's kernel layout.
+     * The result is only ever passed back to this backend.
+     */
+    PreparedMatrix prepareQuantized(QuantizedMatrix matrix, DeviceRef device);
+
+    /**
+     * {@code y = x · dequant(w)ᵀ (+ bias)} with the dequantisation fused into the product: x F32
+     * {@code (M, K)}, bias null or a float {@code (N,)}, y F32 {@code (M, N)}, every element written.
+     */
+    void quantizedLinear(Tensor x, PreparedMatrix w, Tensor bias, Tensor y);
 
     /**
      * The gated activation of an MLP: {@code gateUp} is F32 {@code (M, 2F)} holding gate in its

@@ -1,0 +1,24 @@
+package dev.tornadonn.core.quant;
+
+import dev.tornadonn.core.numeric.Float8Format;
+import java.util.Objects;
+
+/**
+ * An fp8 weight with its scales and the way inputs are quantised before the product:
+ * {@code y[m, n] = Σ_k xq[m, k]·sx · wq[n, k]·sw} with each scale taken at its granularity.
+ *
+ * @param codes {@code rows × cols} fp8 bytes, row-major
+ */
+public record Fp8Matrix(int rows, int cols, Float8Format format, byte[] codes, Fp8WeightScale weightScale,
+                        Fp8InputQuantization input) implements QuantizedMatrix {
+
+    public Fp8Matrix {
+        Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(codes, "codes");
+        Objects.requireNonNull(weightScale, "weightScale");
+        Objects.requireNonNull(input, "input");
+        if (rows <= 0 || cols <= 0 || codes.length != (long) rows * cols) {
+            throw new IllegalArgumentException("codes must hold rows × cols = " + rows + " × " + cols + " bytes");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.tornadonn.jvm;
+
+/**
+ * Decodes one row of a {@link GroupQuantLayout} into floats: the fused dequantisation of the
+ * quantised linear, one row at a time (never the whole matrix), scalar or vector.
+ */
+interface GroupQuantKernels {
+
+    /** Row {@code n} of {@code w}, in the layout's padded column order, into {@code out[0 .. paddedCols)}. */
+    void decodeRow(GroupQuantLayout w, int n, float[] out);
+
+    /** {@code Σ a[ao + i]·b[i]} for i below len. */
+    float dot(float[] a, int ao, float[] b, int len);
+
+    final class Scalar implements GroupQuantKernels {
+        @Override
+        public void decodeRow(GroupQuantLayout w, int n, float[] out) {
+            int planeInts = w.planeInts();
+            int[] packed = w.packed();
+            for (int c = 0; c < w.chunks(); c++) {
+                for (int plane = 0; plane < 8; plane++) {
+                    int block = c * 8 + plane;
+                    int g = n * w.groups() + w.blockGroup()[block];
+                    float scale = w.scales()[g];
+                    float zero = w.zeros()[g];
+                    for (int lane = 0; lane < GroupQuantLayout.BLOCK; lane++) {
+                        int q = 0;
+                        for (int p = 0; p < w.planes(); p++) {
+                            int word = packed[(n * w.planes() + p) * planeInts + c * GroupQuantLayout.INTS_PER_CHUNK + lane];
+                            q |= ((word >>> (4 * plane)) & 0xF) << (4 * p);
+                        }
+                        out[block * GroupQuantLayout.BLOCK + lane] = (q - zero) * scale;
+                    }
+                }
+            }
+        }
+
+        @Override
+        public float dot(float[] a, int ao, float[] b, int len) {
+            float s = 0f;
+            for (int i = 0; i < len; i++) {
+                s += a[ao + i] * b[i];
+            }
+            return s;
+        }
+    }
+}

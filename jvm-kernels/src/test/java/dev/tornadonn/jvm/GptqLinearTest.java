@@ -1,0 +1,150 @@
+package dev.tornadonn.jvm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.io.TensorSource;
+import dev.tornadonn.core.quant.GroupQuantizedMatrix;
+import dev.tornadonn.layers.quant.GptqConfig;
+import dev.tornadonn.layers.quant.GptqFormat;
+import dev.tornadonn.layers.quant.GptqLinear;
+import dev.tornadonn.layers.quant.GptqLinearConfig;
+import dev.tornadonn.layers.quant.GptqPacker;
+import dev.tornadonn.reference.RandomTensors;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class GptqLinearTest {
+    private static final long SEED = System.nanoTime();
+
+    static {
+        System.out.println("GptqLinearTest seed " + SEED);
+    }
+
+    private static float[] weights(int n, int k, SplittableRandom rnd) {
+        return RandomTensors.uniform(DType.F32, Shape.of(n, k), rnd).toFloatArray();
+    }
+
+    private static GptqLinearConfig config(int k, int n, GptqConfig q) {
+        return new GptqLinearConfig(k, n, q, DType.F16, DeviceRef.cpu(0), false, "p");
+    }
+
+    @Test
+    void v1AndV2CheckpointsOfOneModelGiveTheSameOutput() {
+        SplittableRandom rnd = new SplittableRandom(SEED);
+        for (int bits : new int[] {2, 3, 4, 8}) {
+            GptqLinearConfig v1 = config(256, 96, new GptqConfig(bits, 64, false, false, GptqFormat.GPTQ));
+            GptqLinearConfig v2 = config(256, 96, new GptqConfig(bits, 64, false, false, GptqFormat.GPTQ_V2));
+            Map<String, Tensor> ckpt1 = new LinkedHashMap<>(GptqPacker.pack(weights(96, 256, rnd), v1, null));
+            Map<String, Tensor> ckpt2 = new LinkedHashMap<>(ckpt1);
+            ckpt2.put("p.qzeros", GptqPacker.qzerosV1ToV2(ckpt1.get("p.qzeros"), bits, 96));
+            Tensor x = RandomTensors.uniform(DType.F32, Shape.of(3, 256), rnd);
+            float[] y1 = GptqLinear.load(v1, TensorSource.of(ckpt1)).forward(x).toFloatArray();
+            float[] y2 = GptqLinear.load(v2, TensorSource.of(ckpt2)).forward(x).toFloatArray();
+            assertArrayEquals(y1, y2, bits + " bits");
+        }
+    }
+
+    @Test
+    void actOrderAndPlainCheckpointsOfTheSameWeightsGiveTheSameOutput() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 1);
+        int k = 256, n = 64, g = 32;
+        GptqLinearConfig actOrder = config(k, n, new GptqConfig(4, g, true, true, GptqFormat.GPTQ));
+        GptqLinearConfig plain = config(k, n, new GptqConfig(4, g, false, true, GptqFormat.GPTQ));
+        float[] w = weights(n, k, rnd);
+        // An act-order assignment: channel perm[p] is the p-th channel quantised, in group p / g.
+        int[] perm = java.util.stream.IntStream.range(0, k).boxed()
+                .sorted((a, b) -> Long.compare(mix(SEED, a), mix(SEED, b))).mapToInt(Integer::intValue).toArray();
+        int[] groupOf = new int[k];
+        for (int p = 0; p < k; p++) {
+            groupOf[perm[p]] = p / g;
+        }
+        Map<String, Tensor> a = GptqPacker.pack(w, actOrder, groupOf);
+        // The same weights with channels physically in quantisation order: groups become contiguous.
+        float[] wPermuted = new float[n * k];
+        for (int row = 0; row < n; row++) {
+            for (int p = 0; p < k; p++) {
+                wPermuted[row * k + p] = w[row * k + perm[p]];
+            }
+        }
+        Map<String, Tensor> b = GptqPacker.pack(wPermuted, plain, null);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(5, k), rnd);
+        float[] xs = x.toFloatArray();
+        float[] xPermuted = new float[xs.length];
+        for (int i = 0; i < 5; i++) {
+            for (int p = 0; p < k; p++) {
+                xPermuted[i * k + p] = xs[i * k + perm[p]];
+            }
+        }
+        float[] ya = GptqLinear.load(actOrder, TensorSource.of(a)).forward(x).toFloatArray();
+        float[] yb = GptqLinear.load(plain, TensorSource.of(b)).forward(Tensor.of(xPermuted, 5, k)).toFloatArray();
+        for (int i = 0; i < ya.length; i++) {
+            assertEquals(yb[i], ya[i], 1e-5f * Math.max(1, Math.abs(yb[i])), "element " + i + " (seed " + SEED + ")");
+        }
+    }
+
+    private static long mix(long seed, int i) {
+        long z = seed + 0x9E3779B97F4A7C15L * (i + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        return z ^ (z >>> 27);
+    }
+
+    @Test
+    void int4GemvStreamsLessThanAThirdOfBf16() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 2);
+        int k = 4096, n = 256;
+        GptqLinearConfig c = config(k, n, new GptqConfig(4, 128, false, true, GptqFormat.GPTQ));
+        GptqLinear layer = GptqLinear.load(c, TensorSource.of(GptqPacker.pack(weights(n, k, rnd), c, null)));
+        long bf16Bytes = 2L * n * k;
+        // codes: half a byte per weight; scale and zero: 8 bytes per 128 weights
+        assertEquals(n * (k / 2L + 8L * (k / 128)), layer.weightBytes());
+        assertTrue(layer.weightBytes() * 3 < bf16Bytes, layer.weightBytes() + " vs " + bf16Bytes);
+    }
+
+    @Test
+    void scalarAndVectorDecodingAgreeBitForBit() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 3);
+        for (int bits : new int[] {2, 3, 4, 8}) {
+            int rows = 5, cols = 300, groups = 3;
+            byte[] codes = new byte[rows * cols];
+            for (int i = 0; i < codes.length; i++) {
+                codes[i] = (byte) rnd.nextInt(1 << bits);
+            }
+            float[] scales = new float[rows * groups];
+            float[] zeros = new float[rows * groups];
+            for (int i = 0; i < scales.length; i++) {
+                scales[i] = (float) rnd.nextDouble(0.001, 0.1);
+                zeros[i] = rnd.nextInt(1 << bits);
+            }
+            int[] groupOf = new int[cols];
+            for (int i = 0; i < cols; i++) {
+                groupOf[i] = rnd.nextInt(groups); // uneven, non-contiguous groups: the layout pads each
+            }
+            GroupQuantLayout layout = GroupQuantLayout.of(new GroupQuantizedMatrix(rows, cols, bits, groups, codes, scales, zeros, groupOf));
+            float[] scalar = new float[layout.paddedCols()];
+            float[] vector = new float[layout.paddedCols()];
+            for (int r = 0; r < rows; r++) {
+                new GroupQuantKernels.Scalar().decodeRow(layout, r, scalar);
+                KernelSelection.vectorGroupQuant().decodeRow(layout, r, vector);
+                assertArrayEquals(scalar, vector, bits + " bits, row " + r);
+                for (int pos = 0; pos < layout.paddedCols(); pos++) {
+                    int col = layout.columnOfPosition()[pos];
+                    if (col >= 0) {
+                        int g = groupOf[col];
+                        float expected = ((codes[r * cols + col] & 0xFF) - zeros[r * groups + g]) * scales[r * groups + g];
+                        assertEquals(expected, scalar[pos], bits + " bits, row " + r + ", column " + col);
+                    }
+                }
+            }
+            assertTrue(Arrays.stream(layout.columnOfPosition()).filter(c -> c >= 0).count() == cols);
+        }
+    }
+}
