@@ -10,7 +10,14 @@ import dev.tornadonn.core.io.KeyHints;
 import dev.tornadonn.core.io.SafetensorsFile;
 import dev.tornadonn.core.io.SafetensorsWriter;
 import dev.tornadonn.core.io.TensorInfo;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tornadonn.layers.Keys;
 import dev.tornadonn.layers.Layer;
+import dev.tornadonn.layers.quant.GptqConfig;
+import dev.tornadonn.layers.quant.GptqLinear;
+import dev.tornadonn.layers.quant.GptqLinearConfig;
+import dev.tornadonn.layers.quant.QuantConfigs;
+import dev.tornadonn.layers.quant.QuantizedMlp;
 import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.LinearConfig;
 import dev.tornadonn.layers.MLP;
@@ -32,7 +39,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run a layer: y = layer(x), weights and x from safetensors files, y written as F32.")
 final class RunCommand implements Callable<Integer> {
-    private static final List<String> LAYERS = List.of("linear", "mlp");
+    private static final List<String> LAYERS = List.of("linear", "mlp", "gptq-linear");
     private static final List<DType> FLOAT_DTYPES = List.of(DType.F32, DType.BF16, DType.F16);
 
     @Spec
@@ -59,6 +66,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--activation", description = "MLP activation (default: silu): silu, gelu, gelu_tanh, relu, tanh, sigmoid, quick_gelu.")
     String activation;
 
+    @Option(names = "--quant-config", description = "Hugging Face config.json (or its quantization_config alone) for quantised layers; with --layer mlp it quantises gate, up and down alike.")
+    Path quantConfig;
+
     @Option(names = "--clip-weight", defaultValue = "0", description = "Clamp weights to [-C, C]; 0 means off (default).")
     double clipWeight;
 
@@ -84,7 +94,7 @@ final class RunCommand implements Callable<Integer> {
         String described;
         try (SafetensorsFile w = SafetensorsFile.open(weights);
              SafetensorsFile in = SafetensorsFile.open(input)) {
-            Layer l = layer.equals("linear") ? linear(w, dev) : mlp(w, dev, act);
+            Layer l = build(w, dev, act);
             Tensor x = inputTensor(in);
             y = l.forward(x.to(dev));
             described = l + ": x " + x.shape() + " " + x.dtype() + " -> y " + y.shape() + " F32";
@@ -95,9 +105,67 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
+    private Layer build(SafetensorsFile w, DeviceRef dev, Activation act) {
+        JsonNode quant = quantConfig == null ? null : QuantConfigs.read(quantConfig);
+        if (quant != null && clipWeight != 0) {
+            throw new IllegalArgumentException("--clip-weight applies to unquantised weights only");
+        }
+        return switch (layer) {
+            case "linear" -> {
+                if (quant != null) {
+                    throw new IllegalArgumentException("--quant-config needs a quantised layer: gptq-linear, or mlp");
+                }
+                yield linear(w, dev);
+            }
+            case "mlp" -> quant == null ? mlp(w, dev, act)
+                    : QuantizedMlp.load(prefix, act, w, p -> quantized(w, p, dev, quant));
+            default -> {
+                if (quant == null) {
+                    throw new IllegalArgumentException("--layer " + layer + " needs --quant-config");
+                }
+                yield quantized(w, prefix, dev, quant);
+            }
+        };
+    }
+
+    /** A quantised projection under {@code p}, of the kind the config's quant_method names. */
+    private Layer quantized(SafetensorsFile w, String p, DeviceRef dev, JsonNode quant) {
+        String method = QuantConfigs.method(quant);
+        String wanted = layer.equals("mlp") ? null : layer;
+        return switch (method) {
+            case "gptq" -> {
+                if (wanted != null && !wanted.equals("gptq-linear")) {
+                    throw new IllegalArgumentException("--layer " + layer + " does not take quant_method 'gptq'; use gptq-linear");
+                }
+                yield gptq(w, p, dev, GptqConfig.fromHuggingFace(quant));
+            }
+            default -> throw new IllegalArgumentException("unsupported quant_method '" + method + "'; supported: gptq");
+        };
+    }
+
+    private GptqLinear gptq(SafetensorsFile w, String p, DeviceRef dev, GptqConfig q) {
+        String qweightKey = Keys.join(p, "qweight");
+        TensorInfo qweight = required(w, qweightKey, "(in_dim·bits/32, out_dim)", List.of(DType.I32));
+        TensorInfo gIdx = w.info(Keys.join(p, "g_idx"));
+        int inDim;
+        if (gIdx != null && gIdx.shape().rank() == 1) {
+            inDim = gIdx.shape().dim(0);
+        } else if (qweight.shape().dim(0) * 32 % q.bits() == 0) {
+            inDim = qweight.shape().dim(0) * 32 / q.bits();
+        } else {
+            throw new WeightLoadException(w.path() + ": tensor '" + qweightKey + "' has " + qweight.shape().dim(0)
+                    + " rows, which no in_dim packs into at " + q.bits() + " bits");
+        }
+        TensorInfo scales = w.info(Keys.join(p, "scales"));
+        DType scaleDType = scales != null && FLOAT_DTYPES.contains(scales.dtype()) ? scales.dtype() : DType.F16;
+        GptqLinearConfig config = new GptqLinearConfig(inDim, qweight.shape().dim(1), q, scaleDType, dev,
+                w.info(Keys.join(p, "bias")) != null, p);
+        return GptqLinear.load(config, w);
+    }
+
     private Linear linear(SafetensorsFile w, DeviceRef dev) {
         LinearConfig probe = LinearConfig.builder(1, 1).name(prefix).build();
-        TensorInfo weight = required(w, probe.weightKey(), "(out_dim, in_dim)");
+        TensorInfo weight = required(w, probe.weightKey(), "(out_dim, in_dim)", FLOAT_DTYPES);
         LinearConfig config = LinearConfig.builder(weight.shape().dim(1), weight.shape().dim(0))
                 .dtype(weight.dtype()).device(dev).name(prefix).hasBias(w.info(probe.biasKey()) != null)
                 .clipWeight(clipWeight).build();
@@ -106,15 +174,15 @@ final class RunCommand implements Callable<Integer> {
 
     private MLP mlp(SafetensorsFile w, DeviceRef dev, Activation act) {
         MlpConfig probe = MlpConfig.builder(1, 1).name(prefix).build();
-        TensorInfo gate = required(w, probe.gateProj().weightKey(), "(intermediate, hidden)");
+        TensorInfo gate = required(w, probe.gateProj().weightKey(), "(intermediate, hidden)", FLOAT_DTYPES);
         MlpConfig config = MlpConfig.builder(gate.shape().dim(1), gate.shape().dim(0))
                 .dtype(gate.dtype()).device(dev).name(prefix).activation(act)
                 .hasBias(w.info(probe.gateProj().biasKey()) != null).clipWeight(clipWeight).build();
         return MLP.load(config, w);
     }
 
-    /** The tensor that fixes a layer's dimensions and dtype: present, rank 2, a float dtype the layers take. */
-    private static TensorInfo required(SafetensorsFile file, String key, String layout) {
+    /** The tensor that fixes a layer's dimensions and dtype: present, rank 2, of a dtype the layer takes. */
+    private static TensorInfo required(SafetensorsFile file, String key, String layout, List<DType> dtypes) {
         TensorInfo t = file.info(key);
         if (t == null) {
             throw new WeightLoadException(file.path() + ": missing key '" + key + "'" + KeyHints.didYouMean(key, file.names())
@@ -123,9 +191,9 @@ final class RunCommand implements Callable<Integer> {
         if (t.shape().rank() != 2 || t.shape().numel() == 0) {
             throw new WeightLoadException(file.path() + ": tensor '" + key + "' has shape " + t.shape() + ", expected " + layout);
         }
-        if (!FLOAT_DTYPES.contains(t.dtype())) {
+        if (!dtypes.contains(t.dtype())) {
             throw new WeightLoadException(file.path() + ": tensor '" + key + "' has dtype " + t.dtype()
-                    + ", expected F32, BF16 or F16");
+                    + ", expected " + String.join(" or ", dtypes.stream().map(DType::name).toList()));
         }
         return t;
     }

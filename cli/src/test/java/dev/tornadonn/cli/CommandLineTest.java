@@ -9,7 +9,13 @@ import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.io.SafetensorsFile;
 import dev.tornadonn.core.io.SafetensorsWriter;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.layers.quant.GptqConfig;
+import dev.tornadonn.layers.quant.GptqFormat;
+import dev.tornadonn.layers.quant.GptqLinearConfig;
+import dev.tornadonn.layers.quant.GptqPacker;
 import dev.tornadonn.reference.Comparison;
+import dev.tornadonn.reference.GptqOracle;
 import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.RandomTensors;
 import dev.tornadonn.reference.Tolerance;
@@ -104,6 +110,56 @@ class CommandLineTest {
     }
 
     @Test
+    void runGptqLinearAndAGptqMlpFromAHuggingFaceConfig() throws IOException {
+        SplittableRandom rnd = new SplittableRandom(SEED + 3);
+        GptqConfig q = new GptqConfig(4, 32, true, false, GptqFormat.GPTQ);
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, "{\"quantization_config\": {\"quant_method\": \"gptq\", \"bits\": 4, \"group_size\": 32,"
+                + " \"desc_act\": true, \"sym\": false}}");
+        Map<String, Tensor> ckpt = new LinkedHashMap<>();
+        int hidden = 64, ffn = 96;
+        for (String p : new String[] {"gate_proj", "up_proj", "down_proj"}) {
+            int in = p.equals("down_proj") ? ffn : hidden;
+            int out = p.equals("down_proj") ? hidden : ffn;
+            GptqLinearConfig c = new GptqLinearConfig(in, out, q, DType.F16, DeviceRef.cpu(0), false, "mlp." + p);
+            int[] groups = new int[in];
+            for (int i = 0; i < in; i++) {
+                groups[i] = (i * 7 % in) / 32; // an act-order assignment: 7 is coprime with 64 and 96
+            }
+            ckpt.putAll(GptqPacker.pack(RandomTensors.uniform(DType.F32, Shape.of(out, in), rnd).toFloatArray(), c, groups));
+        }
+        Path wf = write("gptq.safetensors", ckpt);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(2, hidden), rnd);
+        Path xf = write("x.safetensors", Map.of("x", x));
+        Path yf = dir.resolve("y.safetensors");
+        Result r = run("run", "--layer", "gptq-linear", "--weights", wf.toString(), "--prefix", "mlp.up_proj",
+                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString());
+        assertEquals(0, r.code(), r.err());
+        double[] up = gptqWeights(ckpt, "mlp.up_proj", q);
+        Comparison c = Comparison.of(readY(yf), Oracle.linear(Oracle.decode(x), 2, hidden, up, ffn, null));
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), c::toString);
+
+        r = run("run", "--layer", "mlp", "--weights", wf.toString(), "--prefix", "mlp", "--activation", "gelu",
+                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString());
+        assertEquals(0, r.code(), r.err());
+        double[] ref = Oracle.mlp(Oracle.decode(x), 2, hidden, ffn, Activation.GELU, gptqWeights(ckpt, "mlp.gate_proj", q), null,
+                up, null, gptqWeights(ckpt, "mlp.down_proj", q), null);
+        Comparison cm = Comparison.of(readY(yf), ref);
+        assertTrue(cm.within(Tolerance.F32_ACCUMULATION), cm::toString);
+
+        assertOneLineError(run("run", "--layer", "gptq-linear", "--weights", wf.toString(), "--prefix", "mlp.up_proj",
+                "--input", xf.toString(), "--output", yf.toString()), "--layer gptq-linear needs --quant-config");
+        Files.writeString(config, "{\"quant_method\": \"awq\", \"bits\": 4}");
+        assertOneLineError(run("run", "--layer", "gptq-linear", "--weights", wf.toString(), "--prefix", "mlp.up_proj",
+                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString()), "unsupported quant_method 'awq'");
+    }
+
+    private static double[] gptqWeights(Map<String, Tensor> ckpt, String p, GptqConfig q) {
+        return GptqOracle.dequantize(ckpt.get(p + ".qweight"), ckpt.get(p + ".qzeros"), ckpt.get(p + ".scales"),
+                ckpt.get(p + ".g_idx"), q.bits(), q.groupSize(), q.format() == GptqFormat.GPTQ);
+    }
+
+    @Test
     void badInputsAreOneLineErrors() throws IOException {
         SplittableRandom rnd = new SplittableRandom(SEED + 2);
         Path wf = write("w.safetensors", Map.of("weight", RandomTensors.uniform(DType.F32, Shape.of(4, 6), rnd)));
@@ -123,7 +179,7 @@ class CommandLineTest {
         assertOneLineError(run("run", "--layer", "mlp", "--weights", wf.toString(), "--input", xBad.toString(), "--output", y),
                 "missing key 'gate_proj.weight'");
         assertOneLineError(run("run", "--layer", "conv", "--weights", wf.toString(), "--input", xBad.toString(), "--output", y),
-                "unknown layer 'conv'; valid: linear, mlp");
+                "unknown layer 'conv'; valid: linear, mlp, gptq-linear");
         assertOneLineError(run("run", "--layer", "linear", "--activation", "silu", "--weights", wf.toString(),
                 "--input", xBad.toString(), "--output", y), "--activation applies to --layer mlp only");
         assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", xBad.toString(),

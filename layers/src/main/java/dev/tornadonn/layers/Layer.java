@@ -13,6 +13,12 @@ public interface Layer {
 
     DeviceRef device();
 
+    /** The last dimension of an input. */
+    int inDim();
+
+    /** The last dimension of an output. */
+    int outDim();
+
     /** A new F32 tensor {@code (..., out)}; leading dimensions of {@code x} are kept. */
     Tensor forward(Tensor x);
 

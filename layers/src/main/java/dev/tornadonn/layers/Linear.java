@@ -55,6 +55,16 @@ public final class Linear implements Layer {
     }
 
     @Override
+    public int inDim() {
+        return config.inDim();
+    }
+
+    @Override
+    public int outDim() {
+        return config.outDim();
+    }
+
+    @Override
     public DeviceRef device() {
         return config.device();
     }

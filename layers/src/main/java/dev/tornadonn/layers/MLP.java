@@ -63,6 +63,16 @@ public final class MLP implements Layer {
     }
 
     @Override
+    public int inDim() {
+        return config.hiddenDim();
+    }
+
+    @Override
+    public int outDim() {
+        return config.hiddenDim();
+    }
+
+    @Override
     public DeviceRef device() {
         return config.device();
     }

@@ -28,12 +28,14 @@ public final class GptqLinear implements Layer {
     private final Backend backend;
     private final PreparedMatrix weight;
     private final Tensor bias;
+    private final boolean hasGIdx;
 
-    private GptqLinear(GptqLinearConfig config, Backend backend, PreparedMatrix weight, Tensor bias) {
+    private GptqLinear(GptqLinearConfig config, Backend backend, PreparedMatrix weight, Tensor bias, boolean hasGIdx) {
         this.config = config;
         this.backend = backend;
         this.weight = weight;
         this.bias = bias;
+        this.hasGIdx = hasGIdx;
     }
 
     /** Loads the layer strictly: every shape and the packing are checked before anything is kept. */
@@ -44,7 +46,7 @@ public final class GptqLinear implements Layer {
                 t.get(config.key("scales")), t.get(config.key("g_idx")));
         Backend backend = Backends.forDevice(config.device());
         Tensor bias = config.hasBias() ? backend.prepareWeight(t.get(config.key("bias")), config.device()) : null;
-        return new GptqLinear(config, backend, backend.prepareQuantized(matrix, config.device()), bias);
+        return new GptqLinear(config, backend, backend.prepareQuantized(matrix, config.device()), bias, gIdxPresent);
     }
 
     /**
@@ -118,7 +120,17 @@ public final class GptqLinear implements Layer {
 
     @Override
     public List<Weight> weights() {
-        return config.weights(config.quant().descAct());
+        return config.weights(hasGIdx);
+    }
+
+    @Override
+    public int inDim() {
+        return config.inDim();
+    }
+
+    @Override
+    public int outDim() {
+        return config.outDim();
     }
 
     @Override
