@@ -17,6 +17,7 @@ public final class JvmBackend implements Backend {
     private static final int ACTIVATION_ROWS_PER_TASK = 8;
     private final MatmulKernels kernels;
     private final GroupQuantKernels groupQuant;
+    private final Fp8Kernels fp8;
 
     /** The kernels {@link KernelSelection} picks for this CPU and JVM. */
     public JvmBackend() {
@@ -26,6 +27,7 @@ public final class JvmBackend implements Backend {
     JvmBackend(MatmulKernels kernels) {
         this.kernels = kernels;
         this.groupQuant = kernels instanceof ScalarKernels ? new GroupQuantKernels.Scalar() : KernelSelection.vectorGroupQuant();
+        this.fp8 = kernels instanceof ScalarKernels ? new Fp8Kernels.Scalar() : KernelSelection.vectorFp8();
     }
 
     /** The scalar twin, whatever the CPU: for tests and for comparing against the vector kernels. */
@@ -90,7 +92,7 @@ public final class JvmBackend implements Backend {
         requireCpu(device);
         return switch (matrix) {
             case GroupQuantizedMatrix g -> GroupQuantLayout.of(g);
-            case Fp8Matrix f -> throw new UnsupportedOperationException("the JVM backend has no FP8 kernels yet");
+            case Fp8Matrix f -> Fp8Layout.of(f);
         };
     }
 
@@ -113,6 +115,7 @@ public final class JvmBackend implements Backend {
         float[] bs = bias == null ? null : bias.toFloatArray();
         switch (w) {
             case GroupQuantLayout g -> groupQuantLinear(xs, m, g, bs, ys);
+            case Fp8Layout f -> fp8Linear(xs, m, f, bs, ys);
             default -> throw new IllegalArgumentException("not a JVM-backend weight: " + w.getClass().getName());
         }
         MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, ys.length);
@@ -143,6 +146,39 @@ public final class JvmBackend implements Backend {
                 float b = bias == null ? 0f : bias[j];
                 for (int i = 0; i < m; i++) {
                     y[i * n + j] = groupQuant.dot(xp, i * kp, row, kp) + b;
+                }
+            }
+        });
+    }
+
+    /**
+     * x is quantised once; each task then decodes one weight row at a time and sums per-segment
+     * f32 partial products, each scaled by its input and weight scales.
+     */
+    private void fp8Linear(float[] x, int m, Fp8Layout w, float[] bias, float[] y) {
+        int k = w.cols();
+        int n = w.rows();
+        int segs = w.segments();
+        int[] start = w.segmentStart();
+        float[] ws = w.weightScales();
+        Fp8Activations a = Fp8Activations.quantise(x, m, w);
+        float[] xq = a.xq();
+        float[] sx = a.scales();
+        int tasks = Math.min(n, Parallel.THREADS * 16);
+        Parallel.forEach(tasks, t -> {
+            float[] row = new float[k];
+            int from = (int) ((long) n * t / tasks);
+            int to = (int) ((long) n * (t + 1) / tasks);
+            for (int j = from; j < to; j++) {
+                fp8.decodeRow(w, j, row);
+                float b = bias == null ? 0f : bias[j];
+                for (int i = 0; i < m; i++) {
+                    float acc = 0f;
+                    for (int s = 0; s < segs; s++) {
+                        float partial = fp8.dot(xq, i * k + start[s], row, start[s], start[s + 1] - start[s]);
+                        acc += partial * (sx[i * segs + s] * ws[j * segs + s]);
+                    }
+                    y[i * n + j] = acc + b;
                 }
             }
         });

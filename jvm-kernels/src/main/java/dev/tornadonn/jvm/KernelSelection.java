@@ -59,6 +59,16 @@ final class KernelSelection {
         }
     }
 
+    /** The vector twin of the fp8 row decoder; only called once the vector matmul kernels loaded. */
+    static Fp8Kernels vectorFp8() {
+        try {
+            return (Fp8Kernels) Class.forName("dev.tornadonn.jvm.VectorFp8Kernels").getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.log(Level.WARNING, "Vector API fp8 kernels failed to load; using scalar ones", e);
+            return new Fp8Kernels.Scalar();
+        }
+    }
+
     private static int vectorBits() {
         try {
             return (int) Class.forName("dev.tornadonn.jvm.VectorKernels").getDeclaredField("L").getInt(null) * 32;

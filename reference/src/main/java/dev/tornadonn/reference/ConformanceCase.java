@@ -4,7 +4,7 @@ import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 
 /** One layer configuration and input shape, checked on a device against the oracle. */
-public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearCase {
+public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearCase, Fp8LinearCase {
 
     /** {@code linear} or {@code mlp}. */
     String layer();

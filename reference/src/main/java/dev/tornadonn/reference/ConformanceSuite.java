@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * The cases every backend must pass: awkward shapes (1, 7, 13, 127, 129, 4097, and more than one
  * GEMM block), every weight dtype, bias on and off, clipping, low-precision inputs, inputs of rank
- * 1 to 3, and every activation. Each case's data comes from its own seed, derived from one base
+ * 1 to 3, every activation, and the fp8 linear's cases ({@link Fp8ConformanceCases}). Each
+ * case's data comes from its own seed, derived from one base
  * seed that is fresh per run unless {@value #SEED_PROPERTY} fixes it.
  */
 public final class ConformanceSuite {
@@ -53,6 +54,7 @@ public final class ConformanceSuite {
         cases.add(new MlpCase(Shape.of(2, 4, 64), 300, DType.BF16, Activation.GELU, true, seed(baseSeed, cases.size())));
         cases.add(new MlpCase(Shape.of(1, 4097), 33, DType.F16, Activation.GELU_TANH, true, seed(baseSeed, cases.size())));
         addGptqCases(cases, baseSeed);
+        cases.addAll(Fp8ConformanceCases.fp8Cases(baseSeed));
         return List.copyOf(cases);
     }
 

@@ -68,6 +68,9 @@ class OracleTest {
         Set<Integer> gptqBits = cases.stream().filter(c -> c instanceof GptqLinearCase)
                 .map(c -> ((GptqLinearCase) c).quant().bits()).collect(Collectors.toSet());
         assertEquals(Set.of(2, 3, 4, 8), gptqBits);
+        Set<DType> fp8 = cases.stream().filter(c -> c instanceof Fp8LinearCase).map(ConformanceCase::dtype)
+                .collect(Collectors.toSet());
+        assertEquals(Set.of(DType.F8_E4M3FN, DType.F8_E5M2), fp8);
         Set<Activation> acts = cases.stream().filter(c -> c instanceof MlpCase).map(c -> ((MlpCase) c).activation())
                 .collect(Collectors.toCollection(() -> EnumSet.noneOf(Activation.class)));
         assertEquals(EnumSet.allOf(Activation.class), acts);

@@ -1,23 +1,61 @@
 package dev.tornadonn.core.quant;
 
 import dev.tornadonn.core.numeric.Float8Format;
+import java.util.Objects;
 
 /**
  * How inputs become fp8 before the product. Dynamic scales are {@code min(max|x|, ub) / FMAX}
- * over their granularity (ub = +∞ when there is no upper bound); a static scale comes from the
- * checkpoint.
+ * over their granularity, computed in f32 (ub = +∞ when there is no upper bound); a static scale
+ * comes from the checkpoint. Either way {@code xq = fp8(x · (1/s))} with round-to-nearest-even
+ * and saturation, and a zero scale (an all-zero group) quantises to zeros rather than NaN.
  */
 public sealed interface Fp8InputQuantization {
 
     Float8Format format();
 
-    record Static(Float8Format format, float scale) implements Fp8InputQuantization {}
+    /** The k-extent of one input scale, or 0 when a scale spans the whole row. */
+    default int blockCols() {
+        return 0;
+    }
 
-    record DynamicPerTensor(Float8Format format, float upperBound) implements Fp8InputQuantization {}
+    record Static(Float8Format format, float scale) implements Fp8InputQuantization {
+        public Static {
+            Objects.requireNonNull(format, "format");
+            if (!(scale > 0) || !Float.isFinite(scale)) {
+                throw new IllegalArgumentException("a static input scale must be finite and > 0, got " + scale);
+            }
+        }
+    }
+
+    record DynamicPerTensor(Float8Format format, float upperBound) implements Fp8InputQuantization {
+        public DynamicPerTensor {
+            Objects.requireNonNull(format, "format");
+            checkBound(upperBound);
+        }
+    }
 
     /** One scale per row of x (per token). */
-    record DynamicPerToken(Float8Format format, float upperBound) implements Fp8InputQuantization {}
+    record DynamicPerToken(Float8Format format, float upperBound) implements Fp8InputQuantization {
+        public DynamicPerToken {
+            Objects.requireNonNull(format, "format");
+            checkBound(upperBound);
+        }
+    }
 
     /** One scale per row of x and block of {@code blockCols} columns. */
-    record DynamicBlock(Float8Format format, int blockCols, float upperBound) implements Fp8InputQuantization {}
+    record DynamicBlock(Float8Format format, int blockCols, float upperBound) implements Fp8InputQuantization {
+        public DynamicBlock {
+            Objects.requireNonNull(format, "format");
+            if (blockCols <= 0) {
+                throw new IllegalArgumentException("blockCols must be positive, got " + blockCols);
+            }
+            checkBound(upperBound);
+        }
+    }
+
+    private static void checkBound(float ub) {
+        if (!(ub > 0)) {
+            throw new IllegalArgumentException("the activation scale upper bound must be > 0 (+inf for none), got " + ub);
+        }
+    }
 }

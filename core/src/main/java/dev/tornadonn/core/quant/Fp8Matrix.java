@@ -20,5 +20,15 @@ public record Fp8Matrix(int rows, int cols, Float8Format format, byte[] codes, F
         if (rows <= 0 || cols <= 0 || codes.length != (long) rows * cols) {
             throw new IllegalArgumentException("codes must hold rows × cols = " + rows + " × " + cols + " bytes");
         }
+        int count = switch (weightScale) {
+            case Fp8WeightScale.PerTensor t -> 1;
+            case Fp8WeightScale.PerRow r -> r.scales().length;
+            case Fp8WeightScale.Block b -> b.scales().length;
+        };
+        if (count != weightScale.expectedCount(rows, cols)) {
+            throw new IllegalArgumentException("a " + rows + " × " + cols + " weight needs "
+                    + weightScale.expectedCount(rows, cols) + " scales for " + weightScale.getClass().getSimpleName()
+                    + ", got " + count);
+        }
     }
 }

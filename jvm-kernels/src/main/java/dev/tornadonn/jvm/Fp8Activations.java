@@ -1,0 +1,64 @@
+package dev.tornadonn.jvm;
+
+import dev.tornadonn.core.numeric.Float8Format;
+import dev.tornadonn.core.quant.Fp8InputQuantization;
+
+/**
+ * Quantises x to fp8 before the product: {@code xq = fp8(x · (1/s))} in f32, RNE with saturation,
+ * {@code s = min(max|x|, ub) / FMAX} for dynamic scales. A zero scale (all-zero group) gives
+ * {@code 1/s = 0}, so zeros, never NaN. The x side is O(M·K), cheap next to the O(N·K) weight side.
+ *
+ * @param xq     {@code m × cols}: the decoded fp8 values of x
+ * @param scales {@code m × segments}: the input multiplier of each (row, segment) of the layout
+ */
+record Fp8Activations(float[] xq, float[] scales) {
+
+    static Fp8Activations quantise(float[] x, int m, Fp8Layout w) {
+        int k = w.cols();
+        int segs = w.segments();
+        int[] start = w.segmentStart();
+        Fp8InputQuantization q = w.input();
+        Float8Format f = q.format();
+        float[] xq = new float[Math.multiplyExact(m, k)];
+        float[] sx = new float[Math.multiplyExact(m, segs)];
+        float tensorScale = switch (q) {
+            case Fp8InputQuantization.Static s -> s.scale();
+            case Fp8InputQuantization.DynamicPerTensor d -> dynamicScale(absMax(x, 0, x.length), d.upperBound(), f);
+            default -> Float.NaN; // per row or block: computed below
+        };
+        for (int i = 0; i < m; i++) {
+            int row = i * k;
+            int seg = 0;
+            while (seg < segs) {
+                // The extent [from, to) of one input scale, and the layout segments it covers.
+                int from = start[seg];
+                int to = q.blockCols() > 0 ? Math.min(k, (from / q.blockCols() + 1) * q.blockCols()) : k;
+                float s = switch (q) {
+                    case Fp8InputQuantization.DynamicPerToken d -> dynamicScale(absMax(x, row, row + k), d.upperBound(), f);
+                    case Fp8InputQuantization.DynamicBlock d -> dynamicScale(absMax(x, row + from, row + to), d.upperBound(), f);
+                    default -> tensorScale;
+                };
+                float inv = s == 0f ? 0f : 1f / s;
+                for (int c = from; c < to; c++) {
+                    xq[row + c] = f.toFloat(f.fromFloat(x[row + c] * inv));
+                }
+                for (; seg < segs && start[seg] < to; seg++) {
+                    sx[i * segs + seg] = s;
+                }
+            }
+        }
+        return new Fp8Activations(xq, sx);
+    }
+
+    static float dynamicScale(float absMax, float upperBound, Float8Format f) {
+        return Math.min(absMax, upperBound) / f.max();
+    }
+
+    private static float absMax(float[] x, int from, int to) {
+        float a = 0f;
+        for (int i = from; i < to; i++) {
+            a = Math.max(a, Math.abs(x[i]));
+        }
+        return a;
+    }
+}

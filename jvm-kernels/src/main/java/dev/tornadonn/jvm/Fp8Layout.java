@@ -1,0 +1,50 @@
+package dev.tornadonn.jvm;
+
+import dev.tornadonn.core.backend.PreparedMatrix;
+import dev.tornadonn.core.numeric.Float8Format;
+import dev.tornadonn.core.quant.Fp8InputQuantization;
+import dev.tornadonn.core.quant.Fp8Matrix;
+import java.util.TreeSet;
+
+/**
+ * The JVM kernels' layout of an fp8 weight. Codes stay one byte per weight, row-major (decoded a
+ * row at a time, never the whole matrix). K is cut into segments at every boundary where either
+ * the input or the weight scale changes, so within a segment both scales are constant and the
+ * product is {@code Σ_seg (Σ_{k∈seg} xq·wq) · sx[m, seg] · sw[n, seg]} with f32 partial sums.
+ *
+ * @param segmentStart {@code segments + 1} ascending column offsets, from 0 to cols
+ * @param weightScales {@code rows × segments}: the weight multiplier of each (row, segment)
+ */
+record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] segmentStart, float[] weightScales,
+                 Fp8InputQuantization input) implements PreparedMatrix {
+
+    int segments() {
+        return segmentStart.length - 1;
+    }
+
+    @Override
+    public long streamedBytes() {
+        return codes.length + 4L * weightScales.length;
+    }
+
+    static Fp8Layout of(Fp8Matrix m) {
+        int k = m.cols();
+        TreeSet<Integer> cuts = new TreeSet<>();
+        cuts.add(0);
+        cuts.add(k);
+        for (int block : new int[] {m.weightScale().blockCols(), m.input().blockCols()}) {
+            for (int c = block; block > 0 && c < k; c += block) {
+                cuts.add(c);
+            }
+        }
+        int[] start = cuts.stream().mapToInt(Integer::intValue).toArray();
+        int segments = start.length - 1;
+        float[] ws = new float[Math.multiplyExact(m.rows(), segments)];
+        for (int n = 0; n < m.rows(); n++) {
+            for (int s = 0; s < segments; s++) {
+                ws[n * segments + s] = m.weightScale().scale(n, start[s], k);
+            }
+        }
+        return new Fp8Layout(m.rows(), k, m.format(), m.codes().clone(), start, ws, m.input());
+    }
+}

@@ -1,0 +1,175 @@
+package dev.tornadonn.jvm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.numeric.Float8Format;
+import dev.tornadonn.core.quant.Fp8InputQuantization;
+import dev.tornadonn.core.quant.Fp8Matrix;
+import dev.tornadonn.core.quant.Fp8WeightScale;
+import dev.tornadonn.layers.quant.Float8InputScaleSpec;
+import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
+import dev.tornadonn.reference.Comparison;
+import dev.tornadonn.reference.Fp8Oracle;
+import dev.tornadonn.reference.Tolerance;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The fp8 kernels, scalar and vector, against each other and the exact oracle, straight on the backend. */
+class Fp8KernelsTest {
+    private static final long SEED = System.nanoTime();
+
+    static {
+        System.out.println("Fp8KernelsTest seed " + SEED);
+    }
+
+    static List<Fp8Kernels> kernels() {
+        Fp8Kernels v = KernelSelection.vectorFp8();
+        assertInstanceOf(VectorFp8Kernels.class, v, "the test JVM runs with jdk.incubator.vector");
+        return List.of(new Fp8Kernels.Scalar(), v);
+    }
+
+    @Test
+    void everyCodeDecodesBitExactlyInBothTwins() {
+        for (Float8Format f : Float8Format.values()) {
+            // 3 rows of 259 codes: every code, at every alignment the vector loop and its tail see.
+            int k = 259;
+            byte[] codes = new byte[3 * k];
+            for (int i = 0; i < codes.length; i++) {
+                codes[i] = (byte) (i * 7 + i / k);
+            }
+            Fp8Layout w = Fp8Layout.of(new Fp8Matrix(3, k, f, codes, new Fp8WeightScale.PerTensor(1f),
+                    new Fp8InputQuantization.Static(f, 1f)));
+            for (Fp8Kernels kern : kernels()) {
+                float[] row = new float[k];
+                for (int n = 0; n < 3; n++) {
+                    kern.decodeRow(w, n, row);
+                    for (int c = 0; c < k; c++) {
+                        float want = f.toFloat(codes[n * k + c]);
+                        assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(row[c]),
+                                () -> kern.getClass().getSimpleName() + " " + f);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void dotTwinsAgree() {
+        SplittableRandom r = new SplittableRandom(SEED);
+        List<Fp8Kernels> ks = kernels();
+        for (int len : new int[] {0, 1, 7, 8, 15, 16, 17, 33, 129, 300}) {
+            float[] a = new float[len + 5];
+            float[] b = new float[len + 3];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) r.nextGaussian();
+            }
+            for (int i = 0; i < b.length; i++) {
+                b[i] = (float) r.nextGaussian();
+            }
+            double exact = 0;
+            for (int i = 0; i < len; i++) {
+                exact += (double) a[i + 5] * b[i + 3];
+            }
+            for (Fp8Kernels kern : ks) {
+                assertEquals(exact, kern.dot(a, 5, b, 3, len), 1e-4 * Math.max(1, Math.sqrt(len)));
+            }
+        }
+    }
+
+    /** One input mode and weight scale, in both the core form and the oracle's spec form. */
+    record Mode(String name, Float8InputScaleSpec in, Float8WeightScaleSpec ws) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Arguments> products() {
+        List<Mode> modes = List.of(
+                new Mode("static/tensor", Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.tensor()),
+                new Mode("static/row", Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.rowwise()),
+                new Mode("static/block", Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.block(16, 40)),
+                new Mode("tensor/tensor", Float8InputScaleSpec.dynamicTensor(null), Float8WeightScaleSpec.tensor()),
+                new Mode("token/row ub", Float8InputScaleSpec.dynamicPerToken(1.5f), Float8WeightScaleSpec.rowwise()),
+                new Mode("token/block", Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.block(8, 32)),
+                new Mode("block/block", Float8InputScaleSpec.dynamicBlock(32, null), Float8WeightScaleSpec.block(8, 32)),
+                new Mode("block/block ub, k differ", Float8InputScaleSpec.dynamicBlock(24, 2f), Float8WeightScaleSpec.block(5, 40)));
+        int[][] shapes = {{1, 1, 1}, {1, 300, 33}, {7, 129, 33}, {13, 7, 129}, {3, 64, 17}};
+        List<Arguments> out = new ArrayList<>();
+        int i = 0;
+        for (Fp8Kernels kern : kernels()) {
+            for (Float8Format f : Float8Format.values()) {
+                for (Mode mode : modes) {
+                    int[] s = shapes[i++ % shapes.length];
+                    out.add(Arguments.of(kern, f, mode, s[0], s[1], s[2]));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} m={3} k={4} n={5}")
+    @MethodSource("products")
+    void fusedProductMatchesTheExactOracle(Fp8Kernels kern, Float8Format f, Mode mode, int m, int k, int n) {
+        SplittableRandom r = new SplittableRandom(SEED ^ (31L * m + 7L * k + n));
+        byte[] codes = new byte[n * k];
+        double[] wq = new double[n * k];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = f.fromFloat((float) (r.nextGaussian() * (r.nextInt(16) == 0 ? f.max() : 4)));
+            wq[i] = f.toFloat(codes[i]);
+        }
+        int scaleCount = Math.toIntExact(mode.ws().scaleShape(n, k).numel());
+        float[] wScales = new float[scaleCount];
+        for (int i = 0; i < scaleCount; i++) {
+            wScales[i] = (float) Math.scalb(1 + r.nextDouble(), -3 - r.nextInt(5));
+        }
+        float[] x = new float[m * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (r.nextGaussian() * (r.nextInt(32) == 0 ? 100 : 1));
+        }
+        if (m > 1) {
+            java.util.Arrays.fill(x, k, 2 * k, 0f); // row 1 all zero: a zero dynamic scale
+        }
+        float staticScale = 3f / f.max();
+        Fp8WeightScale ws = switch (mode.ws().granularity()) {
+            case TENSOR -> new Fp8WeightScale.PerTensor(wScales[0]);
+            case ROWWISE -> new Fp8WeightScale.PerRow(wScales);
+            default -> new Fp8WeightScale.Block(mode.ws().blockSize().rows(), mode.ws().blockSize().cols(), wScales);
+        };
+        float ub = mode.in().upperBound();
+        Fp8InputQuantization in = mode.in().isStatic() ? new Fp8InputQuantization.Static(f, staticScale)
+                : switch (mode.in().granularity()) {
+                    case TENSOR -> new Fp8InputQuantization.DynamicPerTensor(f, ub);
+                    case COLWISE -> new Fp8InputQuantization.DynamicPerToken(f, ub);
+                    default -> new Fp8InputQuantization.DynamicBlock(f, mode.in().blockSize().cols(), ub);
+                };
+        JvmBackend backend = kern instanceof Fp8Kernels.Scalar ? JvmBackend.scalar() : new JvmBackend(KernelSelection.vectorOrNull());
+        var prepared = backend.prepareQuantized(new Fp8Matrix(n, k, f, codes, ws, in), DeviceRef.cpu(0));
+        float[] bias = new float[n];
+        for (int j = 0; j < n; j++) {
+            bias[j] = (float) r.nextGaussian();
+        }
+        Tensor y = Tensor.allocate(DType.F32, Shape.of(m, n)).fill(Float.NaN);
+        backend.quantizedLinear(Tensor.of(x, m, k), prepared, Tensor.of(bias, n), y);
+
+        double[] bd = new double[n];
+        for (int j = 0; j < n; j++) {
+            bd[j] = bias[j];
+        }
+        double[] ref = Fp8Oracle.linear(x, m, k, f, mode.in(), staticScale, wq, n, mode.ws(), wScales, bd);
+        Comparison c = Comparison.of(y.toFloatArray(), ref);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "relative L2 " + c.relativeL2() + ", max abs " + c.maxAbsError());
+    }
+}

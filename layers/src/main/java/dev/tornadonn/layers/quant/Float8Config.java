@@ -1,0 +1,56 @@
+package dev.tornadonn.layers.quant;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tornadonn.core.DType;
+import java.util.Objects;
+
+/**
+ * MAX's {@code Float8Config}, reduced to what one layer needs: how inputs and weights are scaled,
+ * and the output dtype. Every input/weight granularity pair is executable (MAX runs only three);
+ * the weight's fp8 format is the layer's weight dtype, and x is quantised to that same format.
+ *
+ * @param outputDType BF16 (MAX's only output: the f32 result rounded once), F16 or F32
+ */
+public record Float8Config(Float8InputScaleSpec inputScale, Float8WeightScaleSpec weightScale, DType outputDType) {
+
+    public Float8Config {
+        Objects.requireNonNull(inputScale, "inputScale");
+        Objects.requireNonNull(weightScale, "weightScale");
+        Objects.requireNonNull(outputDType, "outputDType");
+        if (outputDType != DType.BF16 && outputDType != DType.F32 && outputDType != DType.F16) {
+            throw new IllegalArgumentException("fp8 output dtype must be BF16, F16 or F32, got " + outputDType);
+        }
+    }
+
+    /** With MAX's BF16 output. */
+    public static Float8Config of(Float8InputScaleSpec inputScale, Float8WeightScaleSpec weightScale) {
+        return new Float8Config(inputScale, weightScale, DType.BF16);
+    }
+
+    public Float8Config withOutputDType(DType dtype) {
+        return new Float8Config(inputScale, weightScale, dtype);
+    }
+
+    public boolean isStatic() {
+        return inputScale.isStatic();
+    }
+
+    public boolean isDynamic() {
+        return !isStatic();
+    }
+
+    /**
+     * Maps a Hugging Face {@code quantization_config} object: {@code fp8} (DeepSeek-V3 style),
+     * {@code fbgemm_fp8} or {@code compressed-tensors}. Output is BF16.
+     *
+     * @throws IllegalArgumentException naming the field and value that is unknown or unsupported
+     */
+    public static Float8Config fromHuggingFace(JsonNode quantizationConfig) {
+        return HuggingFaceFloat8.map(quantizationConfig);
+    }
+
+    @Override
+    public String toString() {
+        return "fp8(input " + inputScale + ", weight " + weightScale + ", out " + outputDType + ")";
+    }
+}

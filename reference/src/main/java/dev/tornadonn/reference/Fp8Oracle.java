@@ -1,0 +1,87 @@
+package dev.tornadonn.reference;
+
+import dev.tornadonn.core.numeric.Float8Format;
+import dev.tornadonn.layers.quant.Float8InputScaleSpec;
+import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
+
+/**
+ * The fp8 linear in exact arithmetic: x is quantised exactly as the spec says (scale
+ * {@code min(max|x|, ub) / FMAX} in f32, {@code xq = fp8(x · (1/s))} with RNE and saturation, a
+ * zero scale giving zeros), then {@code y = Σ (xq·sx)·(wq·sw) + b} in double. Each dequantised
+ * factor is a product of two floats, exact in double, so only the double GEMM rounds.
+ * The result is the unrounded output; callers round to the output dtype if they compare rounded.
+ */
+public final class Fp8Oracle {
+    private Fp8Oracle() {}
+
+    /**
+     * @param x           {@code m × k} inputs
+     * @param staticScale the checkpoint's input scale (ignored for dynamic inputs)
+     * @param wq          {@code n × k} decoded fp8 weights
+     * @param wScales     the checkpoint's weight scales, row-major in their natural shape
+     * @param bias        {@code n} or null
+     */
+    public static double[] linear(float[] x, int m, int k, Float8Format format, Float8InputScaleSpec input,
+                                  float staticScale, double[] wq, int n, Float8WeightScaleSpec weight, float[] wScales,
+                                  double[] bias) {
+        double[] xd = quantiseInput(x, m, k, format, input, staticScale);
+        double[] wd = new double[wq.length];
+        for (int j = 0; j < n; j++) {
+            for (int c = 0; c < k; c++) {
+                wd[j * k + c] = wq[j * k + c] * (double) weightScale(weight, wScales, j, c, k);
+            }
+        }
+        return Oracle.linear(xd, m, k, wd, n, bias);
+    }
+
+    /** {@code xq · sx} per element, in double. */
+    public static double[] quantiseInput(float[] x, int m, int k, Float8Format f, Float8InputScaleSpec in, float staticScale) {
+        double[] out = new double[m * k];
+        float tensorAmax = absMax(x, 0, m * k);
+        for (int i = 0; i < m; i++) {
+            for (int c = 0; c < k; c++) {
+                float s;
+                if (in.isStatic()) {
+                    s = staticScale;
+                } else {
+                    float amax = switch (in.granularity()) {
+                        case TENSOR -> tensorAmax;
+                        case COLWISE -> absMax(x, i * k, i * k + k);
+                        case BLOCK -> {
+                            int bk = in.blockSize().cols();
+                            int from = c / bk * bk;
+                            yield absMax(x, i * k + from, i * k + Math.min(k, from + bk));
+                        }
+                        case ROWWISE -> throw new IllegalArgumentException("ROWWISE inputs do not exist");
+                    };
+                    s = Math.min(amax, in.upperBound()) / f.max();
+                }
+                float inv = s == 0f ? 0f : 1f / s;
+                float xq = f.toFloat(f.fromFloat(x[i * k + c] * inv));
+                out[i * k + c] = (double) xq * s;
+            }
+        }
+        return out;
+    }
+
+    static float weightScale(Float8WeightScaleSpec w, float[] scales, int n, int c, int k) {
+        return switch (w.granularity()) {
+            case TENSOR -> scales[0];
+            case ROWWISE -> scales[n];
+            case BLOCK -> {
+                int bn = w.blockSize().rows();
+                int bk = w.blockSize().cols();
+                yield scales[n / bn * ((k + bk - 1) / bk) + c / bk];
+            }
+            case COLWISE -> throw new IllegalArgumentException("COLWISE weight scales do not exist");
+        };
+    }
+
+    private static float absMax(float[] x, int from, int to) {
+        float a = 0f;
+        for (int i = from; i < to; i++) {
+            a = Math.max(a, Math.abs(x[i]));
+        }
+        return a;
+    }
+}
