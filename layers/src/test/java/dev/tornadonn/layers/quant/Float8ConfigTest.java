@@ -1,0 +1,100 @@
+package dev.tornadonn.layers.quant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tornadonn.core.DType;
+import org.junit.jupiter.api.Test;
+
+/** Config validation and the Hugging Face mapping. */
+class Float8ConfigTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static JsonNode json(String s) {
+        try {
+            return JSON.readTree(s.replace('\'', '"'));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void rejects(String fragment, org.junit.jupiter.api.function.Executable e) {
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
+        assertTrue(ex.getMessage().contains(fragment), () -> "'" + ex.getMessage() + "' lacks '" + fragment + "'");
+    }
+
+    @Test
+    void invalidSpecsAreRejectedWithClearMessages() {
+        rejects("COLWISE", () -> new Float8WeightScaleSpec(Float8ScaleGranularity.COLWISE, null));
+        rejects("needs a block size", () -> new Float8WeightScaleSpec(Float8ScaleGranularity.BLOCK, null));
+        rejects("takes no block size", () -> new Float8WeightScaleSpec(Float8ScaleGranularity.TENSOR, new Float8BlockSize(1, 1)));
+        rejects("two positive values", () -> Float8WeightScaleSpec.block(0, 128));
+        rejects("ROWWISE", () -> new Float8InputScaleSpec(Float8ScaleGranularity.ROWWISE, Float8ScaleOrigin.DYNAMIC, null, null));
+        rejects("must be TENSOR", () -> new Float8InputScaleSpec(Float8ScaleGranularity.COLWISE, Float8ScaleOrigin.STATIC, null, null));
+        rejects("dynamic input scales only", () -> new Float8InputScaleSpec(Float8ScaleGranularity.TENSOR, Float8ScaleOrigin.STATIC, 1200f, null));
+        rejects("finite and > 0", () -> Float8InputScaleSpec.dynamicPerToken(0f));
+        rejects("finite and > 0", () -> Float8InputScaleSpec.dynamicPerToken(Float.NaN));
+        rejects("(1, bk)", () -> new Float8InputScaleSpec(Float8ScaleGranularity.BLOCK, Float8ScaleOrigin.DYNAMIC, null, new Float8BlockSize(2, 128)));
+        rejects("output dtype", () -> new Float8Config(Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.tensor(), DType.F8_E4M3FN));
+        Float8Config ok = Float8Config.of(Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.tensor());
+        rejects("clip_weight", () -> new Fp8LinearConfig(4, 4, DType.F8_E4M3FN, ok, dev.tornadonn.core.DeviceRef.cpu(0), false, "", 0.5));
+        rejects("F8_E4M3FN or F8_E5M2", () -> Fp8LinearConfig.of(4, 4, DType.BF16, ok));
+        assertEquals(DType.BF16, ok.outputDType());
+    }
+
+    @Test
+    void deepSeekFp8MapsToBlockScalesOfAnySize() {
+        Float8Config c = Float8Config.fromHuggingFace(json(
+                "{'quant_method':'fp8','activation_scheme':'dynamic','fmt':'e4m3','weight_block_size':[64,32]}"));
+        assertEquals(Float8WeightScaleSpec.block(64, 32), c.weightScale());
+        assertEquals(Float8InputScaleSpec.dynamicBlock(32, null), c.inputScale());
+        assertEquals(DType.BF16, c.outputDType());
+        Float8Config dflt = Float8Config.fromHuggingFace(json("{'quant_method':'fp8'}"));
+        assertEquals(Float8WeightScaleSpec.block(128, 128), dflt.weightScale());
+        Float8Config st = Float8Config.fromHuggingFace(json("{'quant_method':'fp8','activation_scheme':'static'}"));
+        assertEquals(Float8InputScaleSpec.staticTensor(), st.inputScale());
+        assertEquals(Float8WeightScaleSpec.tensor(), st.weightScale());
+        rejects("activation_scheme 'weird'", () -> Float8Config.fromHuggingFace(json("{'quant_method':'fp8','activation_scheme':'weird'}")));
+        rejects("weight_block_size", () -> Float8Config.fromHuggingFace(json("{'quant_method':'fp8','weight_block_size':[128]}")));
+    }
+
+    @Test
+    void fbgemmMapsToPerTokenWithItsBound() {
+        Float8Config c = Float8Config.fromHuggingFace(json("{'quant_method':'fbgemm_fp8','activation_scale_ub':1200.0}"));
+        assertEquals(Float8InputScaleSpec.dynamicPerToken(1200f), c.inputScale());
+        assertEquals(Float8WeightScaleSpec.rowwise(), c.weightScale());
+        assertNull(Float8Config.fromHuggingFace(json("{'quant_method':'fbgemm_fp8'}")).inputScale().activationScaleUb());
+    }
+
+    @Test
+    void compressedTensorsMapsEachStrategy() {
+        String tmpl = "{'quant_method':'compressed-tensors','config_groups':{'group_0':{"
+                + "'input_activations':{'num_bits':8,'type':'float','dynamic':%s,'strategy':'%s'},"
+                + "'weights':{'num_bits':8,'type':'float','dynamic':false,'strategy':'%s','block_structure':[128,64]}}}}";
+        Float8Config tokenChannel = Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel")));
+        assertEquals(Float8InputScaleSpec.dynamicPerToken(null), tokenChannel.inputScale());
+        assertEquals(Float8WeightScaleSpec.rowwise(), tokenChannel.weightScale());
+        Float8Config staticTensor = Float8Config.fromHuggingFace(json(tmpl.formatted("false", "tensor", "tensor")));
+        assertEquals(Float8InputScaleSpec.staticTensor(), staticTensor.inputScale());
+        assertEquals(Float8WeightScaleSpec.tensor(), staticTensor.weightScale());
+        Float8Config block = Float8Config.fromHuggingFace(json(tmpl.formatted("true", "tensor", "block")));
+        assertEquals(Float8InputScaleSpec.dynamicTensor(null), block.inputScale());
+        assertEquals(Float8WeightScaleSpec.block(128, 64), block.weightScale());
+        rejects("strategy 'token' is not supported for static", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("false", "token", "channel"))));
+        rejects("weights.strategy 'weird'", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "weird"))));
+        rejects("num_bits must be 8", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel").replace("'num_bits':8,'type':'float','dynamic':false", "'num_bits':4,'type':'float','dynamic':false"))));
+        rejects("type must be \"float\"", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel").replace("'type':'float','dynamic':true", "'type':'int','dynamic':true"))));
+        rejects("dynamic weight scales", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel").replace("'dynamic':false,'strategy'", "'dynamic':true,'strategy'"))));
+        rejects("weight-only", () -> Float8Config.fromHuggingFace(json("{'quant_method':'compressed-tensors','config_groups':{'group_0':{'weights':{'num_bits':8,'type':'float','strategy':'channel'}}}}")));
+    }
+
+    @Test
+    void unknownMethodsAreRejected() {
+        rejects("quant_method 'gptq'", () -> Float8Config.fromHuggingFace(json("{'quant_method':'gptq'}")));
+        rejects("quant_method is missing", () -> Float8Config.fromHuggingFace(json("{}")));
+    }
+}
