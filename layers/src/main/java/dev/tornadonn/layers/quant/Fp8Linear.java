@@ -212,6 +212,16 @@ public final class Fp8Linear implements Layer {
     }
 
     @Override
+    public int inDim() {
+        return config.inDim();
+    }
+
+    @Override
+    public int outDim() {
+        return config.outDim();
+    }
+
+    @Override
     public DeviceRef device() {
         return config.device();
     }
