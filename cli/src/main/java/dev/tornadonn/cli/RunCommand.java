@@ -13,6 +13,9 @@ import dev.tornadonn.core.io.TensorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tornadonn.layers.Keys;
 import dev.tornadonn.layers.Layer;
+import dev.tornadonn.layers.quant.Float8Config;
+import dev.tornadonn.layers.quant.Fp8Linear;
+import dev.tornadonn.layers.quant.Fp8LinearConfig;
 import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqLinear;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
@@ -39,7 +42,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run a layer: y = layer(x), weights and x from safetensors files, y written as F32.")
 final class RunCommand implements Callable<Integer> {
-    private static final List<String> LAYERS = List.of("linear", "mlp", "gptq-linear");
+    private static final List<String> LAYERS = List.of("linear", "mlp", "gptq-linear", "fp8-linear");
     private static final List<DType> FLOAT_DTYPES = List.of(DType.F32, DType.BF16, DType.F16);
 
     @Spec
@@ -113,7 +116,7 @@ final class RunCommand implements Callable<Integer> {
         return switch (layer) {
             case "linear" -> {
                 if (quant != null) {
-                    throw new IllegalArgumentException("--quant-config needs a quantised layer: gptq-linear, or mlp");
+                    throw new IllegalArgumentException("--quant-config needs a quantised layer: gptq-linear, fp8-linear or mlp");
                 }
                 yield linear(w, dev);
             }
@@ -139,7 +142,14 @@ final class RunCommand implements Callable<Integer> {
                 }
                 yield gptq(w, p, dev, GptqConfig.fromHuggingFace(quant));
             }
-            default -> throw new IllegalArgumentException("unsupported quant_method '" + method + "'; supported: gptq");
+            case "fp8", "fbgemm_fp8", "compressed-tensors" -> {
+                if (wanted != null && !wanted.equals("fp8-linear")) {
+                    throw new IllegalArgumentException("--layer " + layer + " does not take quant_method '" + method + "'; use fp8-linear");
+                }
+                yield fp8(w, p, dev, Float8Config.fromHuggingFace(quant));
+            }
+            default -> throw new IllegalArgumentException("unsupported quant_method '" + method
+                    + "'; supported: gptq, fp8, fbgemm_fp8, compressed-tensors");
         };
     }
 
@@ -161,6 +171,13 @@ final class RunCommand implements Callable<Integer> {
         GptqLinearConfig config = new GptqLinearConfig(inDim, qweight.shape().dim(1), q, scaleDType, dev,
                 w.info(Keys.join(p, "bias")) != null, p);
         return GptqLinear.load(config, w);
+    }
+
+    private Fp8Linear fp8(SafetensorsFile w, String p, DeviceRef dev, Float8Config f8) {
+        TensorInfo weight = required(w, Keys.join(p, "weight"), "(out_dim, in_dim)", List.of(DType.F8_E4M3FN, DType.F8_E5M2));
+        Fp8LinearConfig config = Fp8LinearConfig.of(weight.shape().dim(1), weight.shape().dim(0), weight.dtype(), f8)
+                .withName(p).withDevice(dev).withBias(w.info(Keys.join(p, "bias")) != null);
+        return Fp8Linear.load(config, w);
     }
 
     private Linear linear(SafetensorsFile w, DeviceRef dev) {

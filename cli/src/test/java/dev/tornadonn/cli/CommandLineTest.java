@@ -15,6 +15,10 @@ import dev.tornadonn.layers.quant.GptqFormat;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
 import dev.tornadonn.layers.quant.GptqPacker;
 import dev.tornadonn.reference.Comparison;
+import dev.tornadonn.core.numeric.Float8Format;
+import dev.tornadonn.layers.quant.Float8InputScaleSpec;
+import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
+import dev.tornadonn.reference.Fp8Oracle;
 import dev.tornadonn.reference.GptqOracle;
 import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.RandomTensors;
@@ -151,7 +155,35 @@ class CommandLineTest {
                 "--input", xf.toString(), "--output", yf.toString()), "--layer gptq-linear needs --quant-config");
         Files.writeString(config, "{\"quant_method\": \"awq\", \"bits\": 4}");
         assertOneLineError(run("run", "--layer", "gptq-linear", "--weights", wf.toString(), "--prefix", "mlp.up_proj",
-                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString()), "unsupported quant_method 'awq'");
+                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString()), "unsupported quant_method 'awq'; supported: gptq, fp8, fbgemm_fp8, compressed-tensors");
+    }
+
+    @Test
+    void runFp8LinearPerTokenFromAnFbgemmConfig() throws IOException {
+        SplittableRandom rnd = new SplittableRandom(SEED + 4);
+        int k = 300, n = 33, m = 4;
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, "{\"quantization_config\": {\"quant_method\": \"fbgemm_fp8\", \"activation_scale_ub\": 1200.0}}");
+        Tensor w = RandomTensors.uniform(DType.F8_E4M3FN, Shape.of(n, k), rnd);
+        float[] scales = new float[n];
+        for (int i = 0; i < n; i++) {
+            scales[i] = (float) rnd.nextDouble(0.001, 0.02);
+        }
+        Map<String, Tensor> ckpt = new LinkedHashMap<>();
+        ckpt.put("o_proj.weight", w);
+        ckpt.put("o_proj.weight_scale", Tensor.of(DType.F32, Shape.of(n, 1), scales));
+        Path wf = write("fp8.safetensors", ckpt);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
+        Path xf = write("x.safetensors", Map.of("x", x));
+        Path yf = dir.resolve("y.safetensors");
+        Result r = run("run", "--layer", "fp8-linear", "--weights", wf.toString(), "--prefix", "o_proj",
+                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString());
+        assertEquals(0, r.code(), r.err());
+        double[] ref = Fp8Oracle.linear(x.toFloatArray(), m, k, Float8Format.E4M3FN, Float8InputScaleSpec.dynamicPerToken(1200f),
+                0f, Oracle.decode(w), n, Float8WeightScaleSpec.rowwise(), scales, null);
+        // BF16 output, as in MAX: compare at bf16 precision
+        Comparison c = Comparison.of(readY(yf), ref);
+        assertTrue(c.within(new Tolerance(1e-2, 1e-2)), c::toString);
     }
 
     private static double[] gptqWeights(Map<String, Tensor> ckpt, String p, GptqConfig q) {
@@ -179,7 +211,7 @@ class CommandLineTest {
         assertOneLineError(run("run", "--layer", "mlp", "--weights", wf.toString(), "--input", xBad.toString(), "--output", y),
                 "missing key 'gate_proj.weight'");
         assertOneLineError(run("run", "--layer", "conv", "--weights", wf.toString(), "--input", xBad.toString(), "--output", y),
-                "unknown layer 'conv'; valid: linear, mlp, gptq-linear");
+                "unknown layer 'conv'; valid: linear, mlp, gptq-linear, fp8-linear");
         assertOneLineError(run("run", "--layer", "linear", "--activation", "silu", "--weights", wf.toString(),
                 "--input", xBad.toString(), "--output", y), "--activation applies to --layer mlp only");
         assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", xBad.toString(),
