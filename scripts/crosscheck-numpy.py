@@ -2,9 +2,11 @@
 """Checks `tornado-nn run` against float64 numpy, computed outside the project.
 
 Writes random checkpoints and inputs as safetensors (with its own writer), runs the command for
-Linear and MLP over every activation, F32/BF16/F16 weights, bias on and off, clipping on and off,
-and compares the output with numpy's float64 result from the exactly decoded tensors. Then feeds it
-malformed files and bad options, and expects a non-zero exit with a one-line message each time.
+Linear and MLP over every activation, F32/BF16/F16 weights, bias on and off, clipping on and off;
+for GPTQ (packed here, 2/3/4/8 bits, v1 and v2 zeros, act-order) and FP8 (static, per-token and
+block scaling, Hugging Face configs); and compares the output with numpy's float64 result from the
+exactly decoded tensors. Then feeds it malformed files and bad options, and expects a non-zero exit
+with a one-line message each time.
 
 Usage: scripts/crosscheck-numpy.py [--seed N]   (needs python3 with numpy)
 """
@@ -169,6 +171,144 @@ class Case:
         return err <= self.tolerance, f"relative L2 {err:.3e} (limit {self.tolerance:g})"
 
 
+# ---------------------------------------------------------------- quantised checkpoints
+
+def scratch_files(tmp):
+    """Fresh weights, input, output and config paths, so that cases built up front keep their own files."""
+    scratch_files.count = getattr(scratch_files, "count", 0) + 1
+    d = os.path.join(tmp, f"case{scratch_files.count}")
+    os.makedirs(d)
+    return tuple(os.path.join(d, f) for f in ("w.safetensors", "x.safetensors", "y.safetensors", "config.json"))
+
+def pack_bits(values, bits, axis_len, width):
+    """Little-endian bit streams of `bits`-wide values along axis 0 of `values` (axis_len, width)."""
+    words = np.zeros((axis_len * bits // 32, width), dtype=np.uint64)
+    for i in range(axis_len):
+        bit = bits * i
+        w, shift = divmod(bit, 32)
+        v = values[i].astype(np.uint64)
+        words[w] |= (v << np.uint64(shift)) & np.uint64(0xFFFFFFFF)
+        if shift + bits > 32:
+            words[w + 1] |= v >> np.uint64(32 - shift)
+    return words.astype(np.uint32).view(np.int32)
+
+
+class GptqCase:
+    def __init__(self, tmp, rng, bits, group, v2, act_order, x_dtype, prefix):
+        self.name = f"gptq {bits}b g{group} {'v2' if v2 else 'v1'}{' act-order' if act_order else ''} x:{x_dtype}"
+        k = 256 if group != 64 else 192
+        n = 96
+        g = k if group == -1 else group
+        groups = k // g
+        maxq = (1 << bits) - 1
+        q = rng.integers(0, maxq + 1, size=(k, n))
+        z = rng.integers(0, maxq + 1, size=(groups, n))
+        scales = rng.uniform(0.001, 0.05, size=(groups, n)).astype("<f2")
+        g_idx = np.arange(k) // g
+        if act_order:
+            g_idx = g_idx[rng.permutation(k)]
+        stored_z = z if v2 else (z - 1) % (maxq + 1)
+        tensors = {
+            f"{prefix}.qweight": ("I32", (k * bits // 32, n), pack_bits(q, bits, k, n).astype("<i4").tobytes()),
+            f"{prefix}.qzeros": ("I32", (groups, n * bits // 32),
+                                 pack_bits(stored_z.T, bits, n, groups).T.copy().astype("<i4").tobytes()),
+            f"{prefix}.scales": ("F16", (groups, n), scales.tobytes()),
+        }
+        if act_order or rng.integers(2):
+            tensors[f"{prefix}.g_idx"] = ("I32", (k,), g_idx.astype("<i4").tobytes())
+        b_raw, b = encode(rng.uniform(-1, 1, n), "F16")
+        tensors[f"{prefix}.bias"] = ("F16", (n,), b_raw)
+        w = (scales.astype(np.float64)[g_idx, :] * (q - z[g_idx, :])).T  # (n, k)
+        x_raw, x = encode(rng.uniform(-1, 1, (3, k)), x_dtype)
+        self.expected = linear64(x, w, b)
+        self.tolerance = 1e-4 if x_dtype == "F32" else 1e-2
+        self.weights, self.input, self.output, config = scratch_files(tmp)
+        write_safetensors(self.weights, tensors)
+        write_safetensors(self.input, {"x": (x_dtype, x.shape, x_raw)})
+        with open(config, "w") as f:
+            json.dump({"quantization_config": {"quant_method": "gptq", "bits": bits, "group_size": group,
+                                               "desc_act": act_order, "sym": False,
+                                               "checkpoint_format": "gptq_v2" if v2 else "gptq"}}, f)
+        self.args = ["--layer", "gptq-linear", "--prefix", prefix, "--quant-config", config, "--weights", self.weights,
+                     "--input", self.input, "--output", self.output]
+
+    check = Case.check
+
+
+def fp8_e4m3_decode(codes):
+    c = codes.astype(np.int64)
+    sign = np.where(c & 0x80, -1.0, 1.0)
+    e, m = (c >> 3) & 0xF, c & 0x7
+    value = np.where(e == 0, m / 8.0 * 2.0 ** -6, (1 + m / 8.0) * 2.0 ** (e - 7))
+    return sign * value
+
+
+def fp8_e4m3_round(v):
+    """float64 values to the nearest e4m3fn value, ties to even, saturating at ±448."""
+    v = np.clip(v, -448, 448)
+    a = np.abs(v)
+    e = np.floor(np.log2(np.where(a > 0, a, 1)))
+    quantum = 2.0 ** (np.maximum(e, -6) - 3)
+    return np.sign(v) * np.rint(a / quantum) * quantum
+
+
+def quantise_x(x, scale):
+    """x · (1/s) in f32, rounded to e4m3fn, times s: what the layer multiplies the weights by."""
+    inv = np.where(scale == 0, np.float32(0), np.float32(1) / np.where(scale == 0, 1, scale).astype(np.float32))
+    return fp8_e4m3_round((x.astype(np.float32) * inv.astype(np.float32)).astype(np.float64)) * scale.astype(np.float64)
+
+
+class Fp8Case:
+    def __init__(self, tmp, rng, scheme, prefix):
+        self.name = f"fp8 {scheme}"
+        m, k, n = 5, 300, 70
+        codes = rng.integers(0, 256, size=(n, k)).astype(np.uint8)
+        codes[(codes & 0x7F) == 0x7F] = 0x7E  # no NaN patterns
+        wq = fp8_e4m3_decode(codes)
+        x = rng.uniform(-3, 3, (m, k)).astype(np.float32)
+        x[2] = 0  # an all-zero row: its dynamic scale is 0
+        tensors = {f"{prefix}.weight": ("F8_E4M3", (n, k), codes.tobytes())}
+        if scheme == "static":
+            s_in = np.float32(np.abs(x).max() / 448 * 1.3)
+            s_w = np.float32(0.01)
+            tensors[f"{prefix}.weight_scale"] = ("F32", (), np.array(s_w, "<f4").tobytes())
+            tensors[f"{prefix}.input_scale"] = ("F32", (), np.array(s_in, "<f4").tobytes())
+            xs = quantise_x(x, np.full((m, 1), s_in, np.float32))
+            w = wq * float(s_w)
+            qc = {"quant_method": "fp8", "activation_scheme": "static"}
+        elif scheme == "per-token":
+            s_w = rng.uniform(0.001, 0.02, (n, 1)).astype(np.float32)
+            tensors[f"{prefix}.weight_scale"] = ("F32", (n, 1), s_w.astype("<f4").tobytes())
+            ub = np.float32(2.0)
+            amax = np.abs(x).max(axis=1, keepdims=True).astype(np.float32)
+            xs = quantise_x(x, (np.minimum(amax, ub) / np.float32(448)).astype(np.float32))
+            w = wq * s_w.astype(np.float64)
+            qc = {"quant_method": "fbgemm_fp8", "activation_scale_ub": float(ub)}
+        else:  # block (bn, bk) weights, (1, bk) dynamic inputs, K not a multiple of bk
+            bn, bk = 32, 128
+            nb, kb = -(-n // bn), -(-k // bk)
+            s_w = rng.uniform(0.001, 0.02, (nb, kb)).astype(np.float32)
+            tensors[f"{prefix}.weight_scale_inv"] = ("F32", (nb, kb), s_w.astype("<f4").tobytes())
+            xs = np.zeros((m, k))
+            for j in range(kb):
+                sl = slice(j * bk, min(k, (j + 1) * bk))
+                amax = np.abs(x[:, sl]).max(axis=1, keepdims=True).astype(np.float32)
+                xs[:, sl] = quantise_x(x[:, sl], (amax / np.float32(448)).astype(np.float32))
+            w = wq * np.repeat(np.repeat(s_w.astype(np.float64), bn, 0), bk, 1)[:n, :k]
+            qc = {"quant_method": "fp8", "activation_scheme": "dynamic", "weight_block_size": [bn, bk]}
+        self.expected = xs @ w.T
+        self.tolerance = 3e-2
+        self.weights, self.input, self.output, config = scratch_files(tmp)
+        write_safetensors(self.weights, tensors)
+        write_safetensors(self.input, {"x": ("F32", x.shape, x.astype("<f4").tobytes())})
+        with open(config, "w") as f:
+            json.dump(qc, f)
+        self.args = ["--layer", "fp8-linear", "--prefix", prefix, "--quant-config", config, "--weights", self.weights,
+                     "--input", self.input, "--output", self.output]
+
+    check = Case.check
+
+
 def bad_inputs(tmp, rng):
     """(description, args, file bytes to write first) that must each fail cleanly."""
     good_w, w = encode(rng.uniform(-1, 1, (5, 7)), "F32")
@@ -235,6 +375,16 @@ def main():
             case = Case(tmp, rng, layer, dtype, bias, clip, act, "model.layers.0.proj" if i % 2 else "")
             ok, detail = case.check()
             worst[dtype] = max(worst.get(dtype, 0.0), float(detail.split()[2]) if ok else math.inf)
+            passed, failed = passed + ok, failed + (not ok)
+            print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
+        quantised = [GptqCase(tmp, rng, bits, group, v2, act, x_dtype, "model.layers.3.mlp.down_proj")
+                     for bits, group, v2, act, x_dtype in ((4, 128, False, False, "F32"), (4, 128, True, True, "F32"),
+                                                           (4, 32, False, True, "BF16"), (2, 64, True, False, "F32"),
+                                                           (3, -1, False, True, "F32"), (8, 64, True, True, "F16"))]
+        quantised += [Fp8Case(tmp, rng, scheme, "model.layers.0.self_attn.o_proj")
+                      for scheme in ("static", "per-token", "block")]
+        for case in quantised:
+            ok, detail = case.check()
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
         for what, args, make in bad_inputs(tmp, rng):

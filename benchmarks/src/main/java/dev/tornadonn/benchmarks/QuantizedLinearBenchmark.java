@@ -1,0 +1,101 @@
+package dev.tornadonn.benchmarks;
+
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.io.TensorSource;
+import dev.tornadonn.layers.Layer;
+import dev.tornadonn.layers.Linear;
+import dev.tornadonn.layers.LinearConfig;
+import dev.tornadonn.layers.quant.Float8Config;
+import dev.tornadonn.layers.quant.Float8InputScaleSpec;
+import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
+import dev.tornadonn.layers.quant.Fp8Linear;
+import dev.tornadonn.layers.quant.Fp8LinearConfig;
+import dev.tornadonn.layers.quant.GptqConfig;
+import dev.tornadonn.layers.quant.GptqFormat;
+import dev.tornadonn.layers.quant.GptqLinear;
+import dev.tornadonn.layers.quant.GptqLinearConfig;
+import dev.tornadonn.layers.quant.GptqPacker;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One linear layer {@code k → n} per weight format, through the public layer API: plain BF16,
+ * GPTQ int4 (group 128) and FP8 e4m3 (per-row weight scale, per-token dynamic input). At
+ * {@code m = 1} it is a GEMV, limited by the bytes of weight it streams.
+ *
+ * <pre>
+ * java --add-modules=jdk.incubator.vector -jar benchmarks/target/benchmarks.jar QuantizedLinearBenchmark
+ * </pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx6g"})
+@Warmup(iterations = 2, time = 3)
+@Measurement(iterations = 3, time = 3)
+public class QuantizedLinearBenchmark {
+
+    @Param("1")
+    public int m;
+
+    @Param("4096")
+    public int n;
+
+    @Param("4096")
+    public int k;
+
+    @Param({"BF16", "GPTQ_INT4", "FP8"})
+    public String format;
+
+    private Layer layer;
+    private Tensor x;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        SplittableRandom rng = new SplittableRandom(BenchData.SEED);
+        float[] w = BenchData.uniform(rng, Math.multiplyExact(n, k));
+        x = BenchData.matrix(rng, DType.F32, m, k);
+        DeviceRef cpu = DeviceRef.cpu(0);
+        layer = switch (format) {
+            case "BF16" -> Linear.of(LinearConfig.builder(k, n).dtype(DType.BF16).build(),
+                    Tensor.of(DType.BF16, Shape.of(n, k), w), null);
+            case "GPTQ_INT4" -> {
+                GptqLinearConfig c = new GptqLinearConfig(k, n, new GptqConfig(4, 128, false, true, GptqFormat.GPTQ),
+                        DType.F16, cpu, false, "");
+                yield GptqLinear.load(c, TensorSource.of(GptqPacker.pack(w, c, null)));
+            }
+            case "FP8" -> {
+                Float8Config f8 = Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise());
+                Map<String, Tensor> ckpt = new LinkedHashMap<>();
+                ckpt.put("weight", Tensor.of(DType.F8_E4M3FN, Shape.of(n, k), w));
+                float[] ones = new float[n];
+                java.util.Arrays.fill(ones, 1f);
+                ckpt.put("weight_scale", Tensor.of(DType.F32, Shape.of(n, 1), ones));
+                yield Fp8Linear.load(Fp8LinearConfig.of(k, n, DType.F8_E4M3FN, f8), TensorSource.of(ckpt));
+            }
+            default -> throw new IllegalArgumentException("format must be BF16, GPTQ_INT4 or FP8, not " + format);
+        };
+    }
+
+    @Benchmark
+    public Tensor forward() {
+        return layer.forward(x);
+    }
+}
