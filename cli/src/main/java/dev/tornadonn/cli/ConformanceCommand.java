@@ -34,15 +34,15 @@ final class ConformanceCommand implements Callable<Integer> {
         List<ConformanceCase> cases = ConformanceSuite.cases(base);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("conformance on %s (%s), %d cases, base seed %d%n", dev, backend, cases.size(), base);
-        String format = "%-7s %-8s %-44s %-7s %12s  %s%n";
-        out.printf(format, "layer", "dtype", "shape", "device", "rel. error", "result");
+        String format = "%-11s %-10s %-52s %-7s %12s  %s%n";
+        out.printf(format, "layer", "weights", "shape", "device", "rel. error", "result");
         int failed = 0;
         for (ConformanceCase c : cases) {
             CaseResult r = c.run(dev);
             boolean ok = r.passed();
             failed += ok ? 0 : 1;
             String error = r.error() != null ? "error" : String.format("%.3e", r.comparison().relativeL2());
-            out.printf(format, c.layer(), c.dtype(), c.shape(), dev, error,
+            out.printf(format, c.layer(), c.weightFormat(), c.shape(), dev, error,
                     ok ? "pass" : "FAIL" + (r.error() != null ? " (" + r.error() + ")" : " (seed " + c.seed() + ")"));
         }
         out.printf("%d passed, %d failed%n", cases.size() - failed, failed);

@@ -239,7 +239,7 @@ class CommandLineTest {
     void conformancePassesOnCpuAndPrintsItsTable() {
         Result r = run("conformance", "--device", "cpu:0", "--seed", Long.toString(SEED));
         assertEquals(0, r.code(), r.out());
-        assertTrue(r.out().contains("layer   dtype"), r.out());
+        assertTrue(r.out().contains("layer       weights"), r.out());
         assertTrue(r.out().matches("(?s).*\\n\\d+ passed, 0 failed\\n.*"), r.out());
     }
 }

@@ -36,7 +36,8 @@ class JvmConformanceTest {
 
     @Test
     void passesOnAnotherCpuDevice() {
-        for (ConformanceCase c : CASES.subList(0, 20)) {
+        for (int i = 0; i < CASES.size(); i += 5) { // a fifth of the suite, every kind of case
+            ConformanceCase c = CASES.get(i);
             CaseResult r = c.run(DeviceRef.cpu(3));
             assertTrue(r.passed(), r::describe);
         }

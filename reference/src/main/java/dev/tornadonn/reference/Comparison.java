@@ -13,8 +13,21 @@ public record Comparison(double relativeL2, double maxAbsError, double refMaxAbs
     static final double UNDERFLOW_FLOOR = 1e-30;
 
     public static Comparison of(float[] y, double[] ref) {
+        return of(y, ref, ref);
+    }
+
+    /**
+     * For products, whose rounding error is bounded by the sum of the magnitudes of their terms
+     * rather than by the result: errors are relative to {@code scale}, the same product of the
+     * operands' absolute values ({@code |x| · |w|ᵀ}). A single dot product that cancels to almost
+     * nothing is then judged by what f32 can do, not failed for it.
+     */
+    public static Comparison of(float[] y, double[] ref, double[] scale) {
         if (y.length != ref.length) {
             throw new IllegalArgumentException("output has " + y.length + " elements, reference " + ref.length);
+        }
+        if (scale.length != ref.length) {
+            throw new IllegalArgumentException("scale has " + scale.length + " elements, reference " + ref.length);
         }
         double diff2 = 0;
         double ref2 = 0;
@@ -27,9 +40,9 @@ public record Comparison(double relativeL2, double maxAbsError, double refMaxAbs
             }
             double d = y[i] - ref[i];
             diff2 += d * d;
-            ref2 += ref[i] * ref[i];
+            ref2 += scale[i] * scale[i];
             maxErr = Math.max(maxErr, Math.abs(d));
-            refMax = Math.max(refMax, Math.abs(ref[i]));
+            refMax = Math.max(refMax, Math.abs(scale[i]));
         }
         double diff = Math.sqrt(diff2);
         double norm = Math.sqrt(ref2);

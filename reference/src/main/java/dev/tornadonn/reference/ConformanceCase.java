@@ -12,6 +12,11 @@ public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearC
     /** The weights' storage dtype. */
     DType dtype();
 
+    /** The weights' format for tables: the dtype's name, or the quantisation scheme. */
+    default String weightFormat() {
+        return dtype().name();
+    }
+
     /** A compact description of the shapes and options, for tables and test names. */
     String shape();
 

@@ -26,12 +26,17 @@ public record GptqLinearCase(Shape xShape, int outDim, GptqConfig quant, boolean
 
     @Override
     public String layer() {
-        return "gptq";
+        return "gptq-linear";
     }
 
     @Override
     public DType dtype() {
         return DType.I32;
+    }
+
+    @Override
+    public String weightFormat() {
+        return "GPTQ-" + quant.bits() + "b";
     }
 
     @Override
@@ -58,12 +63,15 @@ public record GptqLinearCase(Shape xShape, int outDim, GptqConfig quant, boolean
         Tensor x = RandomTensors.uniform(DType.F32, xShape, rnd);
         double[] wd = GptqOracle.dequantize(checkpoint.get("q.qweight"), checkpoint.get("q.qzeros"), checkpoint.get("q.scales"),
                 checkpoint.get("q.g_idx"), quant.bits(), quant.groupSize(), quant.format() == GptqFormat.GPTQ);
-        double[] ref = Oracle.linear(Oracle.decode(x), m, inDim, wd, outDim, bias ? Oracle.decode(checkpoint.get("q.bias")) : null);
+        double[] xd = Oracle.decode(x);
+        double[] bd = bias ? Oracle.decode(checkpoint.get("q.bias")) : null;
+        double[] ref = Oracle.linear(xd, m, inDim, wd, outDim, bd);
+        double[] scale = Oracle.linear(Oracle.abs(xd), m, inDim, Oracle.abs(wd), outDim, bd == null ? null : Oracle.abs(bd));
         try {
             GptqLinear layer = GptqLinear.load(config, TensorSource.of(checkpoint));
             Tensor y = Tensor.allocate(DType.F32, xShape.withLast(outDim), device).fill(Float.NaN);
             layer.forward(x.to(device), y);
-            return new CaseResult(this, device, Comparison.of(y.toFloatArray(), ref), Tolerance.F32_ACCUMULATION, null);
+            return new CaseResult(this, device, Comparison.of(y.toFloatArray(), ref, scale), Tolerance.F32_ACCUMULATION, null);
         } catch (RuntimeException e) {
             return new CaseResult(this, device, null, Tolerance.F32_ACCUMULATION, e.toString());
         }

@@ -39,7 +39,10 @@ public record LinearCase(Shape xShape, int outDim, DType dtype, DType inputDType
         if (clip != 0) {
             wd = Oracle.clip(wd, dtype.round((float) clip));
         }
-        double[] ref = Oracle.linear(Oracle.decode(x), m, inDim, wd, outDim, b == null ? null : Oracle.decode(b));
+        double[] xd = Oracle.decode(x);
+        double[] bd = b == null ? null : Oracle.decode(b);
+        double[] ref = Oracle.linear(xd, m, inDim, wd, outDim, bd);
+        double[] scale = Oracle.linear(Oracle.abs(xd), m, inDim, Oracle.abs(wd), outDim, bd == null ? null : Oracle.abs(bd));
         try {
             Map<String, Tensor> checkpoint = new LinkedHashMap<>();
             checkpoint.put("proj.weight", w);
@@ -51,7 +54,7 @@ public record LinearCase(Shape xShape, int outDim, DType dtype, DType inputDType
             Linear layer = Linear.load(config, TensorSource.of(checkpoint));
             Tensor y = Tensor.allocate(DType.F32, xShape.withLast(outDim), device).fill(Float.NaN);
             layer.forward(x.to(device), y);
-            return new CaseResult(this, device, Comparison.of(y.toFloatArray(), ref), Tolerance.F32_ACCUMULATION, null);
+            return new CaseResult(this, device, Comparison.of(y.toFloatArray(), ref, scale), Tolerance.F32_ACCUMULATION, null);
         } catch (RuntimeException e) {
             return new CaseResult(this, device, null, Tolerance.F32_ACCUMULATION, e.toString());
         }

@@ -41,6 +41,15 @@ public final class Oracle {
         return out;
     }
 
+    /** The element-wise absolute values: with {@link #linear}, the scale a product's rounding error is bounded by. */
+    public static double[] abs(double[] v) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = Math.abs(v[i]);
+        }
+        return out;
+    }
+
     /** {@code down(act(gate(x)) · up(x))}, each projection with its bias when given. */
     public static double[] mlp(double[] x, int m, int hidden, int ffn, Activation act,
                                double[] gateW, double[] gateB, double[] upW, double[] upB,
