@@ -71,7 +71,7 @@ final class KernelSelection {
 
     private static int vectorBits() {
         try {
-            return (int) Class.forName("dev.tornadonn.jvm.VectorKernels").getDeclaredField("L").getInt(null) * 32;
+            return Class.forName("dev.tornadonn.jvm.VectorKernels").getDeclaredField("L").getInt(null) * 32;
         } catch (ReflectiveOperationException e) {
             return 0;
         }

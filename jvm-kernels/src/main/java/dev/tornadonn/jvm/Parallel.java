@@ -29,9 +29,10 @@ final class Parallel {
     }
 
     private static final class Range extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
         private final int from;
         private final int to;
-        private final IntConsumer body;
+        private final transient IntConsumer body;
 
         Range(int from, int to, IntConsumer body) {
             this.from = from;

@@ -14,7 +14,7 @@ import java.util.Map;
  * last dimension {@code in}; leading dimensions are kept. Weights are checked, clipped and moved
  * to the device once, at load; the output is F32.
  */
-public final class Linear implements Layer {
+public final class Linear extends MatrixLayer {
     private final LinearConfig config;
     private final LinearOp op;
 
@@ -70,20 +70,13 @@ public final class Linear implements Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x) {
-        Tensor x2d = Inputs.asMatrix(x, config.inDim(), config.device(), describe());
-        return op.apply(x2d).reshape(x.shape().withLast(config.outDim()));
+    protected void apply(Tensor x2d, Tensor y2d) {
+        op.apply(x2d, y2d);
     }
 
     @Override
-    public void forward(Tensor x, Tensor out) {
-        Tensor x2d = Inputs.asMatrix(x, config.inDim(), config.device(), describe());
-        Inputs.checkOutput(x, out, config.outDim(), describe());
-        op.apply(x2d, out.reshape(x2d.shape().dim(0), config.outDim()));
-    }
-
-    private String describe() {
-        return "Linear" + (config.name().isEmpty() ? "" : " '" + config.name() + "'");
+    protected String describe() {
+        return named("Linear", config.name());
     }
 
     @Override

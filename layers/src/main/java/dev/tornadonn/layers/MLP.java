@@ -16,7 +16,7 @@ import java.util.Map;
  * {@code (2F, hidden)} weight, so a forward is two GEMMs and one gated activation; unlike MAX's
  * fused path it takes inputs of any rank ≥ 1 and honours clipping and every bias.
  */
-public final class MLP implements Layer {
+public final class MLP extends MatrixLayer {
     private final MlpConfig config;
     private final LinearOp gateUp;
     private final LinearOp down;
@@ -78,16 +78,8 @@ public final class MLP implements Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x) {
-        Tensor x2d = Inputs.asMatrix(x, config.hiddenDim(), config.device(), describe());
-        return down.apply(hidden(x2d)).reshape(x.shape().withLast(config.hiddenDim()));
-    }
-
-    @Override
-    public void forward(Tensor x, Tensor out) {
-        Tensor x2d = Inputs.asMatrix(x, config.hiddenDim(), config.device(), describe());
-        Inputs.checkOutput(x, out, config.hiddenDim(), describe());
-        down.apply(hidden(x2d), out.reshape(x2d.shape().dim(0), config.hiddenDim()));
+    protected void apply(Tensor x2d, Tensor y2d) {
+        down.apply(hidden(x2d), y2d);
     }
 
     /** {@code act(gate) · up}, F32 {@code (M, F)}. */
@@ -99,8 +91,9 @@ public final class MLP implements Layer {
         return h;
     }
 
-    private String describe() {
-        return "MLP" + (config.name().isEmpty() ? "" : " '" + config.name() + "'");
+    @Override
+    protected String describe() {
+        return named("MLP", config.name());
     }
 
     @Override

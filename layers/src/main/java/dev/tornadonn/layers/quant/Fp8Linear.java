@@ -15,9 +15,8 @@ import dev.tornadonn.core.numeric.Float8Format;
 import dev.tornadonn.core.quant.Fp8InputQuantization;
 import dev.tornadonn.core.quant.Fp8Matrix;
 import dev.tornadonn.core.quant.Fp8WeightScale;
-import dev.tornadonn.layers.Inputs;
 import dev.tornadonn.layers.Keys;
-import dev.tornadonn.layers.Layer;
+import dev.tornadonn.layers.MatrixLayer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,7 +29,7 @@ import java.util.Set;
  * the single rounding to the output dtype. Outputs are F32 tensors holding values of the output
  * dtype ({@link Layer}'s contract); {@link #forward(Tensor, Tensor)} also fills an output-dtype tensor.
  */
-public final class Fp8Linear implements Layer {
+public final class Fp8Linear extends MatrixLayer {
     private final Fp8LinearConfig config;
     private final Backend backend;
     private final PreparedMatrix weight;
@@ -226,22 +225,12 @@ public final class Fp8Linear implements Layer {
         return config.device();
     }
 
-    @Override
-    public Tensor forward(Tensor x) {
-        Tensor x2d = Inputs.asMatrix(x, config.inDim(), config.device(), describe());
-        Tensor y = Tensor.allocate(DType.F32, Shape.of(x2d.shape().dim(0), config.outDim()), config.device());
-        apply(x2d, y);
-        return y.reshape(x.shape().withLast(config.outDim()));
-    }
-
     /** {@code out} is F32 or the output dtype, of shape {@code x.shape[:-1] + (out,)}. */
     @Override
     public void forward(Tensor x, Tensor out) {
-        Tensor x2d = Inputs.asMatrix(x, config.inDim(), config.device(), describe());
         DType outType = config.float8().outputDType();
         if (out.dtype() == DType.F32 || out.dtype() != outType) {
-            Inputs.checkOutput(x, out, config.outDim(), describe());
-            apply(x2d, out.reshape(x2d.shape().dim(0), config.outDim()));
+            super.forward(x, out);
             return;
         }
         if (!out.shape().equals(x.shape().withLast(config.outDim())) || !out.device().equals(config.device())) {
@@ -254,7 +243,8 @@ public final class Fp8Linear implements Layer {
         }
     }
 
-    private void apply(Tensor x2d, Tensor y2d) {
+    @Override
+    protected void apply(Tensor x2d, Tensor y2d) {
         backend.quantizedLinear(x2d, weight, bias, y2d);
         DType outType = config.float8().outputDType();
         if (outType != DType.F32) {
@@ -264,8 +254,9 @@ public final class Fp8Linear implements Layer {
         }
     }
 
-    private String describe() {
-        return "Fp8Linear" + (config.name().isEmpty() ? "" : " '" + config.name() + "'");
+    @Override
+    protected String describe() {
+        return named("Fp8Linear", config.name());
     }
 
     @Override

@@ -1,8 +1,6 @@
 package dev.tornadonn.layers.quant;
 
-import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
-import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.Weight;
 import dev.tornadonn.core.WeightLoadException;
@@ -11,8 +9,7 @@ import dev.tornadonn.core.backend.Backends;
 import dev.tornadonn.core.backend.PreparedMatrix;
 import dev.tornadonn.core.io.TensorSource;
 import dev.tornadonn.core.quant.GroupQuantizedMatrix;
-import dev.tornadonn.layers.Inputs;
-import dev.tornadonn.layers.Layer;
+import dev.tornadonn.layers.MatrixLayer;
 import dev.tornadonn.layers.StrictLoader;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +20,7 @@ import java.util.Map;
  * zeros, act-order with any g_idx whose groups are full, a bias, and inputs of any rank ≥ 1. The
  * dequantisation is fused into the backend's product; the output is F32.
  */
-public final class GptqLinear implements Layer {
+public final class GptqLinear extends MatrixLayer {
     private final GptqLinearConfig config;
     private final Backend backend;
     private final PreparedMatrix weight;
@@ -139,22 +136,13 @@ public final class GptqLinear implements Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x) {
-        Tensor x2d = Inputs.asMatrix(x, config.inDim(), config.device(), describe());
-        Tensor y = Tensor.allocate(DType.F32, Shape.of(x2d.shape().dim(0), config.outDim()), config.device());
-        backend.quantizedLinear(x2d, weight, bias, y);
-        return y.reshape(x.shape().withLast(config.outDim()));
+    protected void apply(Tensor x2d, Tensor y2d) {
+        backend.quantizedLinear(x2d, weight, bias, y2d);
     }
 
     @Override
-    public void forward(Tensor x, Tensor out) {
-        Tensor x2d = Inputs.asMatrix(x, config.inDim(), config.device(), describe());
-        Inputs.checkOutput(x, out, config.outDim(), describe());
-        backend.quantizedLinear(x2d, weight, bias, out.reshape(x2d.shape().dim(0), config.outDim()));
-    }
-
-    private String describe() {
-        return "GptqLinear" + (config.name().isEmpty() ? "" : " '" + config.name() + "'");
+    protected String describe() {
+        return named("GptqLinear", config.name());
     }
 
     @Override

@@ -9,8 +9,8 @@ import dev.tornadonn.core.Weight;
 import dev.tornadonn.core.WeightLoadException;
 import dev.tornadonn.core.backend.Backends;
 import dev.tornadonn.core.io.TensorSource;
-import dev.tornadonn.layers.Inputs;
 import dev.tornadonn.layers.Keys;
+import dev.tornadonn.layers.MatrixLayer;
 import dev.tornadonn.layers.Layer;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -23,7 +23,7 @@ import java.util.function.Function;
  * down each any {@link Layer} (GPTQ, FP8), quantised alike. Gate and up stay two products, as in
  * MAX's quantised path.
  */
-public final class QuantizedMlp implements Layer {
+public final class QuantizedMlp extends MatrixLayer {
     private final Layer gate;
     private final Layer up;
     private final Layer down;
@@ -93,16 +93,13 @@ public final class QuantizedMlp implements Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x) {
-        Tensor x2d = Inputs.asMatrix(x, hidden, device(), "MLP");
-        return down.forward(hidden(x2d)).reshape(x.shape().withLast(hidden));
+    protected void apply(Tensor x2d, Tensor y2d) {
+        down.forward(hidden(x2d), y2d);
     }
 
     @Override
-    public void forward(Tensor x, Tensor out) {
-        Tensor x2d = Inputs.asMatrix(x, hidden, device(), "MLP");
-        Inputs.checkOutput(x, out, hidden, "MLP");
-        down.forward(hidden(x2d), out.reshape(x2d.shape().dim(0), hidden));
+    protected String describe() {
+        return "MLP";
     }
 
     /** {@code act(gate) · up}: the two projections side by side, then the backend's gated activation. */
