@@ -5,22 +5,36 @@ import java.util.List;
 
 /**
  * Collectives over tensors that live on different devices, one tensor per device, in list order
- * (MAX's {@code allgather} and {@code allreduce.sum}).
+ * (MAX's {@code allgather} and {@code allreduce.sum}, plus reduce-scatter and broadcast). Every
+ * call checks that the devices are distinct and that shapes and dtypes agree where they must.
  */
-public interface Communicator {
+public interface Communicator extends AutoCloseable {
+
+    /** A short name for logs: {@code host}, {@code nccl}. */
+    String name();
 
     /**
      * Every device receives the concatenation of all inputs, in list order, along {@code axis}
      * (negative counts from the end). Sizes along {@code axis} may differ; every other dimension,
-     * the rank and the dtype must agree, and the devices must be distinct. Fewer than two inputs
-     * are returned unchanged.
+     * the rank and the dtype must agree. Fewer than two inputs are returned unchanged.
      */
     List<Tensor> allGather(List<Tensor> inputs, int axis);
 
     /**
      * The element-wise sum of all inputs, accumulated in f32 and stored in the inputs' dtype;
-     * result {@code i} lives on input {@code i}'s device. Shapes and dtypes must agree and the
-     * devices must be distinct.
+     * result {@code i} lives on input {@code i}'s device. Shapes and dtypes must agree.
      */
     List<Tensor> allReduceSum(List<Tensor> inputs);
+
+    /**
+     * The element-wise sum, split along {@code axis} by {@link Split}: device {@code i} receives
+     * part {@code i} (the first {@code size mod n} parts one longer).
+     */
+    List<Tensor> reduceScatter(List<Tensor> inputs, int axis);
+
+    /** {@code inputs.get(root)} copied to every device of {@code inputs}; the others only name devices. */
+    List<Tensor> broadcast(List<Tensor> inputs, int root);
+
+    @Override
+    default void close() {}
 }

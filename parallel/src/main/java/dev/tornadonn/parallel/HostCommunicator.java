@@ -13,6 +13,11 @@ import java.util.Set;
 public final class HostCommunicator implements Communicator {
 
     @Override
+    public String name() {
+        return "host";
+    }
+
+    @Override
     public List<Tensor> allGather(List<Tensor> inputs, int axis) {
         requireDistinctDevices(inputs);
         if (inputs.size() < 2) {
@@ -82,6 +87,41 @@ public final class HostCommunicator implements Communicator {
                 r.setFloat(e, sum[e]);
             }
             out.add(r);
+        }
+        return List.copyOf(out);
+    }
+
+    @Override
+    public List<Tensor> reduceScatter(List<Tensor> inputs, int axis) {
+        List<Tensor> sums = allReduceSum(inputs);
+        if (sums.isEmpty()) {
+            return sums;
+        }
+        int rank = sums.get(0).shape().rank();
+        if (axis < -rank || axis >= rank) {
+            throw new IllegalArgumentException("reduceScatter axis " + axis + " out of range for rank " + rank);
+        }
+        int ax = axis < 0 ? axis + rank : axis;
+        Split split = new Split(sums.get(0).shape().dim(ax), sums.size());
+        List<Tensor> out = new ArrayList<>();
+        for (int i = 0; i < sums.size(); i++) {
+            out.add(sums.get(i).slice(ax, split.start(i), split.end(i)).copy());
+        }
+        return List.copyOf(out);
+    }
+
+    @Override
+    public List<Tensor> broadcast(List<Tensor> inputs, int root) {
+        requireDistinctDevices(inputs);
+        if (root < 0 || root >= inputs.size()) {
+            throw new IllegalArgumentException("broadcast root " + root + " outside the " + inputs.size() + " devices");
+        }
+        Tensor source = inputs.get(root);
+        List<Tensor> out = new ArrayList<>();
+        for (Tensor t : inputs) {
+            Tensor mine = Tensor.allocate(source.dtype(), source.shape(), t.device());
+            mine.data().copyFrom(source.data());
+            out.add(mine);
         }
         return List.copyOf(out);
     }

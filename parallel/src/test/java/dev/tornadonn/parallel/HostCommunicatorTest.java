@@ -63,4 +63,35 @@ class HostCommunicatorTest {
                 () -> comm.allGather(List.of(a, Tensor.allocate(DType.BF16, Shape.of(2, 2), DeviceRef.cpu(1))), 0));
         assertEquals(List.of(a), comm.allGather(List.of(a), 0));
     }
+
+    @Test
+    void reduceScatterSplitsTheSumUnevenlyLikeMax() {
+        List<Tensor> out = comm.reduceScatter(List.of(on(0, Shape.of(5), 1, 2, 3, 4, 5), on(1, Shape.of(5), 10, 20, 30, 40, 50)), 0);
+        assertArrayEquals(new float[] {11, 22, 33}, out.get(0).toFloatArray());
+        assertArrayEquals(new float[] {44, 55}, out.get(1).toFloatArray());
+        assertEquals(DeviceRef.cpu(1), out.get(1).device());
+    }
+
+    @Test
+    void broadcastCopiesTheRootEverywhere() {
+        List<Tensor> out = comm.broadcast(List.of(on(0, Shape.of(2)), on(1, Shape.of(2), 7, 8), on(2, Shape.of(2))), 1);
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(new float[] {7, 8}, out.get(i).toFloatArray());
+            assertEquals(DeviceRef.cpu(i), out.get(i).device());
+        }
+        assertThrows(IllegalArgumentException.class, () -> comm.broadcast(List.of(on(0, Shape.of(2))), 1));
+    }
+
+    @Test
+    void splitGivesTheFirstRemainderDevicesOneMore() {
+        Split s = new Split(151674, 4);
+        assertEquals(List.of(37919, 37919, 37918, 37918), java.util.stream.IntStream.range(0, 4).map(s::length).boxed().toList());
+        assertEquals(0, s.start(0));
+        assertEquals(75838, s.start(2));
+        assertEquals(151674, s.end(3));
+        Split t = new Split(1000, 3);
+        assertEquals(334, t.length(0));
+        assertEquals(333, t.length(2));
+        assertThrows(IllegalArgumentException.class, () -> new Split(4, 0));
+    }
 }

@@ -1,0 +1,37 @@
+package dev.tornadonn.parallel;
+
+/**
+ * MAX's uneven split: {@code size} items over {@code parts} devices, the first
+ * {@code size mod parts} devices taking one more. (vLLM and Megatron require divisibility.)
+ */
+public record Split(int size, int parts) {
+
+    public Split {
+        if (parts <= 0) {
+            throw new IllegalArgumentException("cannot split over " + parts + " devices");
+        }
+        if (size < 0) {
+            throw new IllegalArgumentException("cannot split a negative size " + size);
+        }
+    }
+
+    public int length(int part) {
+        check(part);
+        return size / parts + (part < size % parts ? 1 : 0);
+    }
+
+    public int start(int part) {
+        check(part);
+        return part * (size / parts) + Math.min(part, size % parts);
+    }
+
+    public int end(int part) {
+        return start(part) + length(part);
+    }
+
+    private void check(int part) {
+        if (part < 0 || part >= parts) {
+            throw new IllegalArgumentException("part " + part + " outside [0, " + parts + ")");
+        }
+    }
+}
