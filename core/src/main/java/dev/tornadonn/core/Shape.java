@@ -67,6 +67,13 @@ public final class Shape {
         return new Shape(d);
     }
 
+    /** This shape with dimension {@code axis} replaced. */
+    public Shape withDim(int axis, int size) {
+        int[] d = dims.clone();
+        d[axis < 0 ? d.length + axis : axis] = size;
+        return new Shape(d);
+    }
+
     public Shape withFirst(int first) {
         int[] d = dims.clone();
         d[0] = first;

@@ -203,6 +203,53 @@ public final class Tensor {
         return copy;
     }
 
+    /**
+     * The tensors joined along {@code axis}, on the first one's device. Ranks and dtypes must
+     * agree, and every dimension but {@code axis}.
+     */
+    public static Tensor concat(java.util.List<Tensor> parts, int axis) {
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("nothing to concatenate");
+        }
+        Tensor first = parts.get(0);
+        int rank = first.shape.rank();
+        if (axis < 0 || axis >= rank) {
+            throw new IllegalArgumentException("axis " + axis + " out of range for shape " + first.shape);
+        }
+        int total = 0;
+        for (Tensor t : parts) {
+            if (t.dtype != first.dtype || t.shape.rank() != rank) {
+                throw new IllegalArgumentException("cannot concatenate " + t + " with " + first);
+            }
+            for (int d = 0; d < rank; d++) {
+                if (d != axis && t.shape.dim(d) != first.shape.dim(d)) {
+                    throw new IllegalArgumentException("cannot concatenate " + t.shape + " with " + first.shape + " along axis " + axis);
+                }
+            }
+            total += t.shape.dim(axis);
+        }
+        Shape shape = first.shape.withDim(axis, total);
+        Tensor out = allocate(first.dtype, shape, first.device);
+        long outer = 1;
+        for (int d = 0; d < axis; d++) {
+            outer *= shape.dim(d);
+        }
+        long inner = first.dtype.byteSize();
+        for (int d = axis + 1; d < rank; d++) {
+            inner *= shape.dim(d);
+        }
+        long outRow = inner * total;
+        long at = 0;
+        for (Tensor t : parts) {
+            long chunk = inner * t.shape.dim(axis);
+            for (long o = 0; o < outer; o++) {
+                MemorySegment.copy(t.data, o * chunk, out.data, o * outRow + at, chunk);
+            }
+            at += chunk;
+        }
+        return out;
+    }
+
     @Override
     public String toString() {
         return "Tensor(" + dtype + ", " + shape + ", " + device + ")";

@@ -6,6 +6,7 @@ import dev.tornadonn.core.Weight;
 import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.Backends;
 import dev.tornadonn.core.io.TensorSource;
+import dev.tornadonn.layers.sharding.ShardingStrategy;
 import java.util.List;
 import java.util.Map;
 
@@ -17,10 +18,12 @@ import java.util.Map;
 public final class Linear extends MatrixLayer {
     private final LinearConfig config;
     private final LinearOp op;
+    private final ShardingStrategy strategy;
 
-    private Linear(LinearConfig config, LinearOp op) {
+    private Linear(LinearConfig config, LinearOp op, ShardingStrategy strategy) {
         this.config = config;
         this.op = op;
+        this.strategy = strategy;
     }
 
     /** Loads {@code config.name().weight} (and {@code .bias}) strictly: any mismatch fails and loads nothing. */
@@ -42,11 +45,53 @@ public final class Linear extends MatrixLayer {
         }
         Backend backend = Backends.forDevice(config.device());
         Tensor clipped = WeightClipping.clip(weight, config.clipWeight());
-        return new Linear(config, LinearOp.prepare(backend, config.device(), clipped, bias));
+        return new Linear(config, LinearOp.prepare(backend, config.device(), clipped, bias), null);
     }
 
     public LinearConfig config() {
         return config;
+    }
+
+    /** The weight as the kernels use it (clipped), in host memory. */
+    public Tensor hostWeight() {
+        return op.hostWeight();
+    }
+
+    /** The bias in host memory, or null. */
+    public Tensor hostBias() {
+        return op.hostBias();
+    }
+
+    /** This layer, with the same weights, to be cut by {@code s} on {@link #shard}. */
+    public Linear withShardingStrategy(ShardingStrategy s) {
+        return new Linear(config, op, java.util.Objects.requireNonNull(s, "strategy"));
+    }
+
+    /** The strategy {@link #shard} uses, or null. */
+    public ShardingStrategy shardingStrategy() {
+        return strategy;
+    }
+
+    /**
+     * One layer per device, each with its shard of the weight and bias (see
+     * {@link ShardingStrategy#shardBias}: where the input features are split, only the first
+     * shard adds the bias, so that the reduced sum has it once). The device list must match the
+     * strategy's device count, and be distinct.
+     */
+    public List<Linear> shard(List<DeviceRef> devices) {
+        if (strategy == null) {
+            throw new IllegalStateException(describe() + " cannot be sharded: no sharding strategy set");
+        }
+        Sharding.checkDevices(devices, strategy.numDevices(), describe());
+        List<Linear> shards = new java.util.ArrayList<>();
+        for (int i = 0; i < devices.size(); i++) {
+            Tensor w = strategy.shard(op.hostWeight(), i);
+            Tensor b = op.hostBias() == null ? null : strategy.shardBias(op.hostBias(), i);
+            LinearConfig c = new LinearConfig(w.shape().dim(1), w.shape().dim(0), config.dtype(), devices.get(i), b != null,
+                    config.name(), 0);
+            shards.add(of(c, w, b));
+        }
+        return List.copyOf(shards);
     }
 
     @Override

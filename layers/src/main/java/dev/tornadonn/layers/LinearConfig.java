@@ -10,6 +10,7 @@ import java.util.Objects;
 
 /**
  * What MAX's {@code Linear(in_dim, out_dim, dtype, device, has_bias, name, clip_weight)} takes.
+ * A dimension may be 0: a shard of a layer split over more devices than it has rows is empty.
  * The weight is {@code (outDim, inDim)} and the bias {@code (outDim,)}, both of {@code dtype};
  * {@code name} prefixes their keys ({@code name.weight}); {@code clipWeight} 0 means no clipping.
  */
@@ -17,8 +18,8 @@ public record LinearConfig(int inDim, int outDim, DType dtype, DeviceRef device,
                            String name, double clipWeight) {
 
     public LinearConfig {
-        if (inDim <= 0 || outDim <= 0) {
-            throw new IllegalArgumentException("inDim and outDim must be positive, got " + inDim + " and " + outDim);
+        if (inDim < 0 || outDim < 0) {
+            throw new IllegalArgumentException("inDim and outDim must be >= 0, got " + inDim + " and " + outDim);
         }
         Objects.requireNonNull(dtype, "dtype");
         Objects.requireNonNull(device, "device");

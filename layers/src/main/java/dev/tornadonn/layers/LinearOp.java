@@ -14,6 +14,22 @@ record LinearOp(Backend backend, DeviceRef device, Tensor weight, Tensor bias) {
                 bias == null ? null : backend.prepareWeight(bias, device));
     }
 
+    /** The weight in host memory, for sharding: the JVM backend's prepared weight is one. */
+    Tensor hostWeight() {
+        return host(weight);
+    }
+
+    Tensor hostBias() {
+        return bias == null ? null : host(bias);
+    }
+
+    private static Tensor host(Tensor t) {
+        if (!t.device().isCpu()) {
+            throw new UnsupportedOperationException("sharding needs the weights in host memory; " + t + " is not");
+        }
+        return t;
+    }
+
     int inDim() {
         return weight.shape().dim(1);
     }

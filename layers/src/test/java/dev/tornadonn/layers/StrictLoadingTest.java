@@ -116,7 +116,7 @@ class StrictLoadingTest {
 
     @Test
     void configsRejectWhatCannotWork() {
-        assertThrows(IllegalArgumentException.class, () -> LinearConfig.builder(0, 5).build());
+        assertThrows(IllegalArgumentException.class, () -> LinearConfig.builder(-1, 5).build());
         assertThrows(IllegalArgumentException.class, () -> LinearConfig.builder(7, 5).dtype(DType.I32).build());
         assertThrows(IllegalArgumentException.class, () -> LinearConfig.builder(7, 5).clipWeight(-1).build());
         assertThrows(IllegalArgumentException.class, () -> LinearConfig.builder(7, 5).clipWeight(Double.NaN).build());

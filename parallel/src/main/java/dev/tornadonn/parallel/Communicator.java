@@ -27,7 +27,7 @@ public interface Communicator extends AutoCloseable {
     List<Tensor> allReduceSum(List<Tensor> inputs);
 
     /**
-     * The element-wise sum, split along {@code axis} by {@link Split}: device {@code i} receives
+     * The element-wise sum, split along {@code axis} by {@link dev.tornadonn.core.Split}: device {@code i} receives
      * part {@code i} (the first {@code size mod n} parts one longer).
      */
     List<Tensor> reduceScatter(List<Tensor> inputs, int axis);

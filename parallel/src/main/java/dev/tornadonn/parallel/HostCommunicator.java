@@ -1,8 +1,7 @@
 package dev.tornadonn.parallel;
 
-import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
-import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Split;
 import dev.tornadonn.core.Tensor;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -29,7 +28,6 @@ public final class HostCommunicator implements Communicator {
             throw new IllegalArgumentException("allGather axis " + axis + " out of range for rank " + rank);
         }
         int ax = axis < 0 ? axis + rank : axis;
-        int total = 0;
         for (int i = 0; i < inputs.size(); i++) {
             Tensor t = inputs.get(i);
             if (t.shape().rank() != rank || t.dtype() != first.dtype()) {
@@ -42,11 +40,8 @@ public final class HostCommunicator implements Communicator {
                             + ", input 0 " + first.shape() + ": only axis " + ax + " may differ");
                 }
             }
-            total += t.shape().dim(ax);
         }
-        int[] dims = first.shape().dims();
-        dims[ax] = total;
-        Tensor gathered = concat(inputs, ax, Shape.of(dims));
+        Tensor gathered = Tensor.concat(inputs, ax);
         List<Tensor> out = new ArrayList<>();
         for (Tensor t : inputs) {
             Tensor mine = Tensor.allocate(gathered.dtype(), gathered.shape(), t.device());
@@ -124,29 +119,6 @@ public final class HostCommunicator implements Communicator {
             out.add(mine);
         }
         return List.copyOf(out);
-    }
-
-    private static Tensor concat(List<Tensor> inputs, int axis, Shape shape) {
-        DType dtype = inputs.get(0).dtype();
-        Tensor out = Tensor.allocate(dtype, shape, inputs.get(0).device());
-        long outer = 1;
-        for (int d = 0; d < axis; d++) {
-            outer *= shape.dim(d);
-        }
-        long inner = dtype.byteSize();
-        for (int d = axis + 1; d < shape.rank(); d++) {
-            inner *= shape.dim(d);
-        }
-        long outRow = inner * shape.dim(axis);
-        long at = 0;
-        for (Tensor t : inputs) {
-            long chunk = inner * t.shape().dim(axis);
-            for (long o = 0; o < outer; o++) {
-                java.lang.foreign.MemorySegment.copy(t.data(), o * chunk, out.data(), o * outRow + at, chunk);
-            }
-            at += chunk;
-        }
-        return out;
     }
 
     private static void requireDistinctDevices(List<Tensor> inputs) {

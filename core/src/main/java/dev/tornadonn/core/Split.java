@@ -1,4 +1,4 @@
-package dev.tornadonn.parallel;
+package dev.tornadonn.core;
 
 /**
  * MAX's uneven split: {@code size} items over {@code parts} devices, the first

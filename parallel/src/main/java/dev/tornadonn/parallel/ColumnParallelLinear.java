@@ -1,0 +1,58 @@
+package dev.tornadonn.parallel;
+
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.layers.Linear;
+import dev.tornadonn.layers.sharding.ShardingStrategy;
+import java.util.List;
+
+/**
+ * MAX's {@code ColumnParallelLinear}: the output features split over the devices (the weight
+ * rowwise, the bias with it), every device given the whole input. With {@code gatherOutput}
+ * (MAX's only behaviour, the default) every device gets the full output in device order;
+ * without, device i keeps its slice (for a following row-parallel layer).
+ */
+public final class ColumnParallelLinear {
+    private final List<Linear> shards;
+    private final List<DeviceRef> devices;
+    private final Communicator comm;
+    private final boolean gatherOutput;
+
+    private ColumnParallelLinear(List<Linear> shards, List<DeviceRef> devices, Communicator comm, boolean gatherOutput) {
+        this.shards = shards;
+        this.devices = devices;
+        this.comm = comm;
+        this.gatherOutput = gatherOutput;
+    }
+
+    /** Shards a loaded layer over {@code devices} (uneven splits follow MAX's rule). */
+    public static ColumnParallelLinear of(Linear full, List<DeviceRef> devices, Communicator comm, boolean gatherOutput) {
+        if (devices.isEmpty()) {
+            throw new IllegalArgumentException("ColumnParallelLinear requires a non-empty devices argument");
+        }
+        List<Linear> shards = full.withShardingStrategy(ShardingStrategy.rowwise(devices.size())).shard(devices);
+        return new ColumnParallelLinear(shards, List.copyOf(devices), comm, gatherOutput);
+    }
+
+    public static ColumnParallelLinear of(Linear full, List<DeviceRef> devices, Communicator comm) {
+        return of(full, devices, comm, true);
+    }
+
+    public List<Linear> shards() {
+        return shards;
+    }
+
+    /** {@code xs.get(i)} is the whole input on device i; the shards run concurrently. */
+    public List<Tensor> forward(List<Tensor> xs) {
+        if (xs.size() != shards.size()) {
+            throw new IllegalArgumentException("one input per device: " + shards.size() + " expected, got " + xs.size());
+        }
+        List<Tensor> ys = DeviceThreads.run(shards.size(), i -> shards.get(i).forward(xs.get(i)));
+        return gatherOutput ? comm.allGather(ys, -1) : ys;
+    }
+
+    /** The input copied to every device; returns device 0's output (the full one when gathering). */
+    public Tensor forward(Tensor x) {
+        return forward(devices.stream().map(x::to).toList()).get(0);
+    }
+}
