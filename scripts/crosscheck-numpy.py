@@ -377,6 +377,19 @@ def main():
             worst[dtype] = max(worst.get(dtype, 0.0), float(detail.split()[2]) if ok else math.inf)
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
+        for layer, devices, env in (("column-parallel-linear", "cpu:0,cpu:1,cpu:2", None),
+                                    ("row-parallel-linear", "cpu:0,cpu:1,cpu:2,cpu:3", None),
+                                    ("mlp", "cpu:0,cpu:1", "0"), ("mlp", "cpu:0,cpu:1,cpu:2", "1")):
+            case = Case(tmp, rng, "mlp" if layer == "mlp" else "linear", "BF16", True, 0, "silu" if layer == "mlp" else None, "")
+            case.args[1] = layer
+            case.args += ["--device", devices] + (["--tensor-parallel"] if layer == "mlp" else [])
+            case.name = f"{layer} over {devices}" + (f" LLAMA_ENABLE_DIST_GEMM_KERNELS={env}" if env else "")
+            if env is not None:
+                os.environ["LLAMA_ENABLE_DIST_GEMM_KERNELS"] = env
+            ok, detail = case.check()
+            os.environ.pop("LLAMA_ENABLE_DIST_GEMM_KERNELS", None)
+            passed, failed = passed + ok, failed + (not ok)
+            print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
         quantised = [GptqCase(tmp, rng, bits, group, v2, act, x_dtype, "model.layers.3.mlp.down_proj")
                      for bits, group, v2, act, x_dtype in ((4, 128, False, False, "F32"), (4, 128, True, True, "F32"),
                                                            (4, 32, False, True, "BF16"), (2, 64, True, False, "F32"),

@@ -2,7 +2,10 @@ package dev.tornadonn.cli;
 
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.backend.Backends;
+import dev.tornadonn.parallel.HostCommunicator;
 import dev.tornadonn.reference.CaseResult;
+import dev.tornadonn.reference.Comparison;
+import dev.tornadonn.reference.Tolerance;
 import dev.tornadonn.reference.ConformanceCase;
 import dev.tornadonn.reference.ConformanceSuite;
 import java.io.PrintWriter;
@@ -23,12 +26,18 @@ final class ConformanceCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "Device to test: cpu, cpu:N or gpu:N (default: ${DEFAULT-VALUE}).")
     String device;
 
+    @Option(names = "--devices", description = "Also run the sharded cases over these devices, e.g. cpu:0,cpu:1,cpu:2,cpu:3 "
+            + "(the single-device suite runs on the first).")
+    String devices;
+
     @Option(names = "--seed", description = "Base seed for the random data (default: a fresh one, printed).")
     Long seed;
 
     @Override
     public Integer call() {
-        DeviceRef dev = DeviceRef.parse(device);
+        List<DeviceRef> sharded = devices == null ? List.of()
+                : java.util.Arrays.stream(devices.split(",")).map(DeviceRef::parse).toList();
+        DeviceRef dev = sharded.isEmpty() ? DeviceRef.parse(device) : sharded.get(0);
         String backend = Backends.forDevice(dev).name();
         long base = seed != null ? seed : ConformanceSuite.baseSeed();
         List<ConformanceCase> cases = ConformanceSuite.cases(base);
@@ -45,7 +54,24 @@ final class ConformanceCommand implements Callable<Integer> {
             out.printf(format, c.layer(), c.weightFormat(), c.shape(), dev, error,
                     ok ? "pass" : "FAIL" + (r.error() != null ? " (" + r.error() + ")" : " (seed " + c.seed() + ")"));
         }
-        out.printf("%d passed, %d failed%n", cases.size() - failed, failed);
+        int total = cases.size();
+        for (ShardedCases.Case c : ShardedCases.cases(sharded, base, new HostCommunicator())) {
+            total++;
+            String error;
+            boolean ok;
+            try {
+                Comparison cmp = c.run().get();
+                ok = cmp.within(Tolerance.F32_ACCUMULATION);
+                error = String.format("%.3e", cmp.relativeL2());
+            } catch (RuntimeException e) {
+                ok = false;
+                error = "error";
+            }
+            failed += ok ? 0 : 1;
+            out.printf(format, c.layer(), c.weights(), c.shape(), sharded.size() + " cpus", error,
+                    ok ? "pass" : "FAIL (seed " + c.seed() + ")");
+        }
+        out.printf("%d passed, %d failed%n", total - failed, failed);
         if (failed > 0) {
             out.printf("reproduce with: tornado-nn conformance --device %s --seed %d%n", dev, base);
         }

@@ -21,6 +21,11 @@ import dev.tornadonn.layers.quant.GptqLinear;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
 import dev.tornadonn.layers.quant.QuantConfigs;
 import dev.tornadonn.layers.quant.QuantizedMlp;
+import dev.tornadonn.parallel.ColumnParallelLinear;
+import dev.tornadonn.parallel.DistributedGemmConfig;
+import dev.tornadonn.parallel.HostCommunicator;
+import dev.tornadonn.parallel.RowParallelLinear;
+import dev.tornadonn.parallel.TensorParallelMlp;
 import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.LinearConfig;
 import dev.tornadonn.layers.MLP;
@@ -42,7 +47,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run a layer: y = layer(x), weights and x from safetensors files, y written as F32.")
 final class RunCommand implements Callable<Integer> {
-    private static final List<String> LAYERS = List.of("linear", "mlp", "gptq-linear", "fp8-linear");
+    private static final List<String> LAYERS = List.of("linear", "mlp", "gptq-linear", "fp8-linear", "column-parallel-linear", "row-parallel-linear");
     private static final List<DType> FLOAT_DTYPES = List.of(DType.F32, DType.BF16, DType.F16);
 
     @Spec
@@ -63,8 +68,13 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Safetensors file to write the output tensor 'y' (F32) to.")
     Path output;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "Device: cpu, cpu:N or gpu:N (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", defaultValue = "cpu", description = "Device: cpu, cpu:N or gpu:N (default: ${DEFAULT-VALUE}); "
+            + "a comma-separated list for the parallel layers and --tensor-parallel, e.g. cpu:0,cpu:1,cpu:2.")
     String device;
+
+    @Option(names = "--tensor-parallel", description = "With --layer mlp: shard it over the --device list (gate/up by the "
+            + "intermediate size, down by its input) and all-reduce; LLAMA_ENABLE_DIST_GEMM_KERNELS picks the fused path.")
+    boolean tensorParallel;
 
     @Option(names = "--activation", description = "MLP activation (default: silu): silu, gelu, gelu_tanh, relu, tanh, sigmoid, quick_gelu.")
     String activation;
@@ -84,9 +94,19 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        DeviceRef dev = DeviceRef.parse(device);
+        List<DeviceRef> devices = java.util.Arrays.stream(device.split(",")).map(DeviceRef::parse).toList();
+        DeviceRef dev = devices.get(0);
         if (!LAYERS.contains(layer)) {
             throw new IllegalArgumentException("unknown layer '" + layer + "'; valid: " + String.join(", ", LAYERS));
+        }
+        boolean parallel = layer.endsWith("-parallel-linear") || tensorParallel;
+        if (tensorParallel && !layer.equals("mlp")) {
+            throw new IllegalArgumentException("--tensor-parallel applies to --layer mlp; linear layers have "
+                    + "column-parallel-linear and row-parallel-linear");
+        }
+        if (devices.size() > 1 && !parallel) {
+            throw new IllegalArgumentException("--device lists " + devices.size() + " devices, but --layer " + layer
+                    + " runs on one; use column-parallel-linear, row-parallel-linear or mlp --tensor-parallel");
         }
         if (activation != null && !layer.equals("mlp")) {
             throw new IllegalArgumentException("--activation applies to --layer mlp only");
@@ -97,15 +117,37 @@ final class RunCommand implements Callable<Integer> {
         String described;
         try (SafetensorsFile w = SafetensorsFile.open(weights);
              SafetensorsFile in = SafetensorsFile.open(input)) {
-            Layer l = build(w, dev, act);
             Tensor x = inputTensor(in);
-            y = l.forward(x.to(dev));
-            described = l + ": x " + x.shape() + " " + x.dtype() + " -> y " + y.shape() + " F32";
+            if (parallel) {
+                y = runParallel(w, devices, act, x);
+                described = layer + (tensorParallel ? " (tensor-parallel)" : "") + " over " + devices + ": x " + x.shape()
+                        + " " + x.dtype() + " -> y " + y.shape() + " F32";
+            } else {
+                Layer l = build(w, dev, act);
+                y = l.forward(x.to(dev));
+                described = l + ": x " + x.shape() + " " + x.dtype() + " -> y " + y.shape() + " F32";
+            }
         }
         SafetensorsWriter.write(output, Map.of("y", y.to(DeviceRef.cpu(0))));
         PrintWriter out = spec.commandLine().getOut();
         out.printf("%s in %.1f ms, written to %s%n", described, (System.nanoTime() - start) / 1e6, output);
         return 0;
+    }
+
+    /** The layer loaded whole on the first device, sharded by the parallel wrapper, run with the host communicator. */
+    private Tensor runParallel(SafetensorsFile w, List<DeviceRef> devices, Activation act, Tensor x) {
+        if (quantConfig != null) {
+            throw new IllegalArgumentException("the parallel layers take unquantised weights for now; drop --quant-config");
+        }
+        HostCommunicator comm = new HostCommunicator();
+        return switch (layer) {
+            case "column-parallel-linear" -> ColumnParallelLinear.of(linear(w, devices.get(0)), devices, comm).forward(x);
+            case "row-parallel-linear" -> RowParallelLinear.of(linear(w, devices.get(0)), devices, comm, false, true).forward(x);
+            default -> {
+                TensorParallelMlp tp = TensorParallelMlp.of(mlp(w, devices.get(0), act), devices, comm);
+                yield tp.forward(devices.stream().map(x::to).toList(), DistributedGemmConfig.generate()).get(0);
+            }
+        };
     }
 
     private Layer build(SafetensorsFile w, DeviceRef dev, Activation act) {
