@@ -1,0 +1,51 @@
+package dev.tornadonn.parallel.nccl;
+
+import dev.tornadonn.core.Tensor;
+import java.util.List;
+
+/** The argument rules {@link dev.tornadonn.parallel.HostCommunicator} applies (MAX §2.6), for the NCCL side. */
+final class Validation {
+    private Validation() {}
+
+    static int axis(int axis, int rank, String op) {
+        if (axis < -rank || axis >= rank) {
+            throw new IllegalArgumentException(op + " axis " + axis + " out of range for rank " + rank);
+        }
+        return axis < 0 ? axis + rank : axis;
+    }
+
+    /** Same rank and dtype, equal dims except {@code axis}; returns the axis made non-negative. */
+    static int gatherAxis(List<Tensor> inputs, int axis) {
+        Tensor first = inputs.get(0);
+        int rank = first.shape().rank();
+        int ax = axis(axis, rank, "allGather");
+        for (int i = 0; i < inputs.size(); i++) {
+            Tensor t = inputs.get(i);
+            if (t.shape().rank() != rank || t.dtype() != first.dtype()) {
+                throw new IllegalArgumentException("allGather input " + i + " is " + t.dtype() + " " + t.shape()
+                        + ", but input 0 is " + first.dtype() + " " + first.shape() + " (rank and dtype must agree)");
+            }
+            for (int d = 0; d < rank; d++) {
+                if (d != ax && t.shape().dim(d) != first.shape().dim(d)) {
+                    throw new IllegalArgumentException("allGather input " + i + " has shape " + t.shape()
+                            + ", input 0 " + first.shape() + ": only axis " + ax + " may differ");
+                }
+            }
+        }
+        return ax;
+    }
+
+    static void sameShapeFloat(List<Tensor> inputs) {
+        Tensor first = inputs.get(0);
+        for (int i = 1; i < inputs.size(); i++) {
+            Tensor t = inputs.get(i);
+            if (!t.shape().equals(first.shape()) || t.dtype() != first.dtype()) {
+                throw new IllegalArgumentException("allReduceSum input " + i + " is " + t.dtype() + " " + t.shape()
+                        + ", but input 0 is " + first.dtype() + " " + first.shape() + " (shapes and dtypes must agree)");
+            }
+        }
+        if (!first.dtype().isFloatingPoint()) {
+            throw new IllegalArgumentException("allReduceSum takes floating-point tensors, not " + first.dtype());
+        }
+    }
+}
