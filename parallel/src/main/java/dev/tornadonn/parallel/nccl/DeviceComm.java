@@ -99,8 +99,11 @@ final class DeviceComm {
     /** Tears the communicator down without waiting for peers: the only safe end after an error. */
     void abort() {
         NcclCall.COMM_ABORT.requireIn(version);
-        nccl.ncclCommAbort(comm);
-        destroyStream();
+        try {
+            Checks.nccl(nccl.ncclCommAbort(comm), "ncclCommAbort on CUDA device " + cudaDevice); // callers keep it as suppressed
+        } finally {
+            destroyStream();
+        }
     }
 
     void destroy() {

@@ -45,7 +45,7 @@ public final class NcclRank implements AutoCloseable {
         for (int i = 0; i < idBytes.length; i++) {
             id.internal(i, idBytes[i]);
         }
-        org.bytedeco.cuda.global.cudart.cudaSetDevice(cudaDevice);
+        Checks.cuda(org.bytedeco.cuda.global.cudart.cudaSetDevice(cudaDevice), "cudaSetDevice(" + cudaDevice + ")");
         ncclComm comm = new ncclComm();
         Checks.nccl(org.bytedeco.cuda.global.nccl.ncclCommInitRank(comm, config.worldSize(), id, config.rank()),
                 "ncclCommInitRank(rank " + config.rank() + " of " + config.worldSize() + ", CUDA device " + cudaDevice + ")");
