@@ -23,7 +23,8 @@ import dev.tornadonn.layers.quant.QuantConfigs;
 import dev.tornadonn.layers.quant.QuantizedMlp;
 import dev.tornadonn.parallel.ColumnParallelLinear;
 import dev.tornadonn.parallel.DistributedGemmConfig;
-import dev.tornadonn.parallel.HostCommunicator;
+import dev.tornadonn.parallel.Communicator;
+import dev.tornadonn.parallel.Communicators;
 import dev.tornadonn.parallel.RowParallelLinear;
 import dev.tornadonn.parallel.TensorParallelMlp;
 import dev.tornadonn.layers.Linear;
@@ -120,8 +121,8 @@ final class RunCommand implements Callable<Integer> {
             Tensor x = inputTensor(in);
             if (parallel) {
                 y = runParallel(w, devices, act, x);
-                described = layer + (tensorParallel ? " (tensor-parallel)" : "") + " over " + devices + ": x " + x.shape()
-                        + " " + x.dtype() + " -> y " + y.shape() + " F32";
+                described = layer + (tensorParallel ? " (tensor-parallel)" : "") + " over " + devices + ", " + communicatorNote
+                        + ": x " + x.shape() + " " + x.dtype() + " -> y " + y.shape() + " F32";
             } else {
                 Layer l = build(w, dev, act);
                 y = l.forward(x.to(dev));
@@ -134,12 +135,16 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The layer loaded whole on the first device, sharded by the parallel wrapper, run with the host communicator. */
+    private String communicatorNote = "";
+
+    /** The layer loaded whole on the first device, sharded by the parallel wrapper, joined by the communicator the devices call for. */
     private Tensor runParallel(SafetensorsFile w, List<DeviceRef> devices, Activation act, Tensor x) {
         if (quantConfig != null) {
             throw new IllegalArgumentException("the parallel layers take unquantised weights for now; drop --quant-config");
         }
-        HostCommunicator comm = new HostCommunicator();
+        Communicators.Choice choice = Communicators.choose(devices);
+        communicatorNote = choice.communicator().name() + " communicator (" + choice.reason() + ")";
+        Communicator comm = choice.communicator();
         return switch (layer) {
             case "column-parallel-linear" -> ColumnParallelLinear.of(linear(w, devices.get(0)), devices, comm).forward(x);
             case "row-parallel-linear" -> RowParallelLinear.of(linear(w, devices.get(0)), devices, comm, false, true).forward(x);

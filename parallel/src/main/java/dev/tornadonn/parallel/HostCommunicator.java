@@ -1,14 +1,11 @@
 package dev.tornadonn.parallel;
 
-import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Split;
 import dev.tornadonn.core.Tensor;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
-/** Collectives for host-memory devices ({@code cpu:i}): the data meets in host memory. */
+/** Collectives in host memory: for {@code cpu:i} devices, and as the fallback for host-staged accelerators. */
 public final class HostCommunicator implements Communicator {
 
     @Override
@@ -22,25 +19,7 @@ public final class HostCommunicator implements Communicator {
         if (inputs.size() < 2) {
             return List.copyOf(inputs);
         }
-        Tensor first = inputs.get(0);
-        int rank = first.shape().rank();
-        if (axis < -rank || axis >= rank) {
-            throw new IllegalArgumentException("allGather axis " + axis + " out of range for rank " + rank);
-        }
-        int ax = axis < 0 ? axis + rank : axis;
-        for (int i = 0; i < inputs.size(); i++) {
-            Tensor t = inputs.get(i);
-            if (t.shape().rank() != rank || t.dtype() != first.dtype()) {
-                throw new IllegalArgumentException("allGather input " + i + " is " + t.dtype() + " " + t.shape()
-                        + ", but input 0 is " + first.dtype() + " " + first.shape() + " (rank and dtype must agree)");
-            }
-            for (int d = 0; d < rank; d++) {
-                if (d != ax && t.shape().dim(d) != first.shape().dim(d)) {
-                    throw new IllegalArgumentException("allGather input " + i + " has shape " + t.shape()
-                            + ", input 0 " + first.shape() + ": only axis " + ax + " may differ");
-                }
-            }
-        }
+        int ax = CollectiveChecks.gatherAxis(inputs, axis);
         Tensor gathered = Tensor.concat(inputs, ax);
         List<Tensor> out = new ArrayList<>();
         for (Tensor t : inputs) {
@@ -57,17 +36,8 @@ public final class HostCommunicator implements Communicator {
         if (inputs.isEmpty()) {
             return List.of();
         }
+        CollectiveChecks.sameShapeFloat(inputs);
         Tensor first = inputs.get(0);
-        for (int i = 1; i < inputs.size(); i++) {
-            Tensor t = inputs.get(i);
-            if (!t.shape().equals(first.shape()) || t.dtype() != first.dtype()) {
-                throw new IllegalArgumentException("allReduceSum input " + i + " is " + t.dtype() + " " + t.shape()
-                        + ", but input 0 is " + first.dtype() + " " + first.shape() + " (shapes and dtypes must agree)");
-            }
-        }
-        if (!first.dtype().isFloatingPoint()) {
-            throw new IllegalArgumentException("allReduceSum takes floating-point tensors, not " + first.dtype());
-        }
         long n = first.numel();
         float[] sum = new float[Math.toIntExact(n)];
         for (Tensor t : inputs) {
@@ -92,11 +62,7 @@ public final class HostCommunicator implements Communicator {
         if (sums.isEmpty()) {
             return sums;
         }
-        int rank = sums.get(0).shape().rank();
-        if (axis < -rank || axis >= rank) {
-            throw new IllegalArgumentException("reduceScatter axis " + axis + " out of range for rank " + rank);
-        }
-        int ax = axis < 0 ? axis + rank : axis;
+        int ax = CollectiveChecks.axis(axis, sums.get(0).shape().rank(), "reduceScatter");
         Split split = new Split(sums.get(0).shape().dim(ax), sums.size());
         List<Tensor> out = new ArrayList<>();
         for (int i = 0; i < sums.size(); i++) {
@@ -121,15 +87,8 @@ public final class HostCommunicator implements Communicator {
         return List.copyOf(out);
     }
 
+    /** Host memory serves any device whose tensors live there: cpu ones, and host-staged accelerators. */
     private static void requireDistinctDevices(List<Tensor> inputs) {
-        Set<DeviceRef> seen = new HashSet<>();
-        for (Tensor t : inputs) {
-            if (!t.device().isCpu()) {
-                throw new IllegalArgumentException("HostCommunicator handles cpu devices only, got " + t.device());
-            }
-            if (!seen.add(t.device())) {
-                throw new IllegalArgumentException("device " + t.device() + " appears twice; each input needs its own device");
-            }
-        }
+        CollectiveChecks.distinctDevices(inputs);
     }
 }

@@ -6,7 +6,8 @@ import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.parallel.Communicator;
 import dev.tornadonn.parallel.HostCommunicator;
-import dev.tornadonn.parallel.Split;
+import dev.tornadonn.core.Split;
+import dev.tornadonn.parallel.CollectiveChecks;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -76,7 +77,7 @@ public final class NcclCommunicator implements Communicator {
         if (inputs.size() < 2) {
             return List.copyOf(inputs);
         }
-        int ax = Validation.gatherAxis(inputs, axis);
+        int ax = CollectiveChecks.gatherAxis(inputs, axis);
         long[] bytes = new long[inputs.size()];
         long total = 0;
         boolean even = true;
@@ -141,7 +142,7 @@ public final class NcclCommunicator implements Communicator {
         if (inputs.isEmpty()) {
             return List.of();
         }
-        Validation.sameShapeFloat(inputs);
+        CollectiveChecks.sameShapeFloat(inputs);
         DType dtype = inputs.get(0).dtype();
         List<Tensor> f32 = new ArrayList<>();
         for (Tensor t : inputs) {
@@ -179,7 +180,7 @@ public final class NcclCommunicator implements Communicator {
         if (sums.isEmpty()) {
             return sums;
         }
-        int ax = Validation.axis(axis, sums.get(0).shape().rank(), "reduceScatter");
+        int ax = CollectiveChecks.axis(axis, sums.get(0).shape().rank(), "reduceScatter");
         Split split = new Split(sums.get(0).shape().dim(ax), sums.size());
         List<Tensor> out = new ArrayList<>();
         for (int i = 0; i < sums.size(); i++) {

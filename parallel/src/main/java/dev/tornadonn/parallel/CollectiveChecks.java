@@ -1,13 +1,26 @@
-package dev.tornadonn.parallel.nccl;
+package dev.tornadonn.parallel;
 
+import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
-/** The argument rules {@link dev.tornadonn.parallel.HostCommunicator} applies (MAX §2.6), for the NCCL side. */
-final class Validation {
-    private Validation() {}
+/** The argument rules every {@link Communicator} applies (MAX §2.6). */
+public final class CollectiveChecks {
+    private CollectiveChecks() {}
 
-    static int axis(int axis, int rank, String op) {
+    /** Each input on a device of its own. */
+    public static void distinctDevices(List<Tensor> inputs) {
+        Set<DeviceRef> seen = new HashSet<>();
+        for (Tensor t : inputs) {
+            if (!seen.add(t.device())) {
+                throw new IllegalArgumentException("device " + t.device() + " appears twice; each input needs its own device");
+            }
+        }
+    }
+
+    public static int axis(int axis, int rank, String op) {
         if (axis < -rank || axis >= rank) {
             throw new IllegalArgumentException(op + " axis " + axis + " out of range for rank " + rank);
         }
@@ -15,7 +28,7 @@ final class Validation {
     }
 
     /** Same rank and dtype, equal dims except {@code axis}; returns the axis made non-negative. */
-    static int gatherAxis(List<Tensor> inputs, int axis) {
+    public static int gatherAxis(List<Tensor> inputs, int axis) {
         Tensor first = inputs.get(0);
         int rank = first.shape().rank();
         int ax = axis(axis, rank, "allGather");
@@ -35,7 +48,7 @@ final class Validation {
         return ax;
     }
 
-    static void sameShapeFloat(List<Tensor> inputs) {
+    public static void sameShapeFloat(List<Tensor> inputs) {
         Tensor first = inputs.get(0);
         for (int i = 1; i < inputs.size(); i++) {
             Tensor t = inputs.get(i);
