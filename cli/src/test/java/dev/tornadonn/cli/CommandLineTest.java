@@ -241,5 +241,13 @@ class CommandLineTest {
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("layer       weights"), r.out());
         assertTrue(r.out().matches("(?s).*\\n\\d+ passed, 0 failed\\n.*"), r.out());
+        assertTrue(!r.out().contains("tp-mlp"), "sharded cases only with --devices");
+    }
+
+    @Test
+    void conformanceRunsTheShardedCasesOverADeviceList() {
+        Result r = run("conformance", "--devices", "cpu:0,cpu:1,cpu:2", "--seed", Long.toString(SEED));
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("tp-mlp") && r.out().contains("over 3"), r.out());
     }
 }
