@@ -5,11 +5,11 @@ import java.util.HashSet;
 import java.util.List;
 
 /** Checks every shard() shares. */
-final class Sharding {
+public final class Sharding {
     private Sharding() {}
 
     /** The device list must be as long as the strategy says (MAX does not check) and hold distinct devices. */
-    static void checkDevices(List<DeviceRef> devices, int expected, String layer) {
+    public static void checkDevices(List<DeviceRef> devices, int expected, String layer) {
         if (devices.size() != expected) {
             throw new IllegalArgumentException(layer + ": the sharding strategy is for " + expected + " devices, got "
                     + devices.size() + " " + devices);

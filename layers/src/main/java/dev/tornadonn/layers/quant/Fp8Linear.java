@@ -17,6 +17,8 @@ import dev.tornadonn.core.quant.Fp8Matrix;
 import dev.tornadonn.core.quant.Fp8WeightScale;
 import dev.tornadonn.layers.Keys;
 import dev.tornadonn.layers.MatrixLayer;
+import dev.tornadonn.layers.Sharding;
+import dev.tornadonn.layers.sharding.ShardingStrategy;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,12 +36,22 @@ public final class Fp8Linear extends MatrixLayer {
     private final Backend backend;
     private final PreparedMatrix weight;
     private final Tensor bias;
+    /** Kept for sharding, with the device it is prepared on. */
+    private final Fp8Matrix matrix;
+    private final DeviceRef device;
+    private final ShardingStrategy strategy;
+    private final boolean isShard;
 
-    private Fp8Linear(Fp8LinearConfig config, Backend backend, PreparedMatrix weight, Tensor bias) {
+    private Fp8Linear(Fp8LinearConfig config, Backend backend, PreparedMatrix weight, Tensor bias, Fp8Matrix matrix,
+                      DeviceRef device, ShardingStrategy strategy, boolean isShard) {
         this.config = config;
         this.backend = backend;
         this.weight = weight;
         this.bias = bias;
+        this.matrix = matrix;
+        this.device = device;
+        this.strategy = strategy;
+        this.isShard = isShard;
     }
 
     /**
@@ -195,34 +207,65 @@ public final class Fp8Linear extends MatrixLayer {
                     case ROWWISE -> throw new AssertionError("rejected by Float8InputScaleSpec");
                 };
         Backend backend = Backends.forDevice(c.device());
-        PreparedMatrix prepared = backend.prepareQuantized(
-                new Fp8Matrix(c.outDim(), c.inDim(), format, codes, weightScale, input), c.device());
+        Fp8Matrix matrix = new Fp8Matrix(c.outDim(), c.inDim(), format, codes, weightScale, input);
+        PreparedMatrix prepared = backend.prepareQuantized(matrix, c.device());
         Tensor bias = b == null ? null : backend.prepareWeight(b, c.device());
-        return new Fp8Linear(c, backend, prepared, bias);
+        return new Fp8Linear(c, backend, prepared, bias, matrix, c.device(), null, false);
     }
 
     public Fp8LinearConfig config() {
         return config;
     }
 
+    /** This layer, same weights, to be cut by {@code s} on {@link #shard}. */
+    public Fp8Linear withShardingStrategy(ShardingStrategy s) {
+        return new Fp8Linear(config, backend, weight, bias, matrix, device, java.util.Objects.requireNonNull(s), isShard);
+    }
+
+    /**
+     * One layer per device, cut like a plain Linear by the strategy, the weight scales with the
+     * rows or columns they belong to. Refused, with the reason: block scales straddling a shard
+     * boundary, and splitting the input features of a layer whose inputs are scaled per token or
+     * per tensor (each shard would see only its slice of x).
+     */
+    public List<Fp8Linear> shard(List<DeviceRef> devices) {
+        if (strategy == null) {
+            throw new IllegalStateException(describe() + " cannot be sharded: no sharding strategy set");
+        }
+        Sharding.checkDevices(devices, strategy.numDevices(), describe());
+        List<Fp8Matrix> parts = new ArrayList<>();
+        for (int i = 0; i < devices.size(); i++) {
+            parts.add(QuantizedSharding.shard(matrix, strategy, i)); // all checked before any is prepared
+        }
+        List<Fp8Linear> shards = new ArrayList<>();
+        for (int i = 0; i < devices.size(); i++) {
+            DeviceRef dev = devices.get(i);
+            Tensor b = bias == null ? null : strategy.shardBias(bias, i);
+            Backend be = Backends.forDevice(dev);
+            shards.add(new Fp8Linear(config, be, be.prepareQuantized(parts.get(i), dev),
+                    b == null ? null : be.prepareWeight(b, dev), parts.get(i), dev, null, true));
+        }
+        return List.copyOf(shards);
+    }
+
     @Override
     public List<Weight> weights() {
-        return config.weights();
+        return isShard ? List.of() : config.weights(); // a shard is cut from tensors, not loaded
     }
 
     @Override
     public int inDim() {
-        return config.inDim();
+        return matrix.cols();
     }
 
     @Override
     public int outDim() {
-        return config.outDim();
+        return matrix.rows();
     }
 
     @Override
     public DeviceRef device() {
-        return config.device();
+        return device;
     }
 
     /** {@code out} is F32 or the output dtype, of shape {@code x.shape[:-1] + (out,)}. */
@@ -233,9 +276,9 @@ public final class Fp8Linear extends MatrixLayer {
             super.forward(x, out);
             return;
         }
-        if (!out.shape().equals(x.shape().withLast(config.outDim())) || !out.device().equals(config.device())) {
+        if (!out.shape().equals(x.shape().withLast(outDim())) || !out.device().equals(device)) {
             throw new IllegalArgumentException(describe() + ": output must be " + outType + " or F32 "
-                    + x.shape().withLast(config.outDim()) + " on " + config.device() + ", got " + out);
+                    + x.shape().withLast(outDim()) + " on " + device + ", got " + out);
         }
         Tensor y = forward(x);
         for (long i = 0; i < y.numel(); i++) {
@@ -261,7 +304,7 @@ public final class Fp8Linear extends MatrixLayer {
 
     @Override
     public String toString() {
-        return describe() + "(" + config.inDim() + " -> " + config.outDim() + ", " + config.weightDType() + ", "
-                + config.float8() + (config.hasBias() ? ", bias" : "") + ", " + config.device() + ", " + backend.name() + ")";
+        return describe() + "(" + inDim() + " -> " + outDim() + ", " + config.weightDType() + ", "
+                + config.float8() + (bias != null ? ", bias" : "") + ", " + device + ", " + backend.name() + ")";
     }
 }

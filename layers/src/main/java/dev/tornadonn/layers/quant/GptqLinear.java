@@ -10,6 +10,8 @@ import dev.tornadonn.core.backend.PreparedMatrix;
 import dev.tornadonn.core.io.TensorSource;
 import dev.tornadonn.core.quant.GroupQuantizedMatrix;
 import dev.tornadonn.layers.MatrixLayer;
+import dev.tornadonn.layers.Sharding;
+import dev.tornadonn.layers.sharding.ShardingStrategy;
 import dev.tornadonn.layers.StrictLoader;
 import java.util.List;
 import java.util.Map;
@@ -26,13 +28,23 @@ public final class GptqLinear extends MatrixLayer {
     private final PreparedMatrix weight;
     private final Tensor bias;
     private final boolean hasGIdx;
+    /** Kept for sharding: the unpacked form cuts anywhere, unlike the packed checkpoint. */
+    private final GroupQuantizedMatrix matrix;
+    private final DeviceRef device;
+    private final ShardingStrategy strategy;
+    private final boolean isShard;
 
-    private GptqLinear(GptqLinearConfig config, Backend backend, PreparedMatrix weight, Tensor bias, boolean hasGIdx) {
+    private GptqLinear(GptqLinearConfig config, Backend backend, PreparedMatrix weight, Tensor bias, boolean hasGIdx,
+                       GroupQuantizedMatrix matrix, DeviceRef device, ShardingStrategy strategy, boolean isShard) {
         this.config = config;
         this.backend = backend;
         this.weight = weight;
         this.bias = bias;
         this.hasGIdx = hasGIdx;
+        this.matrix = matrix;
+        this.device = device;
+        this.strategy = strategy;
+        this.isShard = isShard;
     }
 
     /** Loads the layer strictly: every shape and the packing are checked before anything is kept. */
@@ -43,7 +55,8 @@ public final class GptqLinear extends MatrixLayer {
                 t.get(config.key("scales")), t.get(config.key("g_idx")));
         Backend backend = Backends.forDevice(config.device());
         Tensor bias = config.hasBias() ? backend.prepareWeight(t.get(config.key("bias")), config.device()) : null;
-        return new GptqLinear(config, backend, backend.prepareQuantized(matrix, config.device()), bias, gIdxPresent);
+        return new GptqLinear(config, backend, backend.prepareQuantized(matrix, config.device()), bias, gIdxPresent,
+                matrix, config.device(), null, false);
     }
 
     /**
@@ -110,6 +123,34 @@ public final class GptqLinear extends MatrixLayer {
         return config;
     }
 
+    /** This layer, same weights, to be cut by {@code s} on {@link #shard}. */
+    public GptqLinear withShardingStrategy(ShardingStrategy s) {
+        return new GptqLinear(config, backend, weight, bias, hasGIdx, matrix, device, java.util.Objects.requireNonNull(s), isShard);
+    }
+
+    /**
+     * One layer per device, cut like a plain Linear by the strategy (see
+     * {@link ShardingStrategy#shardBias} for the bias). Any split works: shards are cut from the
+     * unpacked codes, with every group's scale and zero kept where the input features are split
+     * (act-order groups are scattered over them).
+     */
+    public List<GptqLinear> shard(List<DeviceRef> devices) {
+        if (strategy == null) {
+            throw new IllegalStateException(describe() + " cannot be sharded: no sharding strategy set");
+        }
+        Sharding.checkDevices(devices, strategy.numDevices(), describe());
+        List<GptqLinear> shards = new java.util.ArrayList<>();
+        for (int i = 0; i < devices.size(); i++) {
+            DeviceRef dev = devices.get(i);
+            GroupQuantizedMatrix m = QuantizedSharding.shard(matrix, strategy, i);
+            Tensor b = bias == null ? null : strategy.shardBias(bias, i);
+            Backend be = Backends.forDevice(dev);
+            shards.add(new GptqLinear(config, be, be.prepareQuantized(m, dev), b == null ? null : be.prepareWeight(b, dev),
+                    hasGIdx, m, dev, null, true));
+        }
+        return List.copyOf(shards);
+    }
+
     /** The bytes a forward streams from the prepared weight (codes, scales, zero points). */
     public long weightBytes() {
         return weight.streamedBytes();
@@ -117,22 +158,22 @@ public final class GptqLinear extends MatrixLayer {
 
     @Override
     public List<Weight> weights() {
-        return config.weights(hasGIdx);
+        return isShard ? List.of() : config.weights(hasGIdx); // a shard is cut from tensors, not loaded
     }
 
     @Override
     public int inDim() {
-        return config.inDim();
+        return matrix.cols();
     }
 
     @Override
     public int outDim() {
-        return config.outDim();
+        return matrix.rows();
     }
 
     @Override
     public DeviceRef device() {
-        return config.device();
+        return device;
     }
 
     @Override
@@ -148,8 +189,8 @@ public final class GptqLinear extends MatrixLayer {
     @Override
     public String toString() {
         GptqConfig q = config.quant();
-        return describe() + "(" + config.inDim() + " -> " + config.outDim() + ", " + q.bits() + "-bit, group "
-                + q.groupSize() + (q.descAct() ? ", act-order" : "") + ", " + q.format() + ", " + config.device() + ", "
+        return describe() + "(" + inDim() + " -> " + outDim() + ", " + q.bits() + "-bit, group "
+                + q.groupSize() + (q.descAct() ? ", act-order" : "") + ", " + q.format() + ", " + device + ", "
                 + backend.name() + ")";
     }
 }

@@ -1,0 +1,156 @@
+package dev.tornadonn.parallel;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Split;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.io.TensorSource;
+import dev.tornadonn.core.numeric.Float8Format;
+import dev.tornadonn.layers.Layer;
+import dev.tornadonn.layers.quant.Float8Config;
+import dev.tornadonn.layers.quant.Float8InputScaleSpec;
+import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
+import dev.tornadonn.layers.quant.Fp8Linear;
+import dev.tornadonn.layers.quant.Fp8LinearConfig;
+import dev.tornadonn.layers.quant.GptqConfig;
+import dev.tornadonn.layers.quant.GptqFormat;
+import dev.tornadonn.layers.quant.GptqLinear;
+import dev.tornadonn.layers.quant.GptqLinearConfig;
+import dev.tornadonn.layers.quant.GptqPacker;
+import dev.tornadonn.layers.sharding.ShardingStrategy;
+import dev.tornadonn.reference.Comparison;
+import dev.tornadonn.reference.Fp8Oracle;
+import dev.tornadonn.reference.GptqOracle;
+import dev.tornadonn.reference.Oracle;
+import dev.tornadonn.reference.RandomTensors;
+import dev.tornadonn.reference.Tolerance;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** GPTQ and FP8 layers cut over cpu devices: concatenated or summed shards equal the unsharded oracle. */
+class QuantizedShardingTest {
+    private static final long SEED = System.nanoTime();
+    private static final HostCommunicator COMM = new HostCommunicator();
+
+    static {
+        System.out.println("QuantizedShardingTest seed " + SEED);
+    }
+
+    private static List<DeviceRef> cpus(int n) {
+        return IntStream.range(0, n).mapToObj(DeviceRef::cpu).toList();
+    }
+
+    /** Row shards concatenate along the output; input shards (bias on the first) all-reduce. */
+    private static Tensor combine(List<? extends Layer> shards, Tensor x, boolean splitsInput) {
+        int n = shards.size();
+        List<Tensor> ys = new ArrayList<>();
+        Split split = new Split(x.shape().dim(-1), n);
+        for (int i = 0; i < n; i++) {
+            Tensor xi = splitsInput ? x.slice(x.shape().rank() - 1, split.start(i), split.end(i)) : x;
+            ys.add(shards.get(i).forward(xi.to(DeviceRef.cpu(i))));
+        }
+        return splitsInput ? COMM.allReduceSum(ys).get(0) : Tensor.concat(ys, ys.get(0).shape().rank() - 1);
+    }
+
+    @ParameterizedTest(name = "{0}-bit, {1} x {2}, over {3}, columns {4}, act-order {5}")
+    @CsvSource({"4, 1024, 1000, 3, false, false", "4, 1024, 1000, 3, true, true", "3, 384, 96, 5, true, false",
+            "8, 256, 64, 8, false, true", "2, 512, 160, 4, true, true", "4, 128, 32, 1, false, false"})
+    void gptqShardsEqualTheUnshardedLayer(int bits, int k, int n, int devices, boolean byColumn, boolean actOrder) {
+        SplittableRandom rnd = new SplittableRandom(SEED + k * 7L + devices);
+        GptqLinearConfig config = new GptqLinearConfig(k, n, new GptqConfig(bits, 128, actOrder, false, GptqFormat.GPTQ),
+                DType.F16, DeviceRef.cpu(0), true, "");
+        int[] groups = null;
+        if (actOrder) {
+            groups = new int[k];
+            for (int c = 0; c < k; c++) {
+                groups[c] = (int) ((c * 37L) % k) / 128; // 37 is coprime with every k here: a permutation
+            }
+        }
+        Map<String, Tensor> ckpt = new LinkedHashMap<>(GptqPacker.pack(RandomTensors.uniform(DType.F32, Shape.of(n, k), rnd).toFloatArray(), config, groups));
+        ckpt.put("bias", RandomTensors.uniform(DType.F16, Shape.of(n), rnd));
+        GptqLinear full = GptqLinear.load(config, TensorSource.of(ckpt));
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(3, k), rnd);
+        ShardingStrategy s = byColumn ? ShardingStrategy.columnwise(devices) : ShardingStrategy.rowwise(devices);
+        Tensor y = combine(full.withShardingStrategy(s).shard(cpus(devices)), x, byColumn);
+        double[] w = GptqOracle.dequantize(ckpt.get("qweight"), ckpt.get("qzeros"), ckpt.get("scales"), ckpt.get("g_idx"), bits, 128, true);
+        double[] ref = Oracle.linear(Oracle.decode(x), 3, k, w, n, Oracle.decode(ckpt.get("bias")));
+        Comparison c = Comparison.of(y.toFloatArray(), ref);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "seed " + SEED + ": " + c);
+    }
+
+    private record Fp8(Fp8Linear layer, Map<String, Tensor> ckpt, Float8Config cfg) {}
+
+    private static Fp8 fp8(int k, int n, Float8Config cfg, SplittableRandom rnd) {
+        Map<String, Tensor> ckpt = new LinkedHashMap<>();
+        ckpt.put("weight", RandomTensors.uniform(DType.F8_E4M3FN, Shape.of(n, k), rnd));
+        Shape scaleShape = cfg.weightScale().scaleShape(n, k);
+        Tensor scales = Tensor.allocate(DType.F32, scaleShape);
+        for (long i = 0; i < scales.numel(); i++) {
+            scales.setFloat(i, (float) rnd.nextDouble(0.005, 0.02));
+        }
+        ckpt.put("weight_scale", scales);
+        if (cfg.inputScale().isStatic()) {
+            ckpt.put("input_scale", Tensor.of(DType.F32, Shape.of(), 0.01f));
+        }
+        ckpt.put("bias", RandomTensors.uniform(DType.F32, Shape.of(n), rnd));
+        Fp8LinearConfig lc = Fp8LinearConfig.of(k, n, DType.F8_E4M3FN, cfg.withOutputDType(DType.F32)).withBias(true);
+        return new Fp8(Fp8Linear.load(lc, TensorSource.of(ckpt)), ckpt, cfg);
+    }
+
+    private static double[] fp8Reference(Fp8 f, Tensor x, int k, int n) {
+        float staticScale = f.cfg().inputScale().isStatic() ? f.ckpt().get("input_scale").getFloat(0) : 0f;
+        return Fp8Oracle.linear(x.toFloatArray(), (int) x.shape().leadingNumel(), k, Float8Format.E4M3FN, f.cfg().inputScale(),
+                staticScale, Oracle.decode(f.ckpt().get("weight")), n, f.cfg().weightScale(),
+                f.ckpt().get("weight_scale").toFloatArray(), Oracle.decode(f.ckpt().get("bias")));
+    }
+
+    @Test
+    void fp8RowShardsFollowPerRowAndAlignedBlockScales() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 1);
+        Fp8 perRow = fp8(96, 1000, Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise()), rnd);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(4, 96), rnd);
+        Tensor y = combine(perRow.layer().withShardingStrategy(ShardingStrategy.rowwise(3)).shard(cpus(3)), x, false);
+        Comparison c = Comparison.of(y.toFloatArray(), fp8Reference(perRow, x, 96, 1000));
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), c::toString);
+
+        Fp8 block = fp8(256, 1024, Float8Config.of(Float8InputScaleSpec.dynamicBlock(128, null), Float8WeightScaleSpec.block(128, 128)), rnd);
+        Tensor xb = RandomTensors.uniform(DType.F32, Shape.of(2, 256), rnd);
+        Tensor yb = combine(block.layer().withShardingStrategy(ShardingStrategy.rowwise(4)).shard(cpus(4)), xb, false);
+        Comparison cb = Comparison.of(yb.toFloatArray(), fp8Reference(block, xb, 256, 1024));
+        assertTrue(cb.within(Tolerance.F32_ACCUMULATION), cb::toString);
+
+        String msg = assertThrows(IllegalArgumentException.class,
+                () -> block.layer().withShardingStrategy(ShardingStrategy.rowwise(3)).shard(cpus(3))).getMessage();
+        assertTrue(msg.contains("inside a weight block of 128") && msg.contains("wrong scales"), msg);
+    }
+
+    @Test
+    void fp8ColumnShardsNeedInputsScaledTheSameWay() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 2);
+        Fp8 stat = fp8(512, 40, Float8Config.of(Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.block(128, 128)), rnd);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(3, 512), rnd);
+        Tensor y = combine(stat.layer().withShardingStrategy(ShardingStrategy.columnwise(4)).shard(cpus(4)), x, true);
+        Comparison c = Comparison.of(y.toFloatArray(), fp8Reference(stat, x, 512, 40));
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), c::toString);
+
+        Fp8 perToken = fp8(512, 40, Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise()), rnd);
+        String msg = assertThrows(IllegalArgumentException.class,
+                () -> perToken.layer().withShardingStrategy(ShardingStrategy.columnwise(2)).shard(cpus(2))).getMessage();
+        assertTrue(msg.contains("each shard would scale its own slice of x"), msg);
+        assertThrows(IllegalArgumentException.class,
+                () -> stat.layer().withShardingStrategy(ShardingStrategy.columnwise(3)).shard(cpus(3)), "171 columns straddle a block");
+        assertThrows(IllegalArgumentException.class,
+                () -> stat.layer().withShardingStrategy(ShardingStrategy.columnwise(4)).shard(cpus(3)), "device count mismatch");
+    }
+}
