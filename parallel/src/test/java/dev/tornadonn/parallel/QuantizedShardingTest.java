@@ -153,4 +153,65 @@ class QuantizedShardingTest {
         assertThrows(IllegalArgumentException.class,
                 () -> stat.layer().withShardingStrategy(ShardingStrategy.columnwise(4)).shard(cpus(3)), "device count mismatch");
     }
+
+    @ParameterizedTest(name = "{0} MLP over {1} devices")
+    @CsvSource({"gptq, 3", "gptq, 1", "fp8, 2", "fp8, 4"})
+    void quantisedMlpShardsSumToTheUnshardedMlp(String format, int devices) {
+        SplittableRandom rnd = new SplittableRandom(SEED + devices + format.length());
+        int hidden = 256;
+        int ffn = 384;
+        Map<String, Tensor> ckpt = new LinkedHashMap<>();
+        java.util.function.Function<String, Layer> loader;
+        if (format.equals("gptq")) {
+            GptqConfig q = new GptqConfig(4, 128, false, true, GptqFormat.GPTQ_V2);
+            for (String p : new String[] {"gate_proj", "up_proj", "down_proj"}) {
+                int in = p.equals("down_proj") ? ffn : hidden;
+                int out = p.equals("down_proj") ? hidden : ffn;
+                GptqLinearConfig c = new GptqLinearConfig(in, out, q, DType.F16, DeviceRef.cpu(0), true, p);
+                ckpt.putAll(GptqPacker.pack(RandomTensors.uniform(DType.F32, Shape.of(out, in), rnd).toFloatArray(), c, null));
+                ckpt.put(p + ".bias", RandomTensors.uniform(DType.F16, Shape.of(out), rnd));
+            }
+            loader = p -> {
+                boolean down = p.equals("down_proj");
+                return GptqLinear.load(new GptqLinearConfig(down ? ffn : hidden, down ? hidden : ffn, q, DType.F16,
+                        DeviceRef.cpu(0), true, p), TensorSource.of(ckpt));
+            };
+        } else {
+            // Static input scaling: the down projection may split its input features.
+            Float8Config cfg = Float8Config.of(Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.rowwise())
+                    .withOutputDType(DType.F32);
+            for (String p : new String[] {"gate_proj", "up_proj", "down_proj"}) {
+                int in = p.equals("down_proj") ? ffn : hidden;
+                int out = p.equals("down_proj") ? hidden : ffn;
+                ckpt.put(p + ".weight", RandomTensors.uniform(DType.F8_E4M3FN, Shape.of(out, in), rnd));
+                Tensor scales = Tensor.allocate(DType.F32, Shape.of(out, 1));
+                for (int j = 0; j < out; j++) {
+                    scales.setFloat(j, (float) rnd.nextDouble(0.005, 0.02));
+                }
+                ckpt.put(p + ".weight_scale", scales);
+                ckpt.put(p + ".input_scale", Tensor.of(DType.F32, Shape.of(), 0.02f));
+                ckpt.put(p + ".bias", RandomTensors.uniform(DType.F32, Shape.of(out), rnd));
+            }
+            loader = p -> {
+                boolean down = p.equals("down_proj");
+                return Fp8Linear.load(Fp8LinearConfig.of(down ? ffn : hidden, down ? hidden : ffn, DType.F8_E4M3FN, cfg)
+                        .withBias(true).withName(p), TensorSource.of(ckpt));
+            };
+        }
+        dev.tornadonn.layers.quant.QuantizedMlp full = dev.tornadonn.layers.quant.QuantizedMlp.load("", dev.tornadonn.core.Activation.SILU,
+                TensorSource.of(ckpt), loader);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(3, hidden), rnd);
+        double[] expected = new double[3 * hidden];
+        float[] whole = full.forward(x).toFloatArray();
+        for (int e = 0; e < whole.length; e++) {
+            expected[e] = whole[e];
+        }
+        List<Tensor> partials = new ArrayList<>();
+        List<dev.tornadonn.layers.quant.QuantizedMlp> shards = full.shard(cpus(devices));
+        for (int i = 0; i < devices; i++) {
+            partials.add(shards.get(i).forward(x.to(DeviceRef.cpu(i))));
+        }
+        Comparison c = Comparison.of(COMM.allReduceSum(partials).get(0).toFloatArray(), expected);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> format + " seed " + SEED + ": " + c);
+    }
 }

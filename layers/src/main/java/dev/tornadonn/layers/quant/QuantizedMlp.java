@@ -11,6 +11,7 @@ import dev.tornadonn.core.backend.Backends;
 import dev.tornadonn.core.io.TensorSource;
 import dev.tornadonn.layers.Keys;
 import dev.tornadonn.layers.MatrixLayer;
+import dev.tornadonn.layers.sharding.ShardingStrategy;
 import dev.tornadonn.layers.Layer;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -67,6 +68,32 @@ public final class QuantizedMlp extends MatrixLayer {
                     + ", up " + up.inDim() + " -> " + up.outDim() + ", down " + down.inDim() + " -> " + down.outDim());
         }
         return new QuantizedMlp(gate, up, down, activation, hidden, ffn);
+    }
+
+    /**
+     * Tensor-parallel shards, one per device: gate and up cut along the intermediate size, down
+     * along its input with its bias on the first shard only, so the shards' outputs are partial
+     * sums whose all-reduce is this MLP. Each projection is cut in its own quantised form (see
+     * {@link GptqLinear#shard} and {@link Fp8Linear#shard} for what they refuse).
+     */
+    public List<QuantizedMlp> shard(List<DeviceRef> devices) {
+        int n = devices.size();
+        List<? extends Layer> gates = shardProjection(gate, ShardingStrategy.rowwise(n), devices);
+        List<? extends Layer> ups = shardProjection(up, ShardingStrategy.rowwise(n), devices);
+        List<? extends Layer> downs = shardProjection(down, ShardingStrategy.columnwise(n), devices);
+        List<QuantizedMlp> shards = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            shards.add(new QuantizedMlp(gates.get(i), ups.get(i), downs.get(i), activation, hidden, gates.get(i).outDim()));
+        }
+        return List.copyOf(shards);
+    }
+
+    private static List<? extends Layer> shardProjection(Layer l, ShardingStrategy s, List<DeviceRef> devices) {
+        return switch (l) {
+            case GptqLinear g -> g.withShardingStrategy(s).shard(devices);
+            case Fp8Linear f -> f.withShardingStrategy(s).shard(devices);
+            default -> throw new IllegalArgumentException("cannot shard a projection of type " + l.getClass().getSimpleName());
+        };
     }
 
     @Override
