@@ -20,6 +20,13 @@ public final class CollectiveChecks {
         }
     }
 
+    /** A broadcast root names one of the inputs. */
+    public static void root(List<Tensor> inputs, int root) {
+        if (root < 0 || root >= inputs.size()) {
+            throw new IllegalArgumentException("broadcast root " + root + " outside the " + inputs.size() + " devices");
+        }
+    }
+
     public static int axis(int axis, int rank, String op) {
         if (axis < -rank || axis >= rank) {
             throw new IllegalArgumentException(op + " axis " + axis + " out of range for rank " + rank);

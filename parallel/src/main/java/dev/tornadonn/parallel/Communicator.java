@@ -1,6 +1,8 @@
 package dev.tornadonn.parallel;
 
+import dev.tornadonn.core.Split;
 import dev.tornadonn.core.Tensor;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -27,10 +29,23 @@ public interface Communicator extends AutoCloseable {
     List<Tensor> allReduceSum(List<Tensor> inputs);
 
     /**
-     * The element-wise sum, split along {@code axis} by {@link dev.tornadonn.core.Split}: device {@code i} receives
-     * part {@code i} (the first {@code size mod n} parts one longer).
+     * The element-wise sum, split along {@code axis} by {@link Split}: device {@code i} receives
+     * part {@code i} (the first {@code size mod n} parts one longer). By default an all-reduce
+     * whose parts each device keeps: uneven parts are beyond NCCL's own reduce-scatter.
      */
-    List<Tensor> reduceScatter(List<Tensor> inputs, int axis);
+    default List<Tensor> reduceScatter(List<Tensor> inputs, int axis) {
+        List<Tensor> sums = allReduceSum(inputs);
+        if (sums.isEmpty()) {
+            return sums;
+        }
+        int ax = CollectiveChecks.axis(axis, sums.get(0).shape().rank(), "reduceScatter");
+        Split split = new Split(sums.get(0).shape().dim(ax), sums.size());
+        List<Tensor> out = new ArrayList<>();
+        for (int i = 0; i < sums.size(); i++) {
+            out.add(sums.get(i).slice(ax, split.start(i), split.end(i)).copy());
+        }
+        return List.copyOf(out);
+    }
 
     /** {@code inputs.get(root)} copied to every device of {@code inputs}; the others only name devices. */
     List<Tensor> broadcast(List<Tensor> inputs, int root);

@@ -1,6 +1,5 @@
 package dev.tornadonn.parallel;
 
-import dev.tornadonn.core.Split;
 import dev.tornadonn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,26 +56,9 @@ public final class HostCommunicator implements Communicator {
     }
 
     @Override
-    public List<Tensor> reduceScatter(List<Tensor> inputs, int axis) {
-        List<Tensor> sums = allReduceSum(inputs);
-        if (sums.isEmpty()) {
-            return sums;
-        }
-        int ax = CollectiveChecks.axis(axis, sums.get(0).shape().rank(), "reduceScatter");
-        Split split = new Split(sums.get(0).shape().dim(ax), sums.size());
-        List<Tensor> out = new ArrayList<>();
-        for (int i = 0; i < sums.size(); i++) {
-            out.add(sums.get(i).slice(ax, split.start(i), split.end(i)).copy());
-        }
-        return List.copyOf(out);
-    }
-
-    @Override
     public List<Tensor> broadcast(List<Tensor> inputs, int root) {
         requireDistinctDevices(inputs);
-        if (root < 0 || root >= inputs.size()) {
-            throw new IllegalArgumentException("broadcast root " + root + " outside the " + inputs.size() + " devices");
-        }
+        CollectiveChecks.root(inputs, root);
         Tensor source = inputs.get(root);
         List<Tensor> out = new ArrayList<>();
         for (Tensor t : inputs) {

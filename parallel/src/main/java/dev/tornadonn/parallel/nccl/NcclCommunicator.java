@@ -6,7 +6,6 @@ import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.parallel.Communicator;
 import dev.tornadonn.parallel.HostCommunicator;
-import dev.tornadonn.core.Split;
 import dev.tornadonn.parallel.CollectiveChecks;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -173,28 +172,10 @@ public final class NcclCommunicator implements Communicator {
         return List.copyOf(out);
     }
 
-    /** The f32 all-reduce, then each device keeps its {@link Split} part: NCCL's reduce-scatter needs equal parts. */
-    @Override
-    public List<Tensor> reduceScatter(List<Tensor> inputs, int axis) {
-        List<Tensor> sums = allReduceSum(inputs);
-        if (sums.isEmpty()) {
-            return sums;
-        }
-        int ax = CollectiveChecks.axis(axis, sums.get(0).shape().rank(), "reduceScatter");
-        Split split = new Split(sums.get(0).shape().dim(ax), sums.size());
-        List<Tensor> out = new ArrayList<>();
-        for (int i = 0; i < sums.size(); i++) {
-            out.add(sums.get(i).slice(ax, split.start(i), split.end(i)).copy());
-        }
-        return List.copyOf(out);
-    }
-
     @Override
     public List<Tensor> broadcast(List<Tensor> inputs, int root) {
         requireOurDevices(inputs);
-        if (root < 0 || root >= inputs.size()) {
-            throw new IllegalArgumentException("broadcast root " + root + " outside the " + inputs.size() + " devices");
-        }
+        CollectiveChecks.root(inputs, root);
         Tensor source = inputs.get(root);
         List<Tensor> out = new ArrayList<>();
         for (Tensor t : inputs) {
