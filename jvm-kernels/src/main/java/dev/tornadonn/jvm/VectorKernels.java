@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <ul>
  *   <li>GEMV (at most {@value #GEMV_MAX_M} rows of x): one pass over the weight, decoding
- *       bf16/f16 in registers, each weight row reused from L1 for every row of x.
+ *       bf16/f16 in registers, each weight row reused from L1 for every row of x; four
+ *       independent accumulators keep enough loads in flight to stream at memory bandwidth.
  *   <li>GEMM: BLIS-style. x is packed once into {@value #MR}-row slivers; each task owns a block
  *       of {@value #NC_SLIVERS} weight slivers of {@code 2·lanes} rows, packs (and decodes) them
  *       {@value #KC} columns at a time, and runs a {@value #MR} × 2·lanes register-blocked
@@ -80,15 +81,19 @@ final class VectorKernels implements MatmulKernels {
     private static float dotF32(float[] x, int xo, MemorySegment w, long wb, int k) {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
         int p = 0;
-        for (; p <= k - 2 * L; p += 2 * L) {
+        for (; p <= k - 4 * L; p += 4 * L) {
             acc0 = FloatVector.fromArray(F, x, xo + p).fma(FloatVector.fromMemorySegment(F, w, wb + 4L * p, LE), acc0);
             acc1 = FloatVector.fromArray(F, x, xo + p + L).fma(FloatVector.fromMemorySegment(F, w, wb + 4L * (p + L), LE), acc1);
+            acc2 = FloatVector.fromArray(F, x, xo + p + 2 * L).fma(FloatVector.fromMemorySegment(F, w, wb + 4L * (p + 2 * L), LE), acc2);
+            acc3 = FloatVector.fromArray(F, x, xo + p + 3 * L).fma(FloatVector.fromMemorySegment(F, w, wb + 4L * (p + 3 * L), LE), acc3);
         }
         for (; p <= k - L; p += L) {
             acc0 = FloatVector.fromArray(F, x, xo + p).fma(FloatVector.fromMemorySegment(F, w, wb + 4L * p, LE), acc0);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
         for (; p < k; p++) {
             s += x[xo + p] * w.get(WeightRows.F32, wb + 4L * p);
         }
@@ -98,21 +103,26 @@ final class VectorKernels implements MatmulKernels {
     private static float dotBF16(float[] x, int xo, MemorySegment w, long wb, int k) {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
         int p = 0;
-        for (; p <= k - 2 * L; p += 2 * L) {
+        for (; p <= k - 4 * L; p += 4 * L) {
             acc0 = FloatVector.fromArray(F, x, xo + p).fma(bf16(w, wb + 2L * p), acc0);
             acc1 = FloatVector.fromArray(F, x, xo + p + L).fma(bf16(w, wb + 2L * (p + L)), acc1);
+            acc2 = FloatVector.fromArray(F, x, xo + p + 2 * L).fma(bf16(w, wb + 2L * (p + 2 * L)), acc2);
+            acc3 = FloatVector.fromArray(F, x, xo + p + 3 * L).fma(bf16(w, wb + 2L * (p + 3 * L)), acc3);
         }
         for (; p <= k - L; p += L) {
             acc0 = FloatVector.fromArray(F, x, xo + p).fma(bf16(w, wb + 2L * p), acc0);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
         for (; p < k; p++) {
             s += x[xo + p] * Float.intBitsToFloat((w.get(WeightRows.I16, wb + 2L * p) & 0xFFFF) << 16);
         }
         return s;
     }
 
+    /** Two accumulators only: the f16 decode's temporaries would make four spill. */
     private static float dotF16(float[] x, int xo, MemorySegment w, long wb, int k) {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
