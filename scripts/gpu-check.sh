@@ -19,13 +19,14 @@ run() { "$JAVA" --enable-native-access=ALL-UNNAMED -cp "$CP" dev.tornadonn.paral
 run detect; rc=$?
 [ $rc = 2 ] && exit 0   # no GPU / no NCCL: the verdict line says why; nothing to test
 [ $rc = 0 ] || exit 1
-run one-rank 2>/tmp/nccl-one-rank.err || status=1
+logs="$(mktemp -d)"
+run one-rank 2>"$logs/one-rank.err" || status=1
 
 port=$(( 20000 + RANDOM % 20000 ))
 export WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port
-RANK=0 NCCL_HOSTID=tnn-host-a run rank 2>/tmp/nccl-rank0.err & p0=$!
-RANK=1 NCCL_HOSTID=tnn-host-b run rank 2>/tmp/nccl-rank1.err & p1=$!
+RANK=0 NCCL_HOSTID=tnn-host-a run rank 2>"$logs/rank0.err" & p0=$!
+RANK=1 NCCL_HOSTID=tnn-host-b run rank 2>"$logs/rank1.err" & p1=$!
 wait $p0 || status=1
 wait $p1 || status=1
-[ "${status:-0}" = 0 ] && echo "gpu-check: all ok" || echo "gpu-check: FAILED (stack traces in /tmp/nccl-*.err)"
+[ "${status:-0}" = 0 ] && echo "gpu-check: all ok" || echo "gpu-check: FAILED (stack traces in $logs)"
 exit "${status:-0}"
