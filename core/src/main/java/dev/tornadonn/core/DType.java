@@ -84,6 +84,37 @@ public enum DType {
         };
     }
 
+    /** Reads element {@code index} of an integer dtype exactly. */
+    public long getLong(MemorySegment segment, long index) {
+        long at = index * byteSize;
+        return switch (this) {
+            case I8 -> segment.get(ValueLayout.JAVA_BYTE, at);
+            case U8 -> segment.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+            case I32 -> segment.get(I32_LE, at);
+            case I64 -> segment.get(I64_LE, at);
+            default -> throw new UnsupportedOperationException(this + " is not an integer dtype");
+        };
+    }
+
+    /** Stores an integer exactly as element {@code index}, or throws if this dtype cannot hold it. */
+    public void setLong(MemorySegment segment, long index, long value) {
+        long at = index * byteSize;
+        switch (this) {
+            case I8 -> segment.set(ValueLayout.JAVA_BYTE, at, (byte) inRange(value, Byte.MIN_VALUE, Byte.MAX_VALUE));
+            case U8 -> segment.set(ValueLayout.JAVA_BYTE, at, (byte) inRange(value, 0, 255));
+            case I32 -> segment.set(I32_LE, at, (int) inRange(value, Integer.MIN_VALUE, Integer.MAX_VALUE));
+            case I64 -> segment.set(I64_LE, at, value);
+            default -> throw new UnsupportedOperationException(this + " is not an integer dtype");
+        }
+    }
+
+    private long inRange(long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(value + " is not representable as " + this);
+        }
+        return value;
+    }
+
     /**
      * Stores {@code value} as element {@code index}: floating types round to nearest even (fp8
      * saturates); integer types require an exactly representable integer.

@@ -134,8 +134,13 @@ public final class Tensor {
         }
         Tensor out = allocate(target, shape, device);
         long n = numel();
+        boolean integers = !dtype.isFloatingPoint() && !target.isFloatingPoint();
         for (long i = 0; i < n; i++) {
-            target.setFloat(out.data, i, dtype.getFloat(data, i));
+            if (integers) { // exactly, where a float would round above 2^24
+                target.setLong(out.data, i, dtype.getLong(data, i));
+            } else {
+                target.setFloat(out.data, i, dtype.getFloat(data, i));
+            }
         }
         return out;
     }

@@ -255,4 +255,12 @@ class TensorTest {
     void toStringNamesDTypeShapeAndDevice() {
         assertEquals("Tensor(BF16, (2, 3), cpu:0)", Tensor.allocate(DType.BF16, Shape.of(2, 3)).toString());
     }
+
+    @Test
+    void integerConversionsAreExactBeyondFloatPrecision() {
+        Tensor big = Tensor.ofInts(Shape.of(2), 16_777_217, -2_147_483_648);
+        assertArrayEquals(new long[] {16_777_217L, -2_147_483_648L},
+                new long[] {DType.I64.getLong(big.toDType(DType.I64).data(), 0), DType.I64.getLong(big.toDType(DType.I64).data(), 1)});
+        assertThrows(IllegalArgumentException.class, () -> big.toDType(DType.I8));
+    }
 }
