@@ -12,6 +12,23 @@ interface GroupQuantKernels {
     /** {@code Σ a[ao + i]·b[i]} for i below len. */
     float dot(float[] a, int ao, float[] b, int len);
 
+    /**
+     * Row {@code n} of {@code w} times one gathered input row {@code xp[xo ..]}, in one pass:
+     * {@code Σ_g scale·(Σ_{k∈g} q·x) − Σ_g scale·zero·xsum[g]}, with {@code xsum[g]} the input's
+     * sum over group g. Integer codes go straight into the products; nothing is stored.
+     */
+    float fusedDot(GroupQuantLayout w, int n, float[] xp, int xo, float[] xsum);
+
+    /** {@code Σ_g scale[n, g]·zero[n, g]·xsum[g]}: the zero points' share, once per row. */
+    static float zeroTerm(GroupQuantLayout w, int n, float[] xsum) {
+        float t = 0f;
+        int base = n * w.groups();
+        for (int g = 0; g < w.groups(); g++) {
+            t += w.scales()[base + g] * w.zeros()[base + g] * xsum[g];
+        }
+        return t;
+    }
+
     final class Scalar implements GroupQuantKernels {
         @Override
         public void decodeRow(GroupQuantLayout w, int n, float[] out) {
@@ -33,6 +50,29 @@ interface GroupQuantKernels {
                     }
                 }
             }
+        }
+
+        @Override
+        public float fusedDot(GroupQuantLayout w, int n, float[] xp, int xo, float[] xsum) {
+            int planeInts = w.planeInts();
+            int[] packed = w.packed();
+            float total = 0f;
+            for (int c = 0; c < w.chunks(); c++) {
+                for (int plane = 0; plane < 8; plane++) {
+                    int block = c * 8 + plane;
+                    float partial = 0f;
+                    for (int lane = 0; lane < GroupQuantLayout.BLOCK; lane++) {
+                        int q = 0;
+                        for (int p = 0; p < w.planes(); p++) {
+                            int word = packed[(n * w.planes() + p) * planeInts + c * GroupQuantLayout.INTS_PER_CHUNK + lane];
+                            q |= ((word >>> (4 * plane)) & 0xF) << (4 * p);
+                        }
+                        partial += q * xp[xo + block * GroupQuantLayout.BLOCK + lane];
+                    }
+                    total += partial * w.scales()[n * w.groups() + w.blockGroup()[block]];
+                }
+            }
+            return total - GroupQuantKernels.zeroTerm(w, n, xsum);
         }
 
         @Override

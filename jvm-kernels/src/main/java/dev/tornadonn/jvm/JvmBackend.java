@@ -121,7 +121,10 @@ public final class JvmBackend implements Backend {
         MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, ys.length);
     }
 
-    /** x is gathered into the layout's column order once; each task then decodes one weight row at a time. */
+    /**
+     * x is gathered into the layout's column order once. A single row of x takes the one-pass
+     * fused dot; more rows decode each weight row once into a buffer and reuse it for all of them.
+     */
     private void groupQuantLinear(float[] x, int m, GroupQuantLayout w, float[] bias, float[] y) {
         int k = w.cols();
         int kp = w.paddedCols();
@@ -137,6 +140,21 @@ public final class JvmBackend implements Backend {
             }
         }
         int tasks = Math.min(n, Parallel.THREADS * 16);
+        if (m == 1) {
+            // GEMV: one pass per row, codes straight into the products.
+            float[] xsum = new float[w.groups()];
+            for (int pos = 0; pos < kp; pos++) {
+                xsum[w.blockGroup()[pos / GroupQuantLayout.BLOCK]] += xp[pos];
+            }
+            Parallel.forEach(tasks, t -> {
+                int from = (int) ((long) n * t / tasks);
+                int to = (int) ((long) n * (t + 1) / tasks);
+                for (int j = from; j < to; j++) {
+                    y[j] = groupQuant.fusedDot(w, j, xp, 0, xsum) + (bias == null ? 0f : bias[j]);
+                }
+            });
+            return;
+        }
         Parallel.forEach(tasks, t -> {
             float[] row = new float[kp];
             int from = (int) ((long) n * t / tasks);

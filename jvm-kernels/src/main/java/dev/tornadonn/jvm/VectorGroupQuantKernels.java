@@ -39,6 +39,44 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
     }
 
     @Override
+    public float fusedDot(GroupQuantLayout w, int n, float[] xp, int xo, float[] xsum) {
+        int planeInts = w.planeInts();
+        int[] packed = w.packed();
+        int lo = n * w.planes() * planeInts;
+        int hi = lo + planeInts;
+        boolean twoPlanes = w.planes() == 2;
+        int rowGroups = n * w.groups();
+        int[] blockGroup = w.blockGroup();
+        float[] scales = w.scales();
+        float total = 0f;
+        int group = blockGroup[0];
+        FloatVector acc = FloatVector.zero(F);
+        for (int c = 0; c < w.chunks(); c++) {
+            int wordBase = c * GroupQuantLayout.INTS_PER_CHUNK;
+            for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
+                IntVector low = IntVector.fromArray(I, packed, lo + wordBase + h);
+                IntVector high = twoPlanes ? IntVector.fromArray(I, packed, hi + wordBase + h) : null;
+                for (int plane = 0; plane < 8; plane++) {
+                    int block = c * 8 + plane;
+                    if (blockGroup[block] != group) { // one reduction per group run, not per block
+                        total += acc.reduceLanes(VectorOperators.ADD) * scales[rowGroups + group];
+                        acc = FloatVector.zero(F);
+                        group = blockGroup[block];
+                    }
+                    IntVector q = low.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF);
+                    if (twoPlanes) {
+                        q = q.or(high.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    FloatVector v = (FloatVector) q.convert(VectorOperators.I2F, 0);
+                    acc = v.fma(FloatVector.fromArray(F, xp, xo + block * GroupQuantLayout.BLOCK + h), acc);
+                }
+            }
+        }
+        total += acc.reduceLanes(VectorOperators.ADD) * scales[rowGroups + group];
+        return total - GroupQuantKernels.zeroTerm(w, n, xsum);
+    }
+
+    @Override
     public float dot(float[] a, int ao, float[] b, int len) {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);

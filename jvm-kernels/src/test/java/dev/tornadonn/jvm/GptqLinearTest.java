@@ -18,6 +18,7 @@ import dev.tornadonn.layers.quant.GptqPacker;
 import dev.tornadonn.reference.RandomTensors;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -145,6 +146,51 @@ class GptqLinearTest {
                 }
             }
             assertTrue(Arrays.stream(layout.columnOfPosition()).filter(c -> c >= 0).count() == cols);
+        }
+    }
+
+    @Test
+    void theOnePassGemvMatchesDecodingTheRow() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 4);
+        for (int bits : new int[] {2, 3, 4, 8}) {
+            int rows = 4, cols = 333, groups = 5;
+            byte[] codes = new byte[rows * cols];
+            for (int i = 0; i < codes.length; i++) {
+                codes[i] = (byte) rnd.nextInt(1 << bits);
+            }
+            float[] scales = new float[rows * groups];
+            float[] zeros = new float[rows * groups];
+            for (int i = 0; i < scales.length; i++) {
+                scales[i] = (float) rnd.nextDouble(0.001, 0.1);
+                zeros[i] = rnd.nextInt(1 << bits);
+            }
+            int[] groupOf = new int[cols];
+            for (int i = 0; i < cols; i++) {
+                groupOf[i] = rnd.nextInt(groups);
+            }
+            GroupQuantLayout layout = GroupQuantLayout.of(new GroupQuantizedMatrix(rows, cols, bits, groups, codes, scales, zeros, groupOf));
+            float[] xp = new float[layout.paddedCols()];
+            float[] xsum = new float[groups];
+            for (int pos = 0; pos < xp.length; pos++) {
+                if (layout.columnOfPosition()[pos] >= 0) {
+                    xp[pos] = (float) rnd.nextDouble(-1, 1);
+                    xsum[layout.blockGroup()[pos / GroupQuantLayout.BLOCK]] += xp[pos];
+                }
+            }
+            float[] row = new float[layout.paddedCols()];
+            for (int r = 0; r < rows; r++) {
+                new GroupQuantKernels.Scalar().decodeRow(layout, r, row);
+                double expected = 0;
+                double magnitude = 0;
+                for (int pos = 0; pos < row.length; pos++) {
+                    expected += (double) row[pos] * xp[pos];
+                    magnitude += Math.abs((double) row[pos] * xp[pos]) + Math.abs(xp[pos]) * (1 << bits) * 0.1;
+                }
+                for (GroupQuantKernels k : List.of(new GroupQuantKernels.Scalar(), KernelSelection.vectorGroupQuant())) {
+                    float got = k.fusedDot(layout, r, xp, 0, xsum);
+                    assertEquals(expected, got, 1e-5 * magnitude, k.getClass().getSimpleName() + ", " + bits + " bits, row " + r);
+                }
+            }
         }
     }
 }
