@@ -5,10 +5,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code tornado-nn}: check a backend against the oracle, or run a layer on safetensors files. */
+/** {@code tornado-nn}: check a backend against the oracle, run a layer on safetensors files, or time layers. */
 @Command(name = "tornado-nn", mixinStandardHelpOptions = true, version = "tornado-nn 0.1.0",
         description = "LLM linear layers on the JVM, checked against a float64 oracle.",
-        subcommands = {ConformanceCommand.class, RunCommand.class})
+        subcommands = {ConformanceCommand.class, RunCommand.class, dev.tornadonn.cli.bench.BenchCommand.class})
 public final class TornadoNnCommand implements Runnable {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
@@ -17,7 +17,7 @@ public final class TornadoNnCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "missing command: conformance or run");
+        throw new CommandLine.ParameterException(new CommandLine(this), "missing command: conformance, run or bench");
     }
 
     public static void main(String[] args) {

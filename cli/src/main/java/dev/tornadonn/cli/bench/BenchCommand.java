@@ -1,0 +1,176 @@
+package dev.tornadonn.cli.bench;
+
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.backend.Backends;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * Times layers on a device against this machine's roofline (measured here) and, where python3 has
+ * numpy, against numpy's f32 {@code x @ w.T} on the same shapes in the same run.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time layers: GFLOP/s, GB/s, fraction of the measured roofline, and numpy's f32 time on the same shapes.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "Device: cpu, cpu:N or gpu:N (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--suite", defaultValue = "quick",
+            description = "quick (small shapes, seconds), gemm (f32/bf16/f16 GEMMs) or targets (the performance targets, minutes, ~3 GiB); default: ${DEFAULT-VALUE}.")
+    String suite;
+
+    @Option(names = "--repeat", description = "Timed runs per case after warm-up; the median is reported (default: 5 for quick, 10 otherwise).")
+    Integer repeat;
+
+    @Option(names = "--budget", paramLabel = "SECONDS", description = "Stop timing a case after this many seconds, with at least 3 runs (default: 0.3 for quick, 5 otherwise).")
+    Double budget;
+
+    @Option(names = "--no-numpy", description = "Skip the numpy comparison.")
+    boolean noNumpy;
+
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Write a roofline chart of the results to this PNG.")
+    Path plot;
+
+    @Option(names = "--progress", description = "Show the progress bar even when not on a terminal.")
+    boolean progress;
+
+    @Option(names = "--fail-on-miss", description = "Exit 1 when a measured target is missed (default: exit 0 and report).")
+    boolean failOnMiss;
+
+    @Option(names = "--threads", description = "Threads for the machine probes (default: every core the JVM sees).")
+    Integer threads;
+
+    @Option(names = "--probe-mib", defaultValue = "1024", description = "Size of the bandwidth probe's array in MiB; larger than the last-level cache (default: ${DEFAULT-VALUE}).")
+    int probeMib;
+
+    @Override
+    public Integer call() throws IOException {
+        Suite s;
+        try {
+            s = Suite.parse(suite);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        int rep = repeat != null ? repeat : s.repeat();
+        double budgetS = budget != null ? budget : s.budgetS();
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        checkOptions(rep, budgetS, nThreads);
+        DeviceRef dev = DeviceRef.parse(device);
+        String backend = Backends.forDevice(dev).name();
+
+        PrintWriter out = spec.commandLine().getOut();
+        List<BenchCase> cases = s.cases();
+        List<int[]> numpyShapes = noNumpy ? List.of() : numpyShapes(cases);
+        Progress bar = new Progress(spec.commandLine().getErr(), progress || Progress.interactive(),
+                2 + cases.size() + numpyShapes.size());
+
+        out.printf("bench on %s (%s), suite %s: median of up to %d runs after warm-up, %.3g s budget per case%n",
+                dev, backend, s.label(), rep, budgetS);
+        out.flush();
+        bar.start("probing peak FMA rate");
+        double peak = MachineProbe.peakFmaGflops(nThreads);
+        bar.step();
+        bar.start("probing memory bandwidth");
+        double bw = MachineProbe.readBandwidthGBs(nThreads, (long) probeMib << 20);
+        bar.step();
+        MachineProbe.Roofline roof = new MachineProbe.Roofline(peak, bw, nThreads,
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), (long) probeMib << 20);
+
+        WeightData data = new WeightData();
+        List<Timed> timed = new ArrayList<>();
+        for (BenchCase c : cases) {
+            bar.start(c.label() + " " + c.shape());
+            timed.add(timeCase(c, dev, data, rep, budgetS));
+            System.gc(); // the case's weights are off-heap, freed only once collected: free them before the next
+            bar.step();
+        }
+        data.clear();
+        System.gc();
+
+        Numpy.Result np = null;
+        if (!noNumpy) {
+            bar.start("numpy " + numpyShapes.size() + " shapes");
+            np = Numpy.run(numpyShapes, rep, budgetS, () -> {
+                bar.step();
+                bar.start("numpy");
+            });
+        }
+        bar.finish();
+
+        List<CaseResult> results = new ArrayList<>();
+        for (Timed t : timed) {
+            BenchCase c = t.bench();
+            Timing numpyTiming = np == null || c.isMlp() ? null : np.timings().get(Numpy.key(c.m(), c.n(), c.k()));
+            results.add(new CaseResult(c, t.weightBytes(), t.timing(), numpyTiming, roof));
+        }
+        Report.print(out, roof, np, noNumpy, results);
+        List<Targets.Verdict> verdicts = s == Suite.TARGETS ? Targets.evaluate(results) : List.of();
+        Report.printTargets(out, verdicts);
+        if (plot != null) {
+            RooflinePlot.write(plot, results, roof, "tornado-nn bench --suite " + s.label() + " on " + dev + " (" + backend + ")");
+            out.printf("roofline chart written to %s%n", plot);
+        }
+        out.flush();
+        boolean missed = verdicts.stream().anyMatch(v -> v.measured() && !v.met());
+        return failOnMiss && missed ? 1 : 0;
+    }
+
+    private record Timed(BenchCase bench, long weightBytes, Timing timing) {}
+
+    /** Builds, times and drops one case, so only one case's weights are alive at a time. */
+    private static Timed timeCase(BenchCase c, DeviceRef dev, WeightData data, int rep, double budgetS) {
+        Prepared p = c.prepare(dev, data);
+        return new Timed(c, p.weightBytes(), Timing.measure(p.op(), rep, budgetS));
+    }
+
+    private void checkOptions(int rep, double budgetS, int nThreads) {
+        if (rep < 1) {
+            throw new ParameterException(spec.commandLine(), "--repeat must be at least 1, not " + rep);
+        }
+        if (!(budgetS > 0)) {
+            throw new ParameterException(spec.commandLine(), "--budget must be a positive number of seconds, not " + budgetS);
+        }
+        if (nThreads < 1) {
+            throw new ParameterException(spec.commandLine(), "--threads must be at least 1, not " + nThreads);
+        }
+        if (probeMib < 1) {
+            throw new ParameterException(spec.commandLine(), "--probe-mib must be at least 1, not " + probeMib);
+        }
+        if (plot != null) {
+            if (!plot.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+                throw new ParameterException(spec.commandLine(), "--plot writes a PNG: give a file name ending in .png, not " + plot);
+            }
+            Path parent = plot.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new ParameterException(spec.commandLine(), "--plot: directory " + parent + " does not exist");
+            }
+        }
+    }
+
+    /** Each distinct linear shape once: numpy times f32 only, and every format of a shape is compared with it. */
+    private static List<int[]> numpyShapes(List<BenchCase> cases) {
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        for (BenchCase c : cases) {
+            if (!c.isMlp()) {
+                shapes.putIfAbsent(Numpy.key(c.m(), c.n(), c.k()), new int[] {c.m(), c.n(), c.k()});
+            }
+        }
+        return List.copyOf(shapes.values());
+    }
+}

@@ -1,0 +1,58 @@
+package dev.tornadonn.cli.bench;
+
+import java.io.PrintWriter;
+import java.util.List;
+
+/** The text bench prints: the machine's limits, one row per case, then the targets. */
+final class Report {
+    private static final String ROW = "%-20s %-30s %10s %9s %8s %8s %10s %10s %9s%n";
+
+    private Report() {}
+
+    static void print(PrintWriter out, MachineProbe.Roofline roof, Numpy.Result np, boolean noNumpy, List<CaseResult> results) {
+        out.printf("machine: peak f32 FMA %.1f GFLOP/s (%d threads, %d-lane vectors), read bandwidth %.1f GB/s (%d MiB off-heap), ridge %.1f flop/B%n",
+                roof.peakGflops(), roof.threads(), roof.lanes(), roof.bandwidthGBs(), roof.probeBytes() >> 20, roof.ridge());
+        if (noNumpy) {
+            out.println("numpy: skipped (--no-numpy)");
+        } else if (np.available()) {
+            out.println("numpy: " + np.config());
+            out.println("       every format is compared with numpy's f32 x @ w.T at the same shape (numpy has no bf16, fp8 or int4 GEMM)");
+        } else {
+            out.println("numpy: not available: " + np.unavailable() + (np.config() == null ? "" : " (" + np.config() + ")"));
+        }
+        out.printf(ROW, "case", "shape", "ms", "GFLOP/s", "GB/s", "flop/B", "roofline", "numpy ms", "vs numpy");
+        for (CaseResult r : results) {
+            out.printf(ROW, r.bench().label(), r.bench().shape(), ms(r.timing().median()), num(r.gflops()), num(r.gbs()),
+                    num(r.intensity()), String.format("%.0f%% %s", 100 * r.rooflineFraction(), r.memoryBound() ? "mem" : "fma"),
+                    r.numpy() == null ? "-" : ms(r.numpy().median()),
+                    r.numpy() == null ? "-" : String.format("%.2fx", r.vsNumpy()));
+        }
+        out.println("ms: median; GB/s: weights + x + y once per call; roofline: GFLOP/s over min(peak FMA, flop/B × bandwidth),"
+                + " 'mem' below the ridge, 'fma' above; vs numpy: numpy's time over ours (> 1 is faster)");
+    }
+
+    static void printTargets(PrintWriter out, List<Targets.Verdict> verdicts) {
+        if (verdicts.isEmpty()) {
+            return;
+        }
+        out.println();
+        out.println("targets:");
+        for (Targets.Verdict v : verdicts) {
+            String ratio = v.measured() ? String.format("%.2fx", v.ratio()) : "n/a";
+            out.printf("  %s  %-88s %7s  (%s %.2fx)%s%n", v.status(), v.name(), ratio, v.atMost() ? "<=" : ">=", v.bound(),
+                    v.note().isEmpty() ? "" : "  " + v.note());
+        }
+        long met = verdicts.stream().filter(Targets.Verdict::met).count();
+        long measured = verdicts.stream().filter(Targets.Verdict::measured).count();
+        out.printf("%d of %d targets met (%d measured)%n", met, verdicts.size(), measured);
+    }
+
+    private static String ms(double seconds) {
+        return num(seconds * 1e3);
+    }
+
+    /** Three significant digits or so, without scientific notation for the sizes seen here. */
+    private static String num(double v) {
+        return v >= 100 ? String.format("%.0f", v) : v >= 10 ? String.format("%.1f", v) : v >= 1 ? String.format("%.2f", v) : String.format("%.3f", v);
+    }
+}

@@ -1,0 +1,75 @@
+package dev.tornadonn.cli.bench;
+
+import static dev.tornadonn.cli.bench.WeightFormat.BF16;
+import static dev.tornadonn.cli.bench.WeightFormat.F16;
+import static dev.tornadonn.cli.bench.WeightFormat.F32;
+import static dev.tornadonn.cli.bench.WeightFormat.FP8;
+import static dev.tornadonn.cli.bench.WeightFormat.GPTQ_INT4;
+
+import java.util.List;
+import java.util.Locale;
+
+/** The named case lists, with the repeat count and per-case time budget each defaults to. */
+public enum Suite {
+    /** Small shapes, a few seconds in all: for tests and CI. */
+    QUICK(5, 0.3, List.of(
+            BenchCase.linear(F32, 16, 512, 512),
+            BenchCase.linear(F32, 1, 1024, 512),
+            BenchCase.linear(BF16, 1, 1024, 512),
+            BenchCase.linear(F16, 1, 1024, 512),
+            BenchCase.linear(FP8, 1, 1024, 512),
+            BenchCase.linear(GPTQ_INT4, 1, 1024, 512),
+            BenchCase.mlp(BF16, 1, 256, 688))),
+    /** The f32 GEMM shapes of the performance targets, with bf16/f16 weights beside them. */
+    GEMM(10, 5, List.of(
+            BenchCase.linear(F32, 512, 4096, 4096),
+            BenchCase.linear(BF16, 512, 4096, 4096),
+            BenchCase.linear(F16, 512, 4096, 4096),
+            BenchCase.linear(F32, 16, 4096, 4096),
+            BenchCase.linear(F32, 1, 4096, 4096))),
+    /** Every shape the performance targets name ({@link Targets}). */
+    TARGETS(10, 5, List.of(
+            BenchCase.linear(F32, 512, 4096, 4096),
+            BenchCase.linear(F32, 16, 4096, 4096),
+            BenchCase.linear(F32, 1, Targets.GEMV_N, Targets.GEMV_K),
+            BenchCase.linear(BF16, 1, Targets.GEMV_N, Targets.GEMV_K),
+            BenchCase.linear(F16, 1, Targets.GEMV_N, Targets.GEMV_K),
+            BenchCase.linear(FP8, 1, Targets.GEMV_N, Targets.GEMV_K),
+            BenchCase.linear(GPTQ_INT4, 1, Targets.GEMV_N, Targets.GEMV_K),
+            BenchCase.mlp(BF16, 1, Targets.MLP_HIDDEN, Targets.MLP_FFN)));
+
+    private final int repeat;
+    private final double budgetS;
+    private final List<BenchCase> cases;
+
+    Suite(int repeat, double budgetS, List<BenchCase> cases) {
+        this.repeat = repeat;
+        this.budgetS = budgetS;
+        this.cases = cases;
+    }
+
+    public int repeat() {
+        return repeat;
+    }
+
+    public double budgetS() {
+        return budgetS;
+    }
+
+    public List<BenchCase> cases() {
+        return cases;
+    }
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Suite parse(String name) {
+        for (Suite s : values()) {
+            if (s.label().equals(name.toLowerCase(Locale.ROOT))) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("unknown suite '" + name + "'; valid: quick, gemm, targets");
+    }
+}

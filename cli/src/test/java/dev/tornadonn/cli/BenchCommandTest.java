@@ -1,0 +1,79 @@
+package dev.tornadonn.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** {@code tornado-nn bench}: the table, the chart and the option errors; no timing is asserted. */
+class BenchCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = TornadoNnCommand.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void quickSuitePrintsTheTableAndWritesTheChart() throws IOException {
+        Path png = dir.resolve("roofline.png");
+        // A small probe array and budget keep this test to seconds; the numbers are not checked.
+        Result r = run("bench", "--suite", "quick", "--no-numpy", "--repeat", "3", "--budget", "0.05",
+                "--probe-mib", "64", "--plot", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("machine: peak f32 FMA"), r.out());
+        assertTrue(r.out().contains("numpy: skipped (--no-numpy)"), r.out());
+        String header = r.out().lines().filter(l -> l.startsWith("case ")).findFirst().orElseThrow();
+        for (String column : new String[] {"shape", "ms", "GFLOP/s", "GB/s", "flop/B", "roofline", "vs numpy"}) {
+            assertTrue(header.contains(column), header);
+        }
+        for (String c : new String[] {"gemm f32", "gemv bf16", "gemv f16", "gemv fp8-e4m3", "gemv gptq-int4-g128", "mlp bf16"}) {
+            assertTrue(r.out().contains(c), c + " missing from\n" + r.out());
+        }
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("gemv f32 .*\\d+% mem .*")), r.out());
+        assertEquals("", r.err(), "no progress bar when not on a terminal");
+        byte[] head = Arrays.copyOf(Files.readAllBytes(png), 8);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, head);
+        assertTrue(Files.size(png) > 10_000, "a chart, not an empty image: " + Files.size(png) + " bytes");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--suite nope|unknown suite 'nope'; valid: quick, gemm, targets",
+        "--repeat 0|--repeat must be at least 1",
+        "--budget -1|--budget must be a positive number of seconds",
+        "--plot chart.svg|--plot writes a PNG",
+        "--plot /no/such/dir/chart.png|does not exist",
+        "--repeat many|Invalid value for option '--repeat'",
+    })
+    void badOptionsAreOneLineUsageErrors(String args, String message) {
+        Result r = run(("bench --no-numpy " + args).split(" "));
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("tornado-nn: ") && r.err().contains(message), r.err());
+    }
+
+    @Test
+    void aDeviceWithoutABackendIsAOneLineError() {
+        Result r = run("bench", "--no-numpy", "--device", "gpu:0");
+        assertEquals(1, r.code(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("no backend for gpu:0"), r.err());
+    }
+}
