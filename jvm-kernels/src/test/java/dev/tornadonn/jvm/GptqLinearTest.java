@@ -115,21 +115,12 @@ class GptqLinearTest {
         SplittableRandom rnd = new SplittableRandom(SEED + 3);
         for (int bits : new int[] {2, 3, 4, 8}) {
             int rows = 5, cols = 300, groups = 3;
-            byte[] codes = new byte[rows * cols];
-            for (int i = 0; i < codes.length; i++) {
-                codes[i] = (byte) rnd.nextInt(1 << bits);
-            }
-            float[] scales = new float[rows * groups];
-            float[] zeros = new float[rows * groups];
-            for (int i = 0; i < scales.length; i++) {
-                scales[i] = (float) rnd.nextDouble(0.001, 0.1);
-                zeros[i] = rnd.nextInt(1 << bits);
-            }
-            int[] groupOf = new int[cols];
-            for (int i = 0; i < cols; i++) {
-                groupOf[i] = rnd.nextInt(groups); // uneven, non-contiguous groups: the layout pads each
-            }
-            GroupQuantLayout layout = GroupQuantLayout.of(new GroupQuantizedMatrix(rows, cols, bits, groups, codes, scales, zeros, groupOf));
+            GroupQuantizedMatrix m = randomMatrix(rnd, bits, rows, cols, groups);
+            byte[] codes = m.codes();
+            float[] scales = m.scales();
+            float[] zeros = m.zeros();
+            int[] groupOf = m.groupOf();
+            GroupQuantLayout layout = GroupQuantLayout.of(m);
             float[] scalar = new float[layout.paddedCols()];
             float[] vector = new float[layout.paddedCols()];
             for (int r = 0; r < rows; r++) {
@@ -154,21 +145,7 @@ class GptqLinearTest {
         SplittableRandom rnd = new SplittableRandom(SEED + 4);
         for (int bits : new int[] {2, 3, 4, 8}) {
             int rows = 4, cols = 333, groups = 5;
-            byte[] codes = new byte[rows * cols];
-            for (int i = 0; i < codes.length; i++) {
-                codes[i] = (byte) rnd.nextInt(1 << bits);
-            }
-            float[] scales = new float[rows * groups];
-            float[] zeros = new float[rows * groups];
-            for (int i = 0; i < scales.length; i++) {
-                scales[i] = (float) rnd.nextDouble(0.001, 0.1);
-                zeros[i] = rnd.nextInt(1 << bits);
-            }
-            int[] groupOf = new int[cols];
-            for (int i = 0; i < cols; i++) {
-                groupOf[i] = rnd.nextInt(groups);
-            }
-            GroupQuantLayout layout = GroupQuantLayout.of(new GroupQuantizedMatrix(rows, cols, bits, groups, codes, scales, zeros, groupOf));
+            GroupQuantLayout layout = GroupQuantLayout.of(randomMatrix(rnd, bits, rows, cols, groups));
             float[] xp = new float[layout.paddedCols()];
             float[] xsum = new float[groups];
             for (int pos = 0; pos < xp.length; pos++) {
@@ -192,5 +169,24 @@ class GptqLinearTest {
                 }
             }
         }
+    }
+
+    /** Random codes, scales and zero points, with uneven, non-contiguous groups: the layout pads each. */
+    private static GroupQuantizedMatrix randomMatrix(SplittableRandom rnd, int bits, int rows, int cols, int groups) {
+        byte[] codes = new byte[rows * cols];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = (byte) rnd.nextInt(1 << bits);
+        }
+        float[] scales = new float[rows * groups];
+        float[] zeros = new float[rows * groups];
+        for (int i = 0; i < scales.length; i++) {
+            scales[i] = (float) rnd.nextDouble(0.001, 0.1);
+            zeros[i] = rnd.nextInt(1 << bits);
+        }
+        int[] groupOf = new int[cols];
+        for (int i = 0; i < cols; i++) {
+            groupOf[i] = rnd.nextInt(groups);
+        }
+        return new GroupQuantizedMatrix(rows, cols, bits, groups, codes, scales, zeros, groupOf);
     }
 }
