@@ -14,9 +14,10 @@ import java.util.TreeSet;
  *
  * @param segmentStart {@code segments + 1} ascending column offsets, from 0 to cols
  * @param weightScales {@code rows × segments}: the weight multiplier of each (row, segment)
+ * @param hasSpecials  whether any code is a NaN or infinity (checkpoints normally have none)
  */
 record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] segmentStart, float[] weightScales,
-                 Fp8InputQuantization input) implements PreparedMatrix {
+                 Fp8InputQuantization input, boolean hasSpecials) implements PreparedMatrix {
 
     int segments() {
         return segmentStart.length - 1;
@@ -25,6 +26,17 @@ record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] se
     @Override
     public long streamedBytes() {
         return codes.length + 4L * weightScales.length;
+    }
+
+    /** Whether any code is a NaN (or an e5m2 infinity): without, kernels may skip patching them in. */
+    private static boolean hasSpecials(Fp8Matrix m) {
+        int mask = m.format() == Float8Format.E4M3FN ? 0x7F : 0x7C;
+        for (byte b : m.codes()) {
+            if ((b & mask) == mask) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static Fp8Layout of(Fp8Matrix m) {
@@ -45,6 +57,6 @@ record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] se
                 ws[n * segments + s] = m.weightScale().scale(n, start[s], k);
             }
         }
-        return new Fp8Layout(m.rows(), k, m.format(), m.codes().clone(), start, ws, m.input());
+        return new Fp8Layout(m.rows(), k, m.format(), m.codes().clone(), start, ws, m.input(), hasSpecials(m));
     }
 }

@@ -33,6 +33,20 @@ final class VectorFp8Kernels implements Fp8Kernels {
         int k = w.cols();
         int base = n * k;
         int c = 0;
+        if (!w.hasSpecials()) {
+            // The sign-extended byte, shifted so its magnitude lands on the f32 exponent/mantissa
+            // and its sign on bit 31: four integer operations and one multiply per vector.
+            int down = 24 - shift;
+            int keep = 0x80000000 | (0x7F << shift);
+            for (; c <= k - B.length(); c += B.length()) {
+                ByteVector bytes = ByteVector.fromArray(B, codes, base + c);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector b = (IntVector) bytes.convertShape(VectorOperators.B2I, I, p);
+                    IntVector bits = b.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, down).and(keep);
+                    bits.reinterpretAsFloats().mul(rebias).intoArray(out, c + p * L);
+                }
+            }
+        }
         for (; c <= k - B.length(); c += B.length()) {
             ByteVector bytes = ByteVector.fromArray(B, codes, base + c);
             for (int p = 0; p < PARTS; p++) {
