@@ -16,8 +16,6 @@ import dev.tornadonn.core.quant.Fp8InputQuantization;
 import dev.tornadonn.core.quant.Fp8Matrix;
 import dev.tornadonn.core.quant.Fp8WeightScale;
 import dev.tornadonn.layers.Keys;
-import dev.tornadonn.layers.MatrixLayer;
-import dev.tornadonn.layers.Sharding;
 import dev.tornadonn.layers.sharding.ShardingStrategy;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -31,25 +29,15 @@ import java.util.Set;
  * the single rounding to the output dtype. Outputs are F32 tensors holding values of the output
  * dtype ({@link Layer}'s contract); {@link #forward(Tensor, Tensor)} also fills an output-dtype tensor.
  */
-public final class Fp8Linear extends MatrixLayer {
+public final class Fp8Linear extends QuantizedLinearLayer<Fp8Matrix> {
     private final Fp8LinearConfig config;
-    private final Backend backend;
-    private final PreparedMatrix weight;
-    private final Tensor bias;
-    /** Kept for sharding, with the device it is prepared on. */
-    private final Fp8Matrix matrix;
-    private final DeviceRef device;
     private final ShardingStrategy strategy;
     private final boolean isShard;
 
     private Fp8Linear(Fp8LinearConfig config, Backend backend, PreparedMatrix weight, Tensor bias, Fp8Matrix matrix,
                       DeviceRef device, ShardingStrategy strategy, boolean isShard) {
+        super(backend, weight, bias, matrix, device);
         this.config = config;
-        this.backend = backend;
-        this.weight = weight;
-        this.bias = bias;
-        this.matrix = matrix;
-        this.device = device;
         this.strategy = strategy;
         this.isShard = isShard;
     }
@@ -229,43 +217,14 @@ public final class Fp8Linear extends MatrixLayer {
      * per tensor (each shard would see only its slice of x).
      */
     public List<Fp8Linear> shard(List<DeviceRef> devices) {
-        if (strategy == null) {
-            throw new IllegalStateException(describe() + " cannot be sharded: no sharding strategy set");
-        }
-        Sharding.checkDevices(devices, strategy.numDevices(), describe());
-        List<Fp8Matrix> parts = new ArrayList<>();
-        for (int i = 0; i < devices.size(); i++) {
-            parts.add(QuantizedSharding.shard(matrix, strategy, i)); // all checked before any is prepared
-        }
-        List<Fp8Linear> shards = new ArrayList<>();
-        for (int i = 0; i < devices.size(); i++) {
-            DeviceRef dev = devices.get(i);
-            Tensor b = bias == null ? null : strategy.shardBias(bias, i);
-            Backend be = Backends.forDevice(dev);
-            shards.add(new Fp8Linear(config, be, be.prepareQuantized(parts.get(i), dev),
-                    b == null ? null : be.prepareWeight(b, dev), parts.get(i), dev, null, true));
-        }
-        return List.copyOf(shards);
+        return shardWith(strategy, devices,
+                (be, w, b, m, dev) -> new Fp8Linear(config, be, w, b, m, dev, null, true),
+                (m, i) -> QuantizedSharding.shard(m, strategy, i));
     }
 
     @Override
     public List<Weight> weights() {
         return isShard ? List.of() : config.weights(); // a shard is cut from tensors, not loaded
-    }
-
-    @Override
-    public int inDim() {
-        return matrix.cols();
-    }
-
-    @Override
-    public int outDim() {
-        return matrix.rows();
-    }
-
-    @Override
-    public DeviceRef device() {
-        return device;
     }
 
     /** {@code out} is F32 or the output dtype, of shape {@code x.shape[:-1] + (out,)}. */
@@ -288,7 +247,7 @@ public final class Fp8Linear extends MatrixLayer {
 
     @Override
     protected void apply(Tensor x2d, Tensor y2d) {
-        backend.quantizedLinear(x2d, weight, bias, y2d);
+        super.apply(x2d, y2d);
         DType outType = config.float8().outputDType();
         if (outType != DType.F32) {
             for (long i = 0; i < y2d.numel(); i++) {

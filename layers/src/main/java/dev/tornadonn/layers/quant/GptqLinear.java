@@ -9,8 +9,6 @@ import dev.tornadonn.core.backend.Backends;
 import dev.tornadonn.core.backend.PreparedMatrix;
 import dev.tornadonn.core.io.TensorSource;
 import dev.tornadonn.core.quant.GroupQuantizedMatrix;
-import dev.tornadonn.layers.MatrixLayer;
-import dev.tornadonn.layers.Sharding;
 import dev.tornadonn.layers.sharding.ShardingStrategy;
 import dev.tornadonn.layers.StrictLoader;
 import java.util.List;
@@ -22,27 +20,17 @@ import java.util.Map;
  * zeros, act-order with any g_idx whose groups are full, a bias, and inputs of any rank ≥ 1. The
  * dequantisation is fused into the backend's product; the output is F32.
  */
-public final class GptqLinear extends MatrixLayer {
+public final class GptqLinear extends QuantizedLinearLayer<GroupQuantizedMatrix> {
     private final GptqLinearConfig config;
-    private final Backend backend;
-    private final PreparedMatrix weight;
-    private final Tensor bias;
     private final boolean hasGIdx;
-    /** Kept for sharding: the unpacked form cuts anywhere, unlike the packed checkpoint. */
-    private final GroupQuantizedMatrix matrix;
-    private final DeviceRef device;
     private final ShardingStrategy strategy;
     private final boolean isShard;
 
     private GptqLinear(GptqLinearConfig config, Backend backend, PreparedMatrix weight, Tensor bias, boolean hasGIdx,
                        GroupQuantizedMatrix matrix, DeviceRef device, ShardingStrategy strategy, boolean isShard) {
+        super(backend, weight, bias, matrix, device);
         this.config = config;
-        this.backend = backend;
-        this.weight = weight;
-        this.bias = bias;
         this.hasGIdx = hasGIdx;
-        this.matrix = matrix;
-        this.device = device;
         this.strategy = strategy;
         this.isShard = isShard;
     }
@@ -135,50 +123,14 @@ public final class GptqLinear extends MatrixLayer {
      * (act-order groups are scattered over them).
      */
     public List<GptqLinear> shard(List<DeviceRef> devices) {
-        if (strategy == null) {
-            throw new IllegalStateException(describe() + " cannot be sharded: no sharding strategy set");
-        }
-        Sharding.checkDevices(devices, strategy.numDevices(), describe());
-        List<GptqLinear> shards = new java.util.ArrayList<>();
-        for (int i = 0; i < devices.size(); i++) {
-            DeviceRef dev = devices.get(i);
-            GroupQuantizedMatrix m = QuantizedSharding.shard(matrix, strategy, i);
-            Tensor b = bias == null ? null : strategy.shardBias(bias, i);
-            Backend be = Backends.forDevice(dev);
-            shards.add(new GptqLinear(config, be, be.prepareQuantized(m, dev), b == null ? null : be.prepareWeight(b, dev),
-                    hasGIdx, m, dev, null, true));
-        }
-        return List.copyOf(shards);
-    }
-
-    /** The bytes a forward streams from the prepared weight (codes, scales, zero points). */
-    public long weightBytes() {
-        return weight.streamedBytes();
+        return shardWith(strategy, devices,
+                (be, w, b, m, dev) -> new GptqLinear(config, be, w, b, hasGIdx, m, dev, null, true),
+                (m, i) -> QuantizedSharding.shard(m, strategy, i));
     }
 
     @Override
     public List<Weight> weights() {
         return isShard ? List.of() : config.weights(hasGIdx); // a shard is cut from tensors, not loaded
-    }
-
-    @Override
-    public int inDim() {
-        return matrix.cols();
-    }
-
-    @Override
-    public int outDim() {
-        return matrix.rows();
-    }
-
-    @Override
-    public DeviceRef device() {
-        return device;
-    }
-
-    @Override
-    protected void apply(Tensor x2d, Tensor y2d) {
-        backend.quantizedLinear(x2d, weight, bias, y2d);
     }
 
     @Override
