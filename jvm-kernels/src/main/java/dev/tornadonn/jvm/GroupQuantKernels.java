@@ -29,11 +29,19 @@ interface GroupQuantKernels {
         return t;
     }
 
+    /** The code at {@code lane} of nibble plane {@code plane} in chunk {@code c} of row {@code n}. */
+    static int code(GroupQuantLayout w, int n, int c, int plane, int lane) {
+        int q = 0;
+        for (int p = 0; p < w.planes(); p++) {
+            int word = w.packed()[(n * w.planes() + p) * w.planeInts() + c * GroupQuantLayout.INTS_PER_CHUNK + lane];
+            q |= ((word >>> (4 * plane)) & 0xF) << (4 * p);
+        }
+        return q;
+    }
+
     final class Scalar implements GroupQuantKernels {
         @Override
         public void decodeRow(GroupQuantLayout w, int n, float[] out) {
-            int planeInts = w.planeInts();
-            int[] packed = w.packed();
             for (int c = 0; c < w.chunks(); c++) {
                 for (int plane = 0; plane < 8; plane++) {
                     int block = c * 8 + plane;
@@ -41,11 +49,7 @@ interface GroupQuantKernels {
                     float scale = w.scales()[g];
                     float zero = w.zeros()[g];
                     for (int lane = 0; lane < GroupQuantLayout.BLOCK; lane++) {
-                        int q = 0;
-                        for (int p = 0; p < w.planes(); p++) {
-                            int word = packed[(n * w.planes() + p) * planeInts + c * GroupQuantLayout.INTS_PER_CHUNK + lane];
-                            q |= ((word >>> (4 * plane)) & 0xF) << (4 * p);
-                        }
+                        int q = code(w, n, c, plane, lane);
                         out[block * GroupQuantLayout.BLOCK + lane] = (q - zero) * scale;
                     }
                 }
@@ -54,19 +58,13 @@ interface GroupQuantKernels {
 
         @Override
         public float fusedDot(GroupQuantLayout w, int n, float[] xp, int xo, float[] xsum) {
-            int planeInts = w.planeInts();
-            int[] packed = w.packed();
             float total = 0f;
             for (int c = 0; c < w.chunks(); c++) {
                 for (int plane = 0; plane < 8; plane++) {
                     int block = c * 8 + plane;
                     float partial = 0f;
                     for (int lane = 0; lane < GroupQuantLayout.BLOCK; lane++) {
-                        int q = 0;
-                        for (int p = 0; p < w.planes(); p++) {
-                            int word = packed[(n * w.planes() + p) * planeInts + c * GroupQuantLayout.INTS_PER_CHUNK + lane];
-                            q |= ((word >>> (4 * plane)) & 0xF) << (4 * p);
-                        }
+                        int q = code(w, n, c, plane, lane);
                         partial += q * xp[xo + block * GroupQuantLayout.BLOCK + lane];
                     }
                     total += partial * w.scales()[n * w.groups() + w.blockGroup()[block]];

@@ -139,26 +139,21 @@ public final class JvmBackend implements Backend {
                 }
             }
         }
-        int tasks = Math.min(n, Parallel.THREADS * 16);
         if (m == 1) {
             // GEMV: one pass per row, codes straight into the products.
             float[] xsum = new float[w.groups()];
             for (int pos = 0; pos < kp; pos++) {
                 xsum[w.blockGroup()[pos / GroupQuantLayout.BLOCK]] += xp[pos];
             }
-            Parallel.forEach(tasks, t -> {
-                int from = (int) ((long) n * t / tasks);
-                int to = (int) ((long) n * (t + 1) / tasks);
+            Parallel.forRows(n, (from, to) -> {
                 for (int j = from; j < to; j++) {
                     y[j] = groupQuant.fusedDot(w, j, xp, 0, xsum) + (bias == null ? 0f : bias[j]);
                 }
             });
             return;
         }
-        Parallel.forEach(tasks, t -> {
+        Parallel.forRows(n, (from, to) -> {
             float[] row = new float[kp];
-            int from = (int) ((long) n * t / tasks);
-            int to = (int) ((long) n * (t + 1) / tasks);
             for (int j = from; j < to; j++) {
                 groupQuant.decodeRow(w, j, row);
                 float b = bias == null ? 0f : bias[j];
@@ -182,11 +177,8 @@ public final class JvmBackend implements Backend {
         Fp8Activations a = Fp8Activations.quantise(x, m, w);
         float[] xq = a.xq();
         float[] sx = a.scales();
-        int tasks = Math.min(n, Parallel.THREADS * 16);
-        Parallel.forEach(tasks, t -> {
+        Parallel.forRows(n, (from, to) -> {
             float[] row = new float[k];
-            int from = (int) ((long) n * t / tasks);
-            int to = (int) ((long) n * (t + 1) / tasks);
             for (int j = from; j < to; j++) {
                 fp8.decodeRow(w, j, row);
                 float b = bias == null ? 0f : bias[j];

@@ -40,33 +40,30 @@ final class KernelSelection {
             LOG.log(Level.DEBUG, "jdk.incubator.vector not present; using scalar kernels");
             return null;
         }
+        return load(MatmulKernels.class, "VectorKernels", null);
+    }
+
+    /**
+     * A Vector API implementation, loaded by name so that this class never links against the
+     * incubator module itself; {@code fallback} (logged) when it fails to load.
+     */
+    private static <T> T load(Class<T> type, String simpleName, T fallback) {
         try {
-            // Loaded by name so that this class never links against the incubator module itself.
-            return (MatmulKernels) Class.forName("dev.tornadonn.jvm.VectorKernels").getDeclaredConstructor().newInstance();
+            return type.cast(Class.forName("dev.tornadonn.jvm." + simpleName).getDeclaredConstructor().newInstance());
         } catch (ReflectiveOperationException | LinkageError e) {
-            LOG.log(Level.WARNING, "Vector API kernels failed to load; using scalar kernels", e);
-            return null;
+            LOG.log(Level.WARNING, simpleName + " failed to load; using the scalar kernels", e);
+            return fallback;
         }
     }
 
     /** The vector twin of the group-quantised row decoder; only called once the vector matmul kernels loaded. */
     static GroupQuantKernels vectorGroupQuant() {
-        try {
-            return (GroupQuantKernels) Class.forName("dev.tornadonn.jvm.VectorGroupQuantKernels").getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
-            LOG.log(Level.WARNING, "Vector API group-quant kernels failed to load; using scalar ones", e);
-            return new GroupQuantKernels.Scalar();
-        }
+        return load(GroupQuantKernels.class, "VectorGroupQuantKernels", new GroupQuantKernels.Scalar());
     }
 
     /** The vector twin of the fp8 row decoder; only called once the vector matmul kernels loaded. */
     static Fp8Kernels vectorFp8() {
-        try {
-            return (Fp8Kernels) Class.forName("dev.tornadonn.jvm.VectorFp8Kernels").getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
-            LOG.log(Level.WARNING, "Vector API fp8 kernels failed to load; using scalar ones", e);
-            return new Fp8Kernels.Scalar();
-        }
+        return load(Fp8Kernels.class, "VectorFp8Kernels", new Fp8Kernels.Scalar());
     }
 
     private static int vectorBits() {

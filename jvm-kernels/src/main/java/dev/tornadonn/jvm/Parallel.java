@@ -28,6 +28,17 @@ final class Parallel {
         POOL.invoke(new Range(0, tasks, body));
     }
 
+    /** The work on rows {@code [from, to)} of one task. */
+    interface RowRange {
+        void run(int from, int to);
+    }
+
+    /** Rows {@code [0, n)} in about {@code THREADS × 16} contiguous ranges, spread over the pool. */
+    static void forRows(int n, RowRange body) {
+        int tasks = Math.min(n, THREADS * 16);
+        forEach(tasks, t -> body.run((int) ((long) n * t / tasks), (int) ((long) n * (t + 1) / tasks)));
+    }
+
     private static final class Range extends RecursiveAction {
         private static final long serialVersionUID = 1L;
         private final int from;

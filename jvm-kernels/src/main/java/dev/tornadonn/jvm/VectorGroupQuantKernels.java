@@ -27,11 +27,7 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
                 for (int plane = 0; plane < 8; plane++) {
                     int block = c * 8 + plane;
                     int g = rowGroups + w.blockGroup()[block];
-                    IntVector q = low.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF);
-                    if (twoPlanes) {
-                        q = q.or(high.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF).lanewise(VectorOperators.LSHL, 4));
-                    }
-                    FloatVector v = (FloatVector) q.convert(VectorOperators.I2F, 0);
+                    FloatVector v = codes(low, high, plane);
                     v.sub(w.zeros()[g]).mul(w.scales()[g]).intoArray(out, block * GroupQuantLayout.BLOCK + h);
                 }
             }
@@ -63,17 +59,22 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
                         acc = FloatVector.zero(F);
                         group = blockGroup[block];
                     }
-                    IntVector q = low.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF);
-                    if (twoPlanes) {
-                        q = q.or(high.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF).lanewise(VectorOperators.LSHL, 4));
-                    }
-                    FloatVector v = (FloatVector) q.convert(VectorOperators.I2F, 0);
+                    FloatVector v = codes(low, high, plane);
                     acc = v.fma(FloatVector.fromArray(F, xp, xo + block * GroupQuantLayout.BLOCK + h), acc);
                 }
             }
         }
         total += acc.reduceLanes(VectorOperators.ADD) * scales[rowGroups + group];
         return total - GroupQuantKernels.zeroTerm(w, n, xsum);
+    }
+
+    /** The codes of nibble plane {@code plane}, as floats; {@code high} (null for 4 bits or fewer) holds the upper nibbles. */
+    private static FloatVector codes(IntVector low, IntVector high, int plane) {
+        IntVector q = low.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF);
+        if (high != null) {
+            q = q.or(high.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF).lanewise(VectorOperators.LSHL, 4));
+        }
+        return (FloatVector) q.convert(VectorOperators.I2F, 0);
     }
 
     @Override

@@ -55,10 +55,7 @@ final class VectorKernels implements MatmulKernels {
     // ---------------------------------------------------------------- GEMV
 
     private static void gemv(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y) {
-        int tasks = Math.min(n, Parallel.THREADS * 16);
-        Parallel.forEach(tasks, t -> {
-            int from = (int) ((long) n * t / tasks);
-            int to = (int) ((long) n * (t + 1) / tasks);
+        Parallel.forRows(n, (from, to) -> {
             for (int j = from; j < to; j++) {
                 long rowByte = (long) j * k * type.byteSize();
                 float b = bias == null ? 0f : bias[j];
