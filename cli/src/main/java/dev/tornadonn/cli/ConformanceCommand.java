@@ -36,7 +36,7 @@ final class ConformanceCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<DeviceRef> sharded = devices == null ? List.of()
-                : java.util.Arrays.stream(devices.split(",")).map(DeviceRef::parse).toList();
+                : DeviceRef.parseList(devices);
         DeviceRef dev = sharded.isEmpty() ? DeviceRef.parse(device) : sharded.get(0);
         String backend = Backends.forDevice(dev).name();
         long base = seed != null ? seed : ConformanceSuite.baseSeed();

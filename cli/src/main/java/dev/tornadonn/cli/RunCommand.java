@@ -95,7 +95,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<DeviceRef> devices = java.util.Arrays.stream(device.split(",")).map(DeviceRef::parse).toList();
+        List<DeviceRef> devices = DeviceRef.parseList(device);
         DeviceRef dev = devices.get(0);
         if (!LAYERS.contains(layer)) {
             throw new IllegalArgumentException("unknown layer '" + layer + "'; valid: " + String.join(", ", LAYERS));

@@ -52,6 +52,11 @@ public record DeviceRef(Kind kind, int id) {
         return new DeviceRef(kind, Integer.parseInt(id));
     }
 
+    /** A comma-separated list such as {@code cpu:0,cpu:1}, each entry as {@link #parse} reads it. */
+    public static java.util.List<DeviceRef> parseList(String text) {
+        return java.util.Arrays.stream(text.split(",")).map(DeviceRef::parse).toList();
+    }
+
     @Override
     public String toString() {
         return kind.name().toLowerCase(Locale.ROOT) + ":" + id;
