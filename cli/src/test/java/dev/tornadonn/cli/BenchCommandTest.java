@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -21,20 +19,15 @@ class BenchCommandTest {
     @TempDir
     Path dir;
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = TornadoNnCommand.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void quickSuitePrintsTheTableAndWritesTheChart() throws IOException {
         Path png = dir.resolve("roofline.png");
         // A small probe array and budget keep this test to seconds; the numbers are not checked.
-        Result r = run("bench", "--suite", "quick", "--no-numpy", "--repeat", "3", "--budget", "0.05",
+        CliRun r = run("bench", "--suite", "quick", "--no-numpy", "--repeat", "3", "--budget", "0.05",
                 "--probe-mib", "64", "--plot", png.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("machine: peak f32 FMA"), r.out());
@@ -63,7 +56,7 @@ class BenchCommandTest {
         "--repeat many|Invalid value for option '--repeat'",
     })
     void badOptionsAreOneLineUsageErrors(String args, String message) {
-        Result r = run(("bench --no-numpy " + args).split(" "));
+        CliRun r = run(("bench --no-numpy " + args).split(" "));
         assertEquals(2, r.code(), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
         assertTrue(r.err().startsWith("tornado-nn: ") && r.err().contains(message), r.err());
@@ -71,7 +64,7 @@ class BenchCommandTest {
 
     @Test
     void aDeviceWithoutABackendIsAOneLineError() {
-        Result r = run("bench", "--no-numpy", "--device", "gpu:0");
+        CliRun r = run("bench", "--no-numpy", "--device", "gpu:0");
         assertEquals(1, r.code(), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
         assertTrue(r.err().contains("no backend for gpu:0"), r.err());

@@ -24,8 +24,6 @@ import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.RandomTensors;
 import dev.tornadonn.reference.Tolerance;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -44,13 +42,8 @@ class CommandLineTest {
     @TempDir
     Path dir;
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = TornadoNnCommand.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private Path write(String name, Map<String, Tensor> tensors) {
@@ -79,7 +72,7 @@ class CommandLineTest {
         Path wf = write("w.safetensors", ckpt);
         Path xf = write("x.safetensors", Map.of("x", x));
         Path yf = dir.resolve("y.safetensors");
-        Result r = run("run", "--layer", "linear", "--weights", wf.toString(), "--prefix", "lm.proj",
+        CliRun r = run("run", "--layer", "linear", "--weights", wf.toString(), "--prefix", "lm.proj",
                 "--input", xf.toString(), "--output", yf.toString(), "--clip-weight", "0.25", "--device", "cpu:1");
         assertEquals(0, r.code(), r.err());
         try (SafetensorsFile f = SafetensorsFile.open(yf)) {
@@ -103,7 +96,7 @@ class CommandLineTest {
         Path xf = write("x.safetensors", Map.of("x", x));
         for (Activation act : Activation.values()) {
             Path yf = dir.resolve("y-" + act + ".safetensors");
-            Result r = run("run", "--layer", "mlp", "--weights", wf.toString(), "--input", xf.toString(),
+            CliRun r = run("run", "--layer", "mlp", "--weights", wf.toString(), "--input", xf.toString(),
                     "--output", yf.toString(), "--activation", act.configName());
             assertEquals(0, r.code(), r.err());
             double[] ref = Oracle.mlp(Oracle.decode(x), 1, 16, 24, act, Oracle.decode(ckpt.get("gate_proj.weight")), null,
@@ -136,7 +129,7 @@ class CommandLineTest {
         Tensor x = RandomTensors.uniform(DType.F32, Shape.of(2, hidden), rnd);
         Path xf = write("x.safetensors", Map.of("x", x));
         Path yf = dir.resolve("y.safetensors");
-        Result r = run("run", "--layer", "gptq-linear", "--weights", wf.toString(), "--prefix", "mlp.up_proj",
+        CliRun r = run("run", "--layer", "gptq-linear", "--weights", wf.toString(), "--prefix", "mlp.up_proj",
                 "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString());
         assertEquals(0, r.code(), r.err());
         double[] up = gptqWeights(ckpt, "mlp.up_proj", q);
@@ -176,7 +169,7 @@ class CommandLineTest {
         Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
         Path xf = write("x.safetensors", Map.of("x", x));
         Path yf = dir.resolve("y.safetensors");
-        Result r = run("run", "--layer", "fp8-linear", "--weights", wf.toString(), "--prefix", "o_proj",
+        CliRun r = run("run", "--layer", "fp8-linear", "--weights", wf.toString(), "--prefix", "o_proj",
                 "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString());
         assertEquals(0, r.code(), r.err());
         double[] ref = Fp8Oracle.linear(x.toFloatArray(), m, k, Float8Format.E4M3FN, Float8InputScaleSpec.dynamicPerToken(1200f),
@@ -216,12 +209,12 @@ class CommandLineTest {
                 "--input", xBad.toString(), "--output", y), "--activation applies to --layer mlp only");
         assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", xBad.toString(),
                 "--output", y, "--device", "tpu:0"), "unknown device 'tpu:0'");
-        Result usage = run("run", "--layer", "linear");
+        CliRun usage = run("run", "--layer", "linear");
         assertEquals(2, usage.code());
         assertEquals(1, usage.err().strip().lines().count(), usage.err());
     }
 
-    private static void assertOneLineError(Result r, String expected) {
+    private static void assertOneLineError(CliRun r, String expected) {
         assertEquals(1, r.code(), r.err());
         String err = r.err().strip();
         assertEquals(1, err.lines().count(), err);
@@ -230,14 +223,14 @@ class CommandLineTest {
 
     @Test
     void verbosePrintsTheStackTrace() {
-        Result r = run("conformance", "--device", "gpu:0", "--verbose");
+        CliRun r = run("conformance", "--device", "gpu:0", "--verbose");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("TornadoVM") && r.err().contains("\tat "), r.err());
     }
 
     @Test
     void conformancePassesOnCpuAndPrintsItsTable() {
-        Result r = run("conformance", "--device", "cpu:0", "--seed", Long.toString(SEED));
+        CliRun r = run("conformance", "--device", "cpu:0", "--seed", Long.toString(SEED));
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("layer       weights"), r.out());
         assertTrue(r.out().matches("(?s).*\\n\\d+ passed, 0 failed\\n.*"), r.out());
@@ -246,7 +239,7 @@ class CommandLineTest {
 
     @Test
     void conformanceRunsTheShardedCasesOverADeviceList() {
-        Result r = run("conformance", "--devices", "cpu:0,cpu:1,cpu:2", "--seed", Long.toString(SEED));
+        CliRun r = run("conformance", "--devices", "cpu:0,cpu:1,cpu:2", "--seed", Long.toString(SEED));
         assertEquals(0, r.code(), r.out());
         assertTrue(r.out().contains("tp-mlp") && r.out().contains("over 3"), r.out());
     }
