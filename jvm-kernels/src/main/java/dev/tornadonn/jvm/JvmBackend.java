@@ -6,11 +6,14 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.backend.Backend;
+import dev.tornadonn.core.backend.DeviceInfo;
+import dev.tornadonn.core.backend.LinearShapes;
 import dev.tornadonn.core.backend.PreparedMatrix;
 import dev.tornadonn.core.quant.Fp8Matrix;
 import dev.tornadonn.core.quant.GroupQuantizedMatrix;
 import dev.tornadonn.core.quant.QuantizedMatrix;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /** The default backend: every {@code cpu:i} device, run by JVM kernels on the host's cores. */
 public final class JvmBackend implements Backend {
@@ -61,23 +64,12 @@ public final class JvmBackend implements Backend {
 
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        requireRank2(x, "x", DType.F32);
-        requireRank2(y, "y", DType.F32);
-        if (w.shape().rank() != 2) {
-            throw new IllegalArgumentException("weight must be rank 2 (out, in), got " + w.shape());
-        }
-        int m = x.shape().dim(0);
-        int k = x.shape().dim(1);
-        int n = w.shape().dim(0);
-        if (w.shape().dim(1) != k) {
-            throw new IllegalArgumentException("x " + x.shape() + " and weight " + w.shape() + " disagree on K");
-        }
-        if (!y.shape().equals(Shape.of(m, n))) {
-            throw new IllegalArgumentException("y must be " + Shape.of(m, n) + ", got " + y.shape());
-        }
-        if (bias != null && !bias.shape().equals(Shape.of(n))) {
-            throw new IllegalArgumentException("bias must be " + Shape.of(n) + ", got " + bias.shape());
-        }
+        LinearShapes shapes = LinearShapes.check(x, w, bias, y);
+        requireCpu(x.device());
+        requireCpu(y.device());
+        int m = shapes.m();
+        int k = shapes.k();
+        int n = shapes.n();
         float[] xs = toArray(x.data(), Math.multiplyExact(m, k));
         float[] ys = new float[Math.multiplyExact(m, n)];
         float[] bs = bias == null ? null : bias.toFloatArray();
@@ -216,6 +208,14 @@ public final class JvmBackend implements Backend {
                 }
             }
         });
+    }
+
+    @Override
+    public List<DeviceInfo> devices() {
+        // cpu:i are logical devices sharing the host's cores and heap; one line stands for them all.
+        return List.of(new DeviceInfo(DeviceRef.cpu(0), name(), "CPU",
+                Runtime.getRuntime().availableProcessors() + " cores, " + kernels.name() + " kernels (cpu:i for any i)",
+                Runtime.getRuntime().maxMemory()));
     }
 
     private static float[] toArray(MemorySegment s, int n) {

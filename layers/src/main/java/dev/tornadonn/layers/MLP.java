@@ -142,7 +142,7 @@ public final class MLP extends MatrixLayer {
 
     @Override
     protected void apply(Tensor x2d, Tensor y2d) {
-        down.apply(hidden(x2d), y2d);
+        gateUp.backend().gatedMlp(config.activation(), x2d, gateUp.weight(), gateUp.bias(), down.weight(), down.bias(), y2d);
     }
 
     /** {@code act(gate) · up}, F32 {@code (M, F)}. */

@@ -1,7 +1,9 @@
 package dev.tornadonn.core.backend;
 
 import dev.tornadonn.core.Activation;
+import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.quant.QuantizedMatrix;
 
@@ -52,4 +54,30 @@ public interface Backend {
      * {@code act(gate) · up}.
      */
     void gatedActivation(Activation act, Tensor gateUp, Tensor out);
+
+    /**
+     * A whole gated MLP forward, {@code y = (act(x·W_gᵀ + b_g) · (x·W_uᵀ + b_u))·W_dᵀ + b_d}: {@code gateUpW}
+     * is a prepared {@code (2F, H)} weight holding gate in its first F rows and up in its last F,
+     * {@code downW} a prepared {@code (H, F)} one, biases null or prepared; x F32 {@code (M, H)}, y F32
+     * {@code (M, H)}. A device backend overrides it to keep the intermediates on the device; this default
+     * runs the two products and the gated activation one after the other.
+     */
+    default void gatedMlp(Activation act, Tensor x, Tensor gateUpW, Tensor gateUpBias, Tensor downW, Tensor downBias,
+                          Tensor y) {
+        int m = x.shape().dim(0);
+        int f = gateUpW.shape().dim(0) / 2;
+        Tensor gateUp = Tensor.allocate(DType.F32, Shape.of(m, 2 * f), y.device());
+        linear(x, gateUpW, gateUpBias, gateUp);
+        Tensor h = Tensor.allocate(DType.F32, Shape.of(m, f), y.device());
+        gatedActivation(act, gateUp, h);
+        linear(h, downW, downBias, y);
+    }
+
+    /** Whether {@link #prepareQuantized} and {@link #quantizedLinear} work on this backend's devices. */
+    default boolean supportsQuantized() {
+        return true;
+    }
+
+    /** The devices this backend can run on right now, for {@code tornado-nn devices}. */
+    java.util.List<DeviceInfo> devices();
 }
