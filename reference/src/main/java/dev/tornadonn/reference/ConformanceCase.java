@@ -22,6 +22,11 @@ public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearC
 
     long seed();
 
+    /** Whether the layer has quantised (GPTQ, FP8) weights, which only some backends run. */
+    default boolean quantized() {
+        return false;
+    }
+
     /** Builds the layer on {@code device} through the public API, runs it, and compares with the oracle. */
     CaseResult run(DeviceRef device);
 }

@@ -42,6 +42,9 @@ public final class ConformanceSuite {
             }
             cases.add(new LinearCase(Shape.of(5, 129), 70, dtype, DType.F32, true, 0.5, seed(baseSeed, cases.size())));
             cases.add(new LinearCase(Shape.of(3, 77), 13, dtype, dtype, false, 0, seed(baseSeed, cases.size())));
+            // Row counts either side of the device backends' GEMV/GEMM switch and of their tiles.
+            cases.add(new LinearCase(Shape.of(17, 100), 45, dtype, DType.F32, true, 0, seed(baseSeed, cases.size())));
+            cases.add(new LinearCase(Shape.of(64, 257), 130, dtype, DType.F32, false, 0, seed(baseSeed, cases.size())));
         }
         for (DType dtype : WEIGHT_DTYPES) {
             for (Activation act : Activation.values()) {
@@ -51,6 +54,9 @@ public final class ConformanceSuite {
             }
         }
         cases.add(new MlpCase(Shape.of(7), 13, DType.F32, Activation.SILU, false, seed(baseSeed, cases.size())));
+        cases.add(new MlpCase(Shape.of(3, 40), 70, DType.F16, Activation.SILU, true, seed(baseSeed, cases.size())));
+        cases.add(new MlpCase(Shape.of(17, 72), 50, DType.BF16, Activation.GELU, true, seed(baseSeed, cases.size())));
+        cases.add(new MlpCase(Shape.of(64, 33), 129, DType.F32, Activation.GELU_TANH, false, seed(baseSeed, cases.size())));
         cases.add(new MlpCase(Shape.of(2, 4, 64), 300, DType.BF16, Activation.GELU, true, seed(baseSeed, cases.size())));
         cases.add(new MlpCase(Shape.of(1, 4097), 33, DType.F16, Activation.GELU_TANH, true, seed(baseSeed, cases.size())));
         addGptqCases(cases, baseSeed);

@@ -30,6 +30,11 @@ public record Fp8LinearCase(Shape xShape, int outDim, DType dtype, Float8Config 
     public static final Tolerance BF16_OUTPUT = new Tolerance(1e-2, 1e-2);
 
     @Override
+    public boolean quantized() {
+        return true;
+    }
+
+    @Override
     public String layer() {
         return "fp8-linear";
     }

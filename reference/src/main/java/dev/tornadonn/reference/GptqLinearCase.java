@@ -25,6 +25,11 @@ public record GptqLinearCase(Shape xShape, int outDim, GptqConfig quant, boolean
         implements ConformanceCase {
 
     @Override
+    public boolean quantized() {
+        return true;
+    }
+
+    @Override
     public String layer() {
         return "gptq-linear";
     }

@@ -77,7 +77,8 @@ public final class Oracle {
         return switch (a) {
             case SILU -> x / (1 + Math.exp(-x));
             case GELU -> 0.5 * x * Erf.erfc(-x / Math.sqrt(2));
-            case GELU_TANH -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            // 0.5·x·(1 + tanh(u)) written as x·σ(2u), the same function, whose negative tail does not cancel to 0.
+            case GELU_TANH -> x / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
             case RELU -> Math.max(x, 0);
             case TANH -> Math.tanh(x);
             case SIGMOID -> 1 / (1 + Math.exp(-x));
