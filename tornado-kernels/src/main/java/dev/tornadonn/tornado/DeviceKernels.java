@@ -1,0 +1,146 @@
+package dev.tornadonn.tornado;
+
+import static dev.tornadonn.twins.KernelGeometry.GEMV_THREADS;
+import static dev.tornadonn.twins.KernelGeometry.PADDED;
+import static dev.tornadonn.twins.KernelGeometry.TILE;
+
+import dev.tornadonn.twins.Epilogue;
+import dev.tornadonn.twins.HalfDecode;
+import dev.tornadonn.twins.KernelActivation;
+import dev.tornadonn.twins.WeightFormat;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
+
+/**
+ * The device kernels, JIT-compiled by TornadoVM for each device. Both compute
+ * {@code y = epilogue(x · Wᵀ)} for x {@code (m, k)} and W {@code (n, k)}, or with {@code gated != 0}
+ * a W of {@code 2n} rows (gate, then up) and {@code y = act(gate + b_g) · (up + b_u)}.
+ *
+ * <p>Weights arrive as f32 values ({@code wf}) or bf16/fp16 bits ({@code wh}) decoded on every read;
+ * {@code format}, {@code n}, {@code k}, {@code act}, {@code gated} and {@code hasBias} are fixed per
+ * layer, and TornadoVM specialises the kernel on them. The row count varies per call, so it comes
+ * in a one-element array instead ({@code rows}). Each kernel has a plain-Java twin in
+ * {@code dev.tornadonn.twins} with the same indices, checked against the oracle in the default build.
+ */
+public final class DeviceKernels {
+    private DeviceKernels() {}
+
+    /**
+     * Tiled GEMM: a {@code TILE × TILE} work-group per output tile; each K step stages a tile of x
+     * and of W (two for gate/up) in local memory, zero-padded past the edges, so any m, n, k works.
+     */
+    public static void gemm(KernelContext c, FloatArray x, IntArray rows, FloatArray wf, ShortArray wh,
+                            FloatArray powers, FloatArray bias, FloatArray y, int format, int n, int k, int act,
+                            int gated, int hasBias) {
+        int m = rows.get(0);
+        int lx = c.localIdx;
+        int ly = c.localIdy;
+        int row = c.groupIdy * TILE + ly;
+        int col = c.groupIdx * TILE + lx;
+        int wRow = c.groupIdx * TILE + ly;
+        float[] xs = c.allocateFloatLocalArray(TILE * PADDED);
+        float[] gs = c.allocateFloatLocalArray(TILE * PADDED);
+        float[] us = c.allocateFloatLocalArray(TILE * PADDED);
+        float accGate = 0.0f;
+        float accUp = 0.0f;
+        for (int k0 = 0; k0 < k; k0 += TILE) {
+            int kk = k0 + lx;
+            float xv = 0.0f;
+            float gv = 0.0f;
+            float uv = 0.0f;
+            if (kk < k) {
+                if (row < m) {
+                    xv = x.get(row * k + kk);
+                }
+                if (wRow < n) {
+                    gv = weight(wf, wh, powers, format, wRow * k + kk);
+                    if (gated != 0) {
+                        uv = weight(wf, wh, powers, format, n * k + wRow * k + kk);
+                    }
+                }
+            }
+            xs[ly * PADDED + lx] = xv;
+            gs[ly * PADDED + lx] = gv;
+            us[ly * PADDED + lx] = uv;
+            c.localBarrier();
+            for (int t = 0; t < TILE; t++) {
+                float xt = xs[ly * PADDED + t];
+                accGate += xt * gs[lx * PADDED + t];
+                accUp += xt * us[lx * PADDED + t];
+            }
+            c.localBarrier();
+        }
+        if (row < m && col < n) {
+            y.set(row * n + col, store(accGate, accUp, bias, col, n, act, gated, hasBias));
+        }
+    }
+
+    /**
+     * GEMV for few rows: a {@code GEMV_THREADS}-wide work-group per (row, output feature); each
+     * work-item sums a strided slice of K (coalesced reads of the weight row), then the group
+     * reduces in local memory.
+     */
+    public static void gemv(KernelContext c, FloatArray x, IntArray rows, FloatArray wf, ShortArray wh,
+                            FloatArray powers, FloatArray bias, FloatArray y, int format, int n, int k, int act,
+                            int gated, int hasBias) {
+        int col = c.groupIdx;
+        int row = c.groupIdy;
+        int lid = c.localIdx;
+        float[] sumGate = c.allocateFloatLocalArray(GEMV_THREADS);
+        float[] sumUp = c.allocateFloatLocalArray(GEMV_THREADS);
+        float accGate = 0.0f;
+        float accUp = 0.0f;
+        int m = rows.get(0);
+        if (row < m) {
+            for (int i = lid; i < k; i += GEMV_THREADS) {
+                float xv = x.get(row * k + i);
+                accGate += xv * weight(wf, wh, powers, format, col * k + i);
+                if (gated != 0) {
+                    accUp += xv * weight(wf, wh, powers, format, n * k + col * k + i);
+                }
+            }
+        }
+        sumGate[lid] = accGate;
+        sumUp[lid] = accUp;
+        c.localBarrier();
+        for (int stride = GEMV_THREADS / 2; stride > 0; stride >>= 1) {
+            if (lid < stride) {
+                sumGate[lid] += sumGate[lid + stride];
+                sumUp[lid] += sumUp[lid + stride];
+            }
+            c.localBarrier();
+        }
+        if (lid == 0 && row < m) {
+            y.set(row * n + col, store(sumGate[0], sumUp[0], bias, col, n, act, gated, hasBias));
+        }
+    }
+
+    /** One weight element as f32, decoded in the kernel when stored as bf16 or fp16. */
+    private static float weight(FloatArray wf, ShortArray wh, FloatArray powers, int format, int i) {
+        float v;
+        if (format == WeightFormat.F32) {
+            v = wf.get(i);
+        } else {
+            int bits = wh.get(i);
+            v = HalfDecode.value(bits, format, powers.get(HalfDecode.tableIndex(bits, format)));
+        }
+        return v;
+    }
+
+    private static float store(float accGate, float accUp, FloatArray bias, int col, int n, int act, int gated,
+                               int hasBias) {
+        float g = accGate;
+        float u = accUp;
+        if (hasBias != 0) {
+            g += bias.get(col);
+            if (gated != 0) {
+                u += bias.get(n + col);
+            }
+        }
+        float e = TornadoMath.exp(KernelActivation.argument(act, g));
+        return Epilogue.apply(act, g, e, gated, u);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.tornadonn.tornado;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.backend.Backends;
+import dev.tornadonn.reference.CaseResult;
+import dev.tornadonn.reference.ConformanceCase;
+import dev.tornadonn.reference.ConformanceSuite;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The reference conformance suite's Linear and MLP cases on gpu:0, TornadoVM's first device. */
+class TornadoConformanceTest {
+    private static final long SEED = ConformanceSuite.baseSeed();
+    private static final List<ConformanceCase> CASES = ConformanceSuite.cases(SEED).stream()
+            .filter(c -> !c.quantized()).toList();
+
+    static {
+        System.out.println("conformance base seed " + SEED + " (rerun with -D" + ConformanceSuite.SEED_PROPERTY + "=" + SEED + ")");
+    }
+
+    static Stream<ConformanceCase> cases() {
+        return CASES.stream();
+    }
+
+    @ParameterizedTest(name = "{index}: {0}")
+    @MethodSource("cases")
+    void passesOnGpu0(ConformanceCase c) {
+        CaseResult r = c.run(DeviceRef.gpu(0));
+        assertTrue(r.passed(), r::describe);
+    }
+
+    @Test
+    void gpu0IsRunByTheTornadoVmBackend() {
+        assertEquals(TornadoVmBackend.class, Backends.forDevice(DeviceRef.gpu(0)).getClass());
+    }
+
+    @Test
+    void everyLinearAndMlpCaseIsHere() {
+        assertTrue(CASES.size() >= 90, "only " + CASES.size() + " cases");
+    }
+}
