@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 /** {@code tornado-nn}: check a backend against the oracle, run a layer on safetensors files, or time layers. */
 @Command(name = "tornado-nn", mixinStandardHelpOptions = true, version = "tornado-nn 0.1.0",
         description = "LLM linear layers on the JVM, checked against a float64 oracle.",
-        subcommands = {ConformanceCommand.class, RunCommand.class, dev.tornadonn.cli.bench.BenchCommand.class})
+        subcommands = {ConformanceCommand.class, RunCommand.class, DevicesCommand.class, dev.tornadonn.cli.bench.BenchCommand.class})
 public final class TornadoNnCommand implements Runnable {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
