@@ -2,22 +2,15 @@ package dev.tornadonn.jvm;
 
 import dev.tornadonn.core.DType;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API kernels on the widest species the CPU has.
  *
  * <ul>
- *   <li>GEMV (at most {@value #GEMV_MAX_M} rows of x): one pass over the weight, decoding
- *       bf16/f16 in registers, each weight row reused from L1 for every row of x; four
- *       independent accumulators keep enough loads in flight to stream at memory bandwidth.
+ *   <li>GEMV (at most {@value #GEMV_MAX_M} rows of x): {@link VectorGemv}.
  *   <li>GEMM: BLIS-style. x is packed once into {@value #MR}-row slivers; each task owns a block
  *       of {@value #NC_SLIVERS} weight slivers of {@code 2·lanes} rows, packs (and decodes) them
  *       {@value #KC} columns at a time, and runs a {@value #MR} × 2·lanes register-blocked
@@ -27,9 +20,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels implements MatmulKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     static final int GEMV_MAX_M = 4;
     static final int MR = 6;
@@ -46,116 +36,10 @@ final class VectorKernels implements MatmulKernels {
     @Override
     public void linear(float[] x, int m, int k, MemorySegment w, DType wType, int n, float[] bias, float[] y) {
         if (m <= GEMV_MAX_M) {
-            gemv(x, m, k, w, wType, n, bias, y);
+            VectorGemv.gemv(x, m, k, w, wType, n, bias, y);
         } else {
             gemm(x, m, k, w, wType, n, bias, y);
         }
-    }
-
-    // ---------------------------------------------------------------- GEMV
-
-    private static void gemv(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y) {
-        Parallel.forRows(n, (from, to) -> {
-            for (int j = from; j < to; j++) {
-                long rowByte = (long) j * k * type.byteSize();
-                float b = bias == null ? 0f : bias[j];
-                for (int i = 0; i < m; i++) {
-                    y[i * n + j] = dot(x, i * k, w, rowByte, k, type) + b;
-                }
-            }
-        });
-    }
-
-    private static float dot(float[] x, int xo, MemorySegment w, long wb, int k, DType type) {
-        return switch (type) {
-            case F32 -> dotF32(x, xo, w, wb, k);
-            case BF16 -> dotBF16(x, xo, w, wb, k);
-            case F16 -> dotF16(x, xo, w, wb, k);
-            default -> throw new IllegalArgumentException("JVM kernels take F32, BF16 or F16 weights, not " + type);
-        };
-    }
-
-    private static float dotF32(float[] x, int xo, MemorySegment w, long wb, int k) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        FloatVector acc3 = FloatVector.zero(F);
-        int p = 0;
-        for (; p <= k - 4 * L; p += 4 * L) {
-            acc0 = FloatVector.fromArray(F, x, xo + p).fma(FloatVector.fromMemorySegment(F, w, wb + 4L * p, LE), acc0);
-            acc1 = FloatVector.fromArray(F, x, xo + p + L).fma(FloatVector.fromMemorySegment(F, w, wb + 4L * (p + L), LE), acc1);
-            acc2 = FloatVector.fromArray(F, x, xo + p + 2 * L).fma(FloatVector.fromMemorySegment(F, w, wb + 4L * (p + 2 * L), LE), acc2);
-            acc3 = FloatVector.fromArray(F, x, xo + p + 3 * L).fma(FloatVector.fromMemorySegment(F, w, wb + 4L * (p + 3 * L), LE), acc3);
-        }
-        for (; p <= k - L; p += L) {
-            acc0 = FloatVector.fromArray(F, x, xo + p).fma(FloatVector.fromMemorySegment(F, w, wb + 4L * p, LE), acc0);
-        }
-        float s = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
-        for (; p < k; p++) {
-            s += x[xo + p] * w.get(WeightRows.F32, wb + 4L * p);
-        }
-        return s;
-    }
-
-    private static float dotBF16(float[] x, int xo, MemorySegment w, long wb, int k) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        FloatVector acc3 = FloatVector.zero(F);
-        int p = 0;
-        for (; p <= k - 4 * L; p += 4 * L) {
-            acc0 = FloatVector.fromArray(F, x, xo + p).fma(bf16(w, wb + 2L * p), acc0);
-            acc1 = FloatVector.fromArray(F, x, xo + p + L).fma(bf16(w, wb + 2L * (p + L)), acc1);
-            acc2 = FloatVector.fromArray(F, x, xo + p + 2 * L).fma(bf16(w, wb + 2L * (p + 2 * L)), acc2);
-            acc3 = FloatVector.fromArray(F, x, xo + p + 3 * L).fma(bf16(w, wb + 2L * (p + 3 * L)), acc3);
-        }
-        for (; p <= k - L; p += L) {
-            acc0 = FloatVector.fromArray(F, x, xo + p).fma(bf16(w, wb + 2L * p), acc0);
-        }
-        float s = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
-        for (; p < k; p++) {
-            s += x[xo + p] * Float.intBitsToFloat((w.get(WeightRows.I16, wb + 2L * p) & 0xFFFF) << 16);
-        }
-        return s;
-    }
-
-    /** Two accumulators only: the f16 decode's temporaries would make four spill. */
-    private static float dotF16(float[] x, int xo, MemorySegment w, long wb, int k) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        int p = 0;
-        for (; p <= k - 2 * L; p += 2 * L) {
-            acc0 = FloatVector.fromArray(F, x, xo + p).fma(f16(w, wb + 2L * p), acc0);
-            acc1 = FloatVector.fromArray(F, x, xo + p + L).fma(f16(w, wb + 2L * (p + L)), acc1);
-        }
-        for (; p <= k - L; p += L) {
-            acc0 = FloatVector.fromArray(F, x, xo + p).fma(f16(w, wb + 2L * p), acc0);
-        }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        for (; p < k; p++) {
-            s += x[xo + p] * Float.float16ToFloat(w.get(WeightRows.I16, wb + 2L * p));
-        }
-        return s;
-    }
-
-    /** bf16 → f32 is a 16-bit shift. */
-    static FloatVector bf16(MemorySegment w, long byteOffset) {
-        ShortVector h = ShortVector.fromMemorySegment(S, w, byteOffset, LE);
-        return ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /**
-     * f16 → f32 exactly: move exponent and mantissa into place and scale by 2^112, which is right
-     * for normals and subnormals alike; infinities and NaNs get an all-ones exponent instead.
-     */
-    static FloatVector f16(MemorySegment w, long byteOffset) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, byteOffset, LE).convertShape(VectorOperators.S2I, I, 0);
-        IntVector magnitude = h.and(0x7FFF);
-        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
-        IntVector bits = finite.blend(shifted.or(0x7F800000), special);
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
     // ---------------------------------------------------------------- GEMM

@@ -59,8 +59,26 @@ class MatmulKernelsTest {
         return out.stream();
     }
 
+    /**
+     * Every GEMV row count against K around the vector and pair-block lengths, with N leaving a
+     * short last block of the 4-row kernel and row ranges that do not start on a block.
+     */
+    static Stream<Arguments> gemvShapes() {
+        List<Arguments> out = new ArrayList<>();
+        SplittableRandom pick = new SplittableRandom(SEED + 1);
+        MatmulKernels v = KernelSelection.vectorOrNull();
+        for (DType dtype : List.of(DType.F32, DType.BF16, DType.F16)) {
+            for (int m = 1; m <= VectorKernels.GEMV_MAX_M; m++) {
+                for (int k : new int[] {1, 7, 31, 32, 33, 129, 4097}) {
+                    out.add(Arguments.of(v, dtype, m, k, m == 1 ? 67 : 7, m % 2 == 0, pick.nextLong()));
+                }
+            }
+        }
+        return out.stream();
+    }
+
     @ParameterizedTest(name = "{0} {1} m={2} k={3} n={4} bias={5} seed={6}")
-    @MethodSource("shapes")
+    @MethodSource({"shapes", "gemvShapes"})
     void matchesTheOracle(MatmulKernels kern, DType dtype, int m, int k, int n, boolean bias, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
@@ -100,17 +118,24 @@ class MatmulKernelsTest {
     @Test
     void vectorDecodeOfEveryHalfPrecisionPatternIsExact() {
         int lanes = VectorKernels.L;
-        Tensor all = Tensor.allocate(DType.F16, Shape.of(65536));
-        for (int p = 0; p < 65536; p++) {
-            all.data().setAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, p, (short) p);
-        }
+        var species = jdk.incubator.vector.VectorSpecies.of(int.class, VectorKernels.F.vectorShape());
+        int[] pairs = new int[lanes];
         for (int p = 0; p < 65536; p += lanes) {
-            float[] f16 = VectorKernels.f16(all.data(), 2L * p).toArray();
-            float[] bf16 = VectorKernels.bf16(all.data(), 2L * p).toArray();
+            for (int i = 0; i < lanes; i++) { // every pattern in the low half, and (shifted) in the high half
+                pairs[i] = (p + i) | (((p + i + 12345) & 0xFFFF) << 16);
+            }
+            var v = jdk.incubator.vector.IntVector.fromArray(species, pairs, 0);
+            float[] f16Low = VectorGemv.f16Low(v).toArray();
+            float[] f16High = VectorGemv.f16High(v).toArray();
+            float[] bf16Low = VectorGemv.bf16Low(v).toArray();
+            float[] bf16High = VectorGemv.bf16High(v).toArray();
             for (int i = 0; i < lanes; i++) {
-                short bits = (short) (p + i);
-                assertSameFloat(Float.float16ToFloat(bits), f16[i], "f16 pattern " + (p + i));
-                assertSameFloat(Float.intBitsToFloat((bits & 0xFFFF) << 16), bf16[i], "bf16 pattern " + (p + i));
+                short low = (short) pairs[i];
+                short high = (short) (pairs[i] >>> 16);
+                assertSameFloat(Float.float16ToFloat(low), f16Low[i], "f16 low pattern " + (low & 0xFFFF));
+                assertSameFloat(Float.float16ToFloat(high), f16High[i], "f16 high pattern " + (high & 0xFFFF));
+                assertSameFloat(Float.intBitsToFloat((low & 0xFFFF) << 16), bf16Low[i], "bf16 low pattern " + (low & 0xFFFF));
+                assertSameFloat(Float.intBitsToFloat((high & 0xFFFF) << 16), bf16High[i], "bf16 high pattern " + (high & 0xFFFF));
             }
         }
     }
