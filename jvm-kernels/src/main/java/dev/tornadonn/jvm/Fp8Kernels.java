@@ -3,16 +3,36 @@ package dev.tornadonn.jvm;
 import dev.tornadonn.core.numeric.Float8Format;
 
 /**
- * The weight side of the fp8 product, scalar or vector: decode one weight row to floats (the
- * fused dequantisation, a row at a time) and dot a segment of it with quantised x.
+ * The weight side of the fp8 product, scalar or vector. Two ways through a weight row: decode it
+ * to floats and dot segments of it with quantised x (many rows of x share one decode), or
+ * {@link #rowsTimesX}, which decodes inside the dot product and stores nothing (a few rows of x).
  */
 interface Fp8Kernels {
+    /** Weight rows per {@link #rowsTimesX} call. */
+    int ROWS = 4;
 
     /** Row {@code n} of {@code w}'s codes, decoded exactly, into {@code out[0 .. cols)}. */
     void decodeRow(Fp8Layout w, int n, float[] out);
 
     /** {@code Σ a[ao + i]·b[bo + i]} for i below len, accumulated in f32. */
     float dot(float[] a, int ao, float[] b, int bo, int len);
+
+    /** Quantised x rows as {@link #rowsTimesX} reads them. */
+    float[] arrangeInput(float[] xq);
+
+    /**
+     * {@code out[r] = Σ_s (Σ_{k∈s} xq[k]·w[n + r, k])·sx[so + s]·ws[n + r, s]} for r below
+     * {@code count} (at most {@link #ROWS}), with x row {@code xa[xo ..]} from {@link #arrangeInput};
+     * only for a layout without specials.
+     */
+    void rowsTimesX(Fp8Layout w, int n, int count, float[] xa, int xo, float[] sx, int so, float[] out);
+
+    /** Writes row {@code n}'s subnormal weights, exactly, over their zeroed codes' values in {@code out}. */
+    static void patchSubnormals(Fp8Layout w, int n, float[] out) {
+        for (int i = w.subnormalStart()[n]; i < w.subnormalStart()[n + 1]; i++) {
+            out[w.subnormalColumns()[i]] = w.subnormalValues()[i];
+        }
+    }
 
     /** Decodes by the 256-entry table. */
     final class Scalar implements Fp8Kernels {
@@ -28,6 +48,7 @@ interface Fp8Kernels {
             for (int c = 0; c < k; c++) {
                 out[c] = table[codes[base + c] & 0xFF];
             }
+            patchSubnormals(w, n, out);
         }
 
         @Override
@@ -37,6 +58,27 @@ interface Fp8Kernels {
                 s += a[ao + i] * b[bo + i];
             }
             return s;
+        }
+
+        @Override
+        public float[] arrangeInput(float[] xq) {
+            return xq;
+        }
+
+        @Override
+        public void rowsTimesX(Fp8Layout w, int n, int count, float[] xa, int xo, float[] sx, int so, float[] out) {
+            float[] row = new float[w.cols()];
+            int segs = w.segments();
+            int[] start = w.segmentStart();
+            for (int r = 0; r < count; r++) {
+                decodeRow(w, n + r, row);
+                float acc = 0f;
+                for (int s = 0; s < segs; s++) {
+                    float partial = dot(xa, xo + start[s], row, start[s], start[s + 1] - start[s]);
+                    acc += partial * (sx[so + s] * w.weightScales()[(n + r) * segs + s]);
+                }
+                out[r] = acc;
+            }
         }
     }
 }

@@ -157,8 +157,10 @@ public final class JvmBackend implements Backend {
     }
 
     /**
-     * x is quantised once; each task then decodes one weight row at a time and sums per-segment
-     * f32 partial products, each scaled by its input and weight scales.
+     * x is quantised once. A few rows of x (and no NaN or infinity codes) take the fused kernel,
+     * {@value Fp8Kernels#ROWS} weight rows per call with the decode in registers; more rows decode
+     * each weight row once into a buffer and sum per-segment f32 partial products with it, each
+     * scaled by its input and weight scales.
      */
     private void fp8Linear(float[] x, int m, Fp8Layout w, float[] bias, float[] y) {
         int k = w.cols();
@@ -169,6 +171,22 @@ public final class JvmBackend implements Backend {
         Fp8Activations a = Fp8Activations.quantise(x, m, w);
         float[] xq = a.xq();
         float[] sx = a.scales();
+        if (m <= VectorKernels.GEMV_MAX_M && !w.hasSpecials()) {
+            float[] xa = fp8.arrangeInput(xq);
+            Parallel.forRows(n, (from, to) -> {
+                float[] out = new float[Fp8Kernels.ROWS];
+                for (int j = from; j < to; j += Fp8Kernels.ROWS) {
+                    int rows = Math.min(Fp8Kernels.ROWS, to - j);
+                    for (int i = 0; i < m; i++) {
+                        fp8.rowsTimesX(w, j, rows, xa, i * k, sx, i * segs, out);
+                        for (int r = 0; r < rows; r++) {
+                            y[i * n + j + r] = out[r] + (bias == null ? 0f : bias[j + r]);
+                        }
+                    }
+                }
+            });
+            return;
+        }
         Parallel.forRows(n, (from, to) -> {
             float[] row = new float[k];
             for (int j = from; j < to; j++) {

@@ -11,15 +11,22 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Fp8Kernels} with the Vector API. Decoding is arithmetic rather than a table gather:
- * the magnitude bits shifted into an f32's exponent/mantissa position and multiplied by
- * {@code 2^(127 − bias)} give the exact value for normals and subnormals alike; the format's
- * specials (NaN, and e5m2's infinities) are patched in with a mask.
+ * the magnitude bits shifted into an f32's exponent/mantissa position give the value times
+ * {@code 2^(bias − 127)}, exactly, and a normal f32 because the layout keeps no subnormal codes;
+ * in {@link #decodeRow} the format's specials (NaN, and e5m2's infinities) are patched in with a
+ * mask.
+ *
+ * <p>{@link #rowsTimesX} decodes in registers, straight into the FMAs, {@value Fp8Kernels#ROWS}
+ * weight rows at a time sharing each x load: a byte-to-int widening, a shift and an and per
+ * {@code lanes} weights. The power of two is applied once per segment, and x is scaled by 2^32
+ * up front so that no product is subnormal either.
  */
 final class VectorFp8Kernels implements Fp8Kernels {
     private static final VectorSpecies<Float> F = VectorKernels.F;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final int L = F.length();
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    private static final int ROWS = Fp8Kernels.ROWS;
     private static final int PARTS = B.length() / L;
     private static final Fp8Kernels SCALAR_TAIL = new Fp8Kernels.Scalar();
 
@@ -64,6 +71,129 @@ final class VectorFp8Kernels implements Fp8Kernels {
         for (; c < k; c++) {
             out[c] = w.format().toFloat(codes[base + c]);
         }
+        Fp8Kernels.patchSubnormals(w, n, out);
+    }
+
+    private static final float X_SCALE = 0x1p32f;
+
+    @Override
+    public float[] arrangeInput(float[] xq) {
+        float[] xa = new float[xq.length];
+        for (int i = 0; i < xq.length; i++) {
+            xa[i] = xq[i] * X_SCALE;
+        }
+        return xa;
+    }
+
+    @Override
+    public void rowsTimesX(Fp8Layout w, int n, int count, float[] xa, int xo, float[] sx, int so, float[] out) {
+        if (count == ROWS) {
+            rows(w, n, w.cols(), xa, xo, sx, so, out);
+            return;
+        }
+        float[] one = new float[ROWS];
+        for (int r = 0; r < count; r++) { // one row repeated (stride 0), one result kept
+            rows(w, n + r, 0, xa, xo, sx, so, one);
+            out[r] = one[0];
+        }
+    }
+
+    /** The rows at code offsets {@code n·cols + r·stride}, r below 4, times x. */
+    private static void rows(Fp8Layout w, int n, int stride, float[] xa, int xo, float[] sx, int so, float[] out) {
+        boolean fn = w.format() == Float8Format.E4M3FN;
+        // Sign to bit 31 by sign extension, magnitude to the f32 exponent/mantissa by the shift.
+        IntVector shift = IntVector.broadcast(I, fn ? 20 : 21);
+        int keep = fn ? 0x87F00000 : 0x8FE00000;
+        float unscale = (fn ? 0x1p120f : 0x1p112f) / X_SCALE;
+        byte[] codes = w.codes();
+        int k = w.cols();
+        int segs = w.segments();
+        int[] start = w.segmentStart();
+        float[] ws = w.weightScales();
+        int c0 = n * k;
+        int c1 = c0 + stride;
+        int c2 = c1 + stride;
+        int c3 = c2 + stride;
+        int rowStep = stride == 0 ? 0 : 1;
+        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
+        float e0 = 0f, e1 = 0f, e2 = 0f, e3 = 0f;
+        for (int s = 0; s < segs; s++) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            int c = start[s];
+            int end = start[s + 1];
+            for (; c <= end - L; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, xa, xo + c);
+                a0 = xv.fma(decode(codes, c0 + c, shift, keep), a0);
+                a1 = xv.fma(decode(codes, c1 + c, shift, keep), a1);
+                a2 = xv.fma(decode(codes, c2 + c, shift, keep), a2);
+                a3 = xv.fma(decode(codes, c3 + c, shift, keep), a3);
+            }
+            float p0 = 0f, p1 = 0f, p2 = 0f, p3 = 0f;
+            int sh = fn ? 20 : 21;
+            for (; c < end; c++) {
+                float xc = xa[xo + c];
+                p0 += xc * Float.intBitsToFloat((codes[c0 + c] << sh) & keep);
+                p1 += xc * Float.intBitsToFloat((codes[c1 + c] << sh) & keep);
+                p2 += xc * Float.intBitsToFloat((codes[c2 + c] << sh) & keep);
+                p3 += xc * Float.intBitsToFloat((codes[c3 + c] << sh) & keep);
+            }
+            float sxs = sx[so + s];
+            float w0 = sxs * ws[n * segs + s];
+            float w1 = sxs * ws[(n + rowStep) * segs + s];
+            float w2 = sxs * ws[(n + 2 * rowStep) * segs + s];
+            float w3 = sxs * ws[(n + 3 * rowStep) * segs + s];
+            t0 = a0.mul(unscale).fma(FloatVector.broadcast(F, w0), t0);
+            t1 = a1.mul(unscale).fma(FloatVector.broadcast(F, w1), t1);
+            t2 = a2.mul(unscale).fma(FloatVector.broadcast(F, w2), t2);
+            t3 = a3.mul(unscale).fma(FloatVector.broadcast(F, w3), t3);
+            e0 += p0 * unscale * w0;
+            e1 += p1 * unscale * w1;
+            e2 += p2 * unscale * w2;
+            e3 += p3 * unscale * w3;
+        }
+        out[0] = t0.reduceLanes(VectorOperators.ADD) + e0 + subnormals(w, n, xa, xo, sx, so);
+        out[1] = t1.reduceLanes(VectorOperators.ADD) + e1 + subnormals(w, n + rowStep, xa, xo, sx, so);
+        out[2] = t2.reduceLanes(VectorOperators.ADD) + e2 + subnormals(w, n + 2 * rowStep, xa, xo, sx, so);
+        out[3] = t3.reduceLanes(VectorOperators.ADD) + e3 + subnormals(w, n + 3 * rowStep, xa, xo, sx, so);
+    }
+
+    /** {@code lanes} codes from {@code off}, as f32 values times {@code 2^(bias − 127)}. */
+    private static FloatVector decode(byte[] codes, int off, IntVector shift, int keep) {
+        IntVector b = (IntVector) ByteVector.fromArray(B, codes, off).convertShape(VectorOperators.B2I, I, 0);
+        return b.lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats();
+    }
+
+    /**
+     * Row n's subnormal weights times x (scaled back from {@link #arrangeInput}), each by its
+     * segment's scales; with one segment, a gather of x per {@code lanes} of them.
+     */
+    private static float subnormals(Fp8Layout w, int n, float[] xa, int xo, float[] sx, int so) {
+        int[] cols = w.subnormalColumns();
+        float[] vals = w.subnormalValues();
+        int i = w.subnormalStart()[n];
+        int end = w.subnormalStart()[n + 1];
+        int segs = w.segments();
+        if (segs == 1) {
+            FloatVector acc = FloatVector.zero(F);
+            for (; i <= end - L; i += L) {
+                acc = FloatVector.fromArray(F, xa, xo, cols, i).fma(FloatVector.fromArray(F, vals, i), acc);
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < end; i++) {
+                sum += xa[xo + cols[i]] * vals[i];
+            }
+            return sum / X_SCALE * (sx[so] * w.weightScales()[n]);
+        }
+        int[] start = w.segmentStart();
+        float sum = 0f;
+        int s = 0;
+        for (; i < end; i++) {
+            while (cols[i] >= start[s + 1]) {
+                s++;
+            }
+            sum += xa[xo + cols[i]] * vals[i] / X_SCALE * (sx[so + s] * w.weightScales()[n * segs + s]);
+        }
+        return sum;
     }
 
     @Override

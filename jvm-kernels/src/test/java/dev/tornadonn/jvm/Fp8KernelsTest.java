@@ -199,4 +199,64 @@ class Fp8KernelsTest {
         Comparison c = Comparison.of(y.toFloatArray(), ref);
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "relative L2 " + c.relativeL2() + ", max abs " + c.maxAbsError());
     }
+
+    static Stream<Arguments> gemvShapes() {
+        List<Arguments> out = new ArrayList<>();
+        for (Fp8Kernels kern : kernels()) {
+            for (Float8Format f : Float8Format.values()) {
+                for (int m = 1; m <= VectorKernels.GEMV_MAX_M; m++) {
+                    for (int k : new int[] {1, 7, 16, 129, 4097}) {
+                        out.add(Arguments.of(kern, f, m, k, m % 2 == 0));
+                    }
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    /**
+     * The fused GEMV path (no specials) with every ordinary code equally likely, so about one
+     * weight in 20 is subnormal and takes the layout's subnormal list; N = 9 leaves short blocks
+     * of the 4-row kernel. Blocks of 40 weight and 24 input columns give segments that start off
+     * the vector length.
+     */
+    @ParameterizedTest(name = "{0} {1} m={2} k={3} blocks={4}")
+    @MethodSource("gemvShapes")
+    void fusedGemvWithSubnormalsMatchesTheOracle(Fp8Kernels kern, Float8Format f, int m, int k, boolean blocks) {
+        SplittableRandom r = new SplittableRandom(SEED ^ (31L * m + 7L * k) ^ f.ordinal());
+        int n = 9;
+        int special = f == Float8Format.E4M3FN ? 0x7F : 0x7C;
+        byte[] codes = new byte[n * k];
+        double[] wq = new double[n * k];
+        for (int i = 0; i < codes.length; i++) {
+            int code;
+            do {
+                code = r.nextInt(256);
+            } while ((code & special) == special);
+            codes[i] = (byte) code;
+            wq[i] = f.toFloat(codes[i]);
+        }
+        Float8WeightScaleSpec wSpec = blocks ? Float8WeightScaleSpec.block(5, 40) : Float8WeightScaleSpec.rowwise();
+        Float8InputScaleSpec inSpec = blocks ? Float8InputScaleSpec.dynamicBlock(24, null) : Float8InputScaleSpec.dynamicPerToken(null);
+        float[] wScales = new float[Math.toIntExact(wSpec.scaleShape(n, k).numel())];
+        for (int i = 0; i < wScales.length; i++) {
+            wScales[i] = (float) Math.scalb(1 + r.nextDouble(), -3 - r.nextInt(5));
+        }
+        Fp8WeightScale ws = blocks ? new Fp8WeightScale.Block(5, 40, wScales) : new Fp8WeightScale.PerRow(wScales);
+        Fp8InputQuantization in = blocks ? new Fp8InputQuantization.DynamicBlock(f, 24, inSpec.upperBound())
+                : new Fp8InputQuantization.DynamicPerToken(f, inSpec.upperBound());
+        float[] x = new float[m * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        JvmBackend backend = kern instanceof Fp8Kernels.Scalar ? JvmBackend.scalar() : new JvmBackend(KernelSelection.vectorOrNull());
+        Fp8Matrix matrix = new Fp8Matrix(n, k, f, codes, ws, in);
+        assertTrue(!Fp8Layout.of(matrix).hasSpecials());
+        var prepared = backend.prepareQuantized(matrix, DeviceRef.cpu(0));
+        Tensor y = Tensor.allocate(DType.F32, Shape.of(m, n)).fill(Float.NaN);
+        backend.quantizedLinear(Tensor.of(x, m, k), prepared, null, y);
+        double[] ref = Fp8Oracle.linear(x, m, k, f, inSpec, 1f, wq, n, wSpec, wScales, null);
+        Comparison c = Comparison.of(y.toFloatArray(), ref);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "relative L2 " + c.relativeL2() + ", max abs " + c.maxAbsError());
+    }
 }
