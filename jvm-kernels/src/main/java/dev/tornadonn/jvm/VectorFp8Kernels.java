@@ -101,7 +101,8 @@ final class VectorFp8Kernels implements Fp8Kernels {
     /** The rows at code offsets {@code n·cols + r·stride}, r below 4, times x. */
     private static void rows(Fp8Layout w, int n, int stride, float[] xa, int xo, float[] sx, int so, float[] out) {
         boolean fn = w.format() == Float8Format.E4M3FN;
-        // Sign to bit 31 by sign extension, magnitude to the f32 exponent/mantissa by the shift.
+        // Sign to bit 31 by sign extension, magnitude to the f32 exponent/mantissa by the shift;
+        // written out in the loop (a decode helper that C2 does not inline boxes its vectors).
         IntVector shift = IntVector.broadcast(I, fn ? 20 : 21);
         int keep = fn ? 0x87F00000 : 0x8FE00000;
         float unscale = (fn ? 0x1p120f : 0x1p112f) / X_SCALE;
@@ -123,10 +124,14 @@ final class VectorFp8Kernels implements Fp8Kernels {
             int end = start[s + 1];
             for (; c <= end - L; c += L) {
                 FloatVector xv = FloatVector.fromArray(F, xa, xo + c);
-                a0 = xv.fma(decode(codes, c0 + c, shift, keep), a0);
-                a1 = xv.fma(decode(codes, c1 + c, shift, keep), a1);
-                a2 = xv.fma(decode(codes, c2 + c, shift, keep), a2);
-                a3 = xv.fma(decode(codes, c3 + c, shift, keep), a3);
+                a0 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c0 + c).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a0);
+                a1 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c1 + c).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a1);
+                a2 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c2 + c).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a2);
+                a3 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c3 + c).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a3);
             }
             float p0 = 0f, p1 = 0f, p2 = 0f, p3 = 0f;
             int sh = fn ? 20 : 21;
@@ -155,12 +160,6 @@ final class VectorFp8Kernels implements Fp8Kernels {
         out[1] = t1.reduceLanes(VectorOperators.ADD) + e1 + subnormals(w, n + rowStep, xa, xo, sx, so);
         out[2] = t2.reduceLanes(VectorOperators.ADD) + e2 + subnormals(w, n + 2 * rowStep, xa, xo, sx, so);
         out[3] = t3.reduceLanes(VectorOperators.ADD) + e3 + subnormals(w, n + 3 * rowStep, xa, xo, sx, so);
-    }
-
-    /** {@code lanes} codes from {@code off}, as f32 values times {@code 2^(bias − 127)}. */
-    private static FloatVector decode(byte[] codes, int off, IntVector shift, int keep) {
-        IntVector b = (IntVector) ByteVector.fromArray(B, codes, off).convertShape(VectorOperators.B2I, I, 0);
-        return b.lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats();
     }
 
     /**

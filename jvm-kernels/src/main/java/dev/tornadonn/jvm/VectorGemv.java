@@ -16,7 +16,9 @@ import jdk.incubator.vector.VectorSpecies;
  * lacks to reach the memory bandwidth (one row at a time read about 0.7× of numpy's rate).
  *
  * <p>16-bit weights are read as ints, two weights per lane, so no widening conversion is needed:
- * the low halves are the even weights, the high halves the odd ones. x is split to match once per
+ * the low halves are the even weights, the high halves the odd ones (bf16: a shift or a mask).
+ * Decodes are written out in the loops, not in helpers: a helper that C2 does not inline (it
+ * stops inlining once a method grows past its node budget) boxes its vectors. x is split to match once per
  * call ({@link #pairSplit}): per block of {@code 2·lanes} columns, the even columns, then the odd.
  */
 final class VectorGemv {
@@ -55,7 +57,7 @@ final class VectorGemv {
             switch (type) {
                 case F32 -> f32Rows(x, i * k, w, wb, stride, k, out, i * ROWS);
                 case BF16 -> bf16Rows(xs, i * k, w, wb, stride, k, out, i * ROWS);
-                default -> f16Rows(xs, i * k, w, wb, stride, k, out, i * ROWS);
+                default -> f16Rows(x, xs, i * k, w, wb, stride, k, out, i * ROWS);
             }
         }
     }
@@ -117,14 +119,14 @@ final class VectorGemv {
             IntVector v1 = IntVector.fromMemorySegment(I, w, o + stride, LE);
             IntVector v2 = IntVector.fromMemorySegment(I, w, o + 2 * stride, LE);
             IntVector v3 = IntVector.fromMemorySegment(I, w, o + 3 * stride, LE);
-            a0 = xe.fma(bf16Low(v0), a0);
-            b0 = xd.fma(bf16High(v0), b0);
-            a1 = xe.fma(bf16Low(v1), a1);
-            b1 = xd.fma(bf16High(v1), b1);
-            a2 = xe.fma(bf16Low(v2), a2);
-            b2 = xd.fma(bf16High(v2), b2);
-            a3 = xe.fma(bf16Low(v3), a3);
-            b3 = xd.fma(bf16High(v3), b3);
+            a0 = xe.fma(v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a0);
+            b0 = xd.fma(v0.and(0xFFFF0000).reinterpretAsFloats(), b0);
+            a1 = xe.fma(v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a1);
+            b1 = xd.fma(v1.and(0xFFFF0000).reinterpretAsFloats(), b1);
+            a2 = xe.fma(v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a2);
+            b2 = xd.fma(v2.and(0xFFFF0000).reinterpretAsFloats(), b2);
+            a3 = xe.fma(v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a3);
+            b3 = xd.fma(v3.and(0xFFFF0000).reinterpretAsFloats(), b3);
         }
         out[oo] = a0.add(b0).reduceLanes(VectorOperators.ADD);
         out[oo + 1] = a1.add(b1).reduceLanes(VectorOperators.ADD);
@@ -138,62 +140,66 @@ final class VectorGemv {
     }
 
     /**
-     * One row per pass: more than two decodes in one loop is more code than C2 inlines
-     * (NodeCountInliningCutoff), and a decode it does not inline boxes its vectors.
+     * f16 to f32 by bit moves and one multiply, written out in the loop: the f16 at the top of a
+     * lane, shifted arithmetically by 3, has its sign, exponent and mantissa where f32's go, and
+     * scaling by 2^112 rebiases normals and subnormals alike. Infinity and NaN would come out
+     * finite, so the loop only notes whether any weight has an all-ones exponent (plus one, it
+     * carries into the sign bit) and then the rows are redone exactly.
      */
-    private static void f16Rows(float[] xs, int xo, MemorySegment w, long wb, long stride, int k, float[] out, int oo) {
-        for (int r = 0; r < ROWS; r++) {
-            out[oo + r] = f16Row(xs, xo, w, wb + r * stride, k);
-        }
-    }
-
-    private static float f16Row(float[] xs, int xo, MemorySegment w, long wb, int k) {
-        FloatVector a = FloatVector.zero(F), b = a;
+    private static void f16Rows(float[] x, float[] xs, int xo, MemorySegment w, long wb, long stride, int k, float[] out,
+                                int oo) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        IntVector specials = IntVector.zero(I);
         long o = wb;
         int p = 0;
         for (; p <= k - 2 * L; p += 2 * L, o += 4L * L) {
-            IntVector v = IntVector.fromMemorySegment(I, w, o, LE);
-            a = FloatVector.fromArray(F, xs, xo + p).fma(f16Low(v), a);
-            b = FloatVector.fromArray(F, xs, xo + p + L).fma(f16High(v), b);
+            FloatVector xe = FloatVector.fromArray(F, xs, xo + p);
+            FloatVector xd = FloatVector.fromArray(F, xs, xo + p + L);
+            IntVector v0 = IntVector.fromMemorySegment(I, w, o, LE);
+            specials = specials.or(v0.and(0x7FFF7FFF).add(0x04000400));
+            a0 = xe.fma(v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
+                    .reinterpretAsFloats().mul(0x1p112f), a0);
+            b0 = xd.fma(v0.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f), b0);
+            IntVector v1 = IntVector.fromMemorySegment(I, w, o + stride, LE);
+            specials = specials.or(v1.and(0x7FFF7FFF).add(0x04000400));
+            a1 = xe.fma(v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
+                    .reinterpretAsFloats().mul(0x1p112f), a1);
+            b1 = xd.fma(v1.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f), b1);
+            IntVector v2 = IntVector.fromMemorySegment(I, w, o + 2 * stride, LE);
+            specials = specials.or(v2.and(0x7FFF7FFF).add(0x04000400));
+            a2 = xe.fma(v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
+                    .reinterpretAsFloats().mul(0x1p112f), a2);
+            b2 = xd.fma(v2.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f), b2);
+            IntVector v3 = IntVector.fromMemorySegment(I, w, o + 3 * stride, LE);
+            specials = specials.or(v3.and(0x7FFF7FFF).add(0x04000400));
+            a3 = xe.fma(v3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
+                    .reinterpretAsFloats().mul(0x1p112f), a3);
+            b3 = xd.fma(v3.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f), b3);
         }
-        float s = a.add(b).reduceLanes(VectorOperators.ADD);
+        if (specials.and(0x80008000).reduceLanes(VectorOperators.OR) != 0) {
+            for (int r = 0; r < ROWS; r++) {
+                out[oo + r] = f16RowExactly(x, xo, w, wb + r * stride, k);
+            }
+            return;
+        }
+        out[oo] = a0.add(b0).reduceLanes(VectorOperators.ADD);
+        out[oo + 1] = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        out[oo + 2] = a2.add(b2).reduceLanes(VectorOperators.ADD);
+        out[oo + 3] = a3.add(b3).reduceLanes(VectorOperators.ADD);
         for (; p < k; p++, o += 2) {
-            s += xs[xo + p] * Float.float16ToFloat(w.get(WeightRows.I16, o));
+            for (int r = 0; r < ROWS; r++) {
+                out[oo + r] += xs[xo + p] * Float.float16ToFloat(w.get(WeightRows.I16, o + r * stride));
+            }
+        }
+    }
+
+    /** A row with an infinity or NaN, one weight at a time. */
+    private static float f16RowExactly(float[] x, int xo, MemorySegment w, long wb, int k) {
+        float s = 0f;
+        for (int p = 0; p < k; p++) {
+            s += x[xo + p] * Float.float16ToFloat(w.get(WeightRows.I16, wb + 2L * p));
         }
         return s;
-    }
-
-    /** The bf16 in each lane's low half, as f32: a shift. */
-    static FloatVector bf16Low(IntVector v) {
-        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** The bf16 in each lane's high half, as f32: a mask. */
-    static FloatVector bf16High(IntVector v) {
-        return v.and(0xFFFF0000).reinterpretAsFloats();
-    }
-
-    /*
-     * f16 to f32 exactly: the exponent and mantissa shifted into f32's places and scaled by 2^112
-     * (right for normals and subnormals alike), an all-ones exponent (inf, NaN) made all-ones in
-     * f32 too, the sign or-ed in. Each helper is called straight from the kernel loop and written
-     * out in full: C2 declined to inline a third level of helpers, and a call it does not inline
-     * boxes its vectors (ten times slower).
-     */
-
-    /** The f16 in each lane's low half, as f32 exactly. */
-    static FloatVector f16Low(IntVector v) {
-        IntVector magnitude = v.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000);
-        IntVector finite = magnitude.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        IntVector bits = finite.blend(finite.or(0x7F800000), magnitude.compare(VectorOperators.GE, 0x0F800000));
-        return bits.or(v.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
-    }
-
-    /** The f16 in each lane's high half, as f32 exactly. */
-    static FloatVector f16High(IntVector v) {
-        IntVector magnitude = v.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000);
-        IntVector finite = magnitude.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        IntVector bits = finite.blend(finite.or(0x7F800000), magnitude.compare(VectorOperators.GE, 0x0F800000));
-        return bits.or(v.and(0x80000000)).reinterpretAsFloats();
     }
 }

@@ -144,8 +144,33 @@ class GptqLinearTest {
     void theOnePassGemvMatchesDecodingTheRow() {
         SplittableRandom rnd = new SplittableRandom(SEED + 4);
         for (int bits : new int[] {2, 3, 4, 8}) {
-            int rows = 4, cols = 333, groups = 5;
-            GroupQuantLayout layout = GroupQuantLayout.of(randomMatrix(rnd, bits, rows, cols, groups));
+            checkOnePassGemv(rnd, bits, GroupQuantLayout.of(randomMatrix(rnd, bits, 4, 333, 5)));
+        }
+    }
+
+    /** Contiguous groups of every size, so whole chunks fall in one group (the unrolled path), over awkward K. */
+    @Test
+    void theOnePassGemvMatchesDecodingTheRowForContiguousGroups() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 5);
+        for (int bits : new int[] {2, 3, 4, 8}) {
+            for (int cols : new int[] {1, 7, 129, 4097}) {
+                for (int groupSize : new int[] {16, 32, 64, 128, 256, cols}) {
+                    int groups = (cols + groupSize - 1) / groupSize;
+                    int[] groupOf = new int[cols];
+                    for (int i = 0; i < cols; i++) {
+                        groupOf[i] = i / groupSize;
+                    }
+                    checkOnePassGemv(rnd, bits, GroupQuantLayout.of(randomMatrix(rnd, bits, 3, cols, groups, groupOf)));
+                }
+            }
+        }
+    }
+
+    /** Every row's one-pass product against the decoded row's, in float64. */
+    private static void checkOnePassGemv(SplittableRandom rnd, int bits, GroupQuantLayout layout) {
+        {
+            int rows = layout.rows();
+            int groups = layout.groups();
             float[] xp = new float[layout.paddedCols()];
             float[] xsum = new float[groups];
             for (int pos = 0; pos < xp.length; pos++) {
@@ -165,7 +190,8 @@ class GptqLinearTest {
                 }
                 for (GroupQuantKernels k : List.of(new GroupQuantKernels.Scalar(), KernelSelection.vectorGroupQuant())) {
                     float got = k.fusedDot(layout, r, xp, 0, xsum);
-                    assertEquals(expected, got, 1e-5 * magnitude, k.getClass().getSimpleName() + ", " + bits + " bits, row " + r);
+                    assertEquals(expected, got, 1e-5 * magnitude, k.getClass().getSimpleName() + ", " + bits + " bits, row " + r
+                            + ", k " + layout.cols() + ", groups " + groups);
                 }
             }
         }
@@ -173,6 +199,14 @@ class GptqLinearTest {
 
     /** Random codes, scales and zero points, with uneven, non-contiguous groups: the layout pads each. */
     private static GroupQuantizedMatrix randomMatrix(SplittableRandom rnd, int bits, int rows, int cols, int groups) {
+        int[] groupOf = new int[cols];
+        for (int i = 0; i < cols; i++) {
+            groupOf[i] = rnd.nextInt(groups);
+        }
+        return randomMatrix(rnd, bits, rows, cols, groups, groupOf);
+    }
+
+    private static GroupQuantizedMatrix randomMatrix(SplittableRandom rnd, int bits, int rows, int cols, int groups, int[] groupOf) {
         byte[] codes = new byte[rows * cols];
         for (int i = 0; i < codes.length; i++) {
             codes[i] = (byte) rnd.nextInt(1 << bits);
@@ -182,10 +216,6 @@ class GptqLinearTest {
         for (int i = 0; i < scales.length; i++) {
             scales[i] = (float) rnd.nextDouble(0.001, 0.1);
             zeros[i] = rnd.nextInt(1 << bits);
-        }
-        int[] groupOf = new int[cols];
-        for (int i = 0; i < cols; i++) {
-            groupOf[i] = rnd.nextInt(groups);
         }
         return new GroupQuantizedMatrix(rows, cols, bits, groups, codes, scales, zeros, groupOf);
     }

@@ -115,27 +115,31 @@ class MatmulKernelsTest {
         assertTrue(Comparison.of(outs.get(1), scalarAsDouble).within(Tolerance.F32_ACCUMULATION));
     }
 
+    /**
+     * Every 16-bit pattern through the vector GEMV itself, as an even and as an odd column (the
+     * low and high half of a lane): row p holds pattern p at column c and zeros elsewhere, and x
+     * is one at column c, so y[p] is the decoded weight, NaN and infinity included.
+     */
     @Test
-    void vectorDecodeOfEveryHalfPrecisionPatternIsExact() {
-        int lanes = VectorKernels.L;
-        var species = jdk.incubator.vector.VectorSpecies.of(int.class, VectorKernels.F.vectorShape());
-        int[] pairs = new int[lanes];
-        for (int p = 0; p < 65536; p += lanes) {
-            for (int i = 0; i < lanes; i++) { // every pattern in the low half, and (shifted) in the high half
-                pairs[i] = (p + i) | (((p + i + 12345) & 0xFFFF) << 16);
-            }
-            var v = jdk.incubator.vector.IntVector.fromArray(species, pairs, 0);
-            float[] f16Low = VectorGemv.f16Low(v).toArray();
-            float[] f16High = VectorGemv.f16High(v).toArray();
-            float[] bf16Low = VectorGemv.bf16Low(v).toArray();
-            float[] bf16High = VectorGemv.bf16High(v).toArray();
-            for (int i = 0; i < lanes; i++) {
-                short low = (short) pairs[i];
-                short high = (short) (pairs[i] >>> 16);
-                assertSameFloat(Float.float16ToFloat(low), f16Low[i], "f16 low pattern " + (low & 0xFFFF));
-                assertSameFloat(Float.float16ToFloat(high), f16High[i], "f16 high pattern " + (high & 0xFFFF));
-                assertSameFloat(Float.intBitsToFloat((low & 0xFFFF) << 16), bf16Low[i], "bf16 low pattern " + (low & 0xFFFF));
-                assertSameFloat(Float.intBitsToFloat((high & 0xFFFF) << 16), bf16High[i], "bf16 high pattern " + (high & 0xFFFF));
+    void vectorGemvDecodesEveryHalfPrecisionPatternExactly() {
+        int n = 65536;
+        int k = 2 * VectorKernels.L;
+        MatmulKernels v = KernelSelection.vectorOrNull();
+        for (DType dtype : List.of(DType.F16, DType.BF16)) {
+            for (int c : new int[] {0, 1, k - 1}) {
+                Tensor w = Tensor.allocate(dtype, Shape.of(n, k));
+                for (int p = 0; p < n; p++) {
+                    w.data().setAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, (long) p * k + c, (short) p);
+                }
+                float[] x = new float[k];
+                x[c] = 1f;
+                float[] y = new float[n];
+                v.linear(x, 1, k, w.data(), dtype, n, null, y);
+                for (int p = 0; p < n; p++) {
+                    short bits = (short) p;
+                    float want = dtype == DType.F16 ? Float.float16ToFloat(bits) : Float.intBitsToFloat((bits & 0xFFFF) << 16);
+                    assertSameFloat(want == 0f ? 0f : want, y[p], dtype + " pattern " + p + " in column " + c);
+                }
             }
         }
     }
