@@ -1,6 +1,7 @@
 package dev.tornadonn.cli.bench;
 
 import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.Backends;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -72,16 +73,24 @@ public final class BenchCommand implements Callable<Integer> {
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         checkOptions(rep, budgetS, nThreads);
         DeviceRef dev = DeviceRef.parse(device);
-        String backend = Backends.forDevice(dev).name();
+        Backend deviceBackend = Backends.forDevice(dev);
+        String backend = deviceBackend.name();
 
         PrintWriter out = spec.commandLine().getOut();
-        List<BenchCase> cases = s.cases();
+        List<BenchCase> cases = s.cases().stream().filter(c -> deviceBackend.supportsQuantized() || !c.format().isQuantized())
+                .toList();
         List<int[]> numpyShapes = noNumpy ? List.of() : numpyShapes(cases);
         Progress bar = new Progress(spec.commandLine().getErr(), progress || Progress.interactive(),
                 2 + cases.size() + numpyShapes.size());
 
         out.printf("bench on %s (%s), suite %s: median of up to %d runs after warm-up, %.3g s budget per case%n",
                 dev, backend, s.label(), rep, budgetS);
+        if (cases.size() < s.cases().size()) {
+            out.printf("not run: %d GPTQ and FP8 cases (%s has no quantised kernels)%n", s.cases().size() - cases.size(), backend);
+        }
+        if (!dev.isCpu()) {
+            out.println("the roofline below is this host's CPU, probed here; a gpu device's own peak is not probed");
+        }
         out.flush();
         bar.start("probing peak FMA rate");
         double peak = MachineProbe.peakFmaGflops(nThreads);

@@ -23,4 +23,9 @@ public enum WeightFormat {
     public DType dtype() {
         return dtype;
     }
+
+    /** GPTQ and FP8: the formats only backends with quantised kernels run. */
+    public boolean isQuantized() {
+        return this == FP8 || this == GPTQ_INT4;
+    }
 }
