@@ -357,7 +357,9 @@ def bad_inputs(tmp, rng):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=int.from_bytes(os.urandom(4), "little"))
-    seed = parser.parse_args().seed
+    parser.add_argument("--device", help="run the Linear and MLP cases on this device (e.g. gpu:0) and only those")
+    parsed = parser.parse_args()
+    seed, device = parsed.seed, parsed.device
     print(f"crosscheck seed {seed} (rerun with --seed {seed})")
     rng = np.random.default_rng(seed)
     passed = failed = 0
@@ -373,11 +375,16 @@ def main():
                     plans.append(("mlp", dtype, bias, 0.5 if act == "silu" and bias else 0, act))
         for i, (layer, dtype, bias, clip, act) in enumerate(plans):
             case = Case(tmp, rng, layer, dtype, bias, clip, act, "model.layers.0.proj" if i % 2 else "")
+            if device:
+                case.args += ["--device", device]
+                case.name += f" on {device}"
             ok, detail = case.check()
             worst[dtype] = max(worst.get(dtype, 0.0), float(detail.split()[2]) if ok else math.inf)
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
-        for layer, devices, env in (("column-parallel-linear", "cpu:0,cpu:1,cpu:2", None),
+        if device:
+            print(f"not run on {device}: the sharded, quantised and bad-input cases (they run on cpu devices)")
+        for layer, devices, env in () if device else (("column-parallel-linear", "cpu:0,cpu:1,cpu:2", None),
                                     ("row-parallel-linear", "cpu:0,cpu:1,cpu:2,cpu:3", None),
                                     ("mlp", "cpu:0,cpu:1", "0"), ("mlp", "cpu:0,cpu:1,cpu:2", "1")):
             case = Case(tmp, rng, "mlp" if layer == "mlp" else "linear", "BF16", True, 0, "silu" if layer == "mlp" else None, "")
@@ -390,17 +397,17 @@ def main():
             os.environ.pop("LLAMA_ENABLE_DIST_GEMM_KERNELS", None)
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
-        quantised = [GptqCase(tmp, rng, bits, group, v2, act, x_dtype, "model.layers.3.mlp.down_proj")
+        quantised = [] if device else [GptqCase(tmp, rng, bits, group, v2, act, x_dtype, "model.layers.3.mlp.down_proj")
                      for bits, group, v2, act, x_dtype in ((4, 128, False, False, "F32"), (4, 128, True, True, "F32"),
                                                            (4, 32, False, True, "BF16"), (2, 64, True, False, "F32"),
                                                            (3, -1, False, True, "F32"), (8, 64, True, True, "F16"))]
-        quantised += [Fp8Case(tmp, rng, scheme, "model.layers.0.self_attn.o_proj")
-                      for scheme in ("static", "per-token", "block")]
+        quantised += [] if device else [Fp8Case(tmp, rng, scheme, "model.layers.0.self_attn.o_proj")
+                                        for scheme in ("static", "per-token", "block")]
         for case in quantised:
             ok, detail = case.check()
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
-        for what, args, make in bad_inputs(tmp, rng):
+        for what, args, make in [] if device else bad_inputs(tmp, rng):
             make()
             r = run_tool(*args)
             lines = [l for l in r.stderr.splitlines() if l.strip()]
