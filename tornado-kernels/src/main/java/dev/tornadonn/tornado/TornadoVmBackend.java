@@ -193,21 +193,20 @@ public final class TornadoVmBackend implements Backend {
     }
 
     private Resident matrix(Tensor t, String what) {
+        return resident(t, what, true);
+    }
+
+    private FloatArray vector(Tensor t, String what) {
+        return resident(t, what, false).vector();
+    }
+
+    private Resident resident(Tensor t, String what, boolean matrix) {
         Resident r = residents.get(t);
-        if (r == null || r.matrix() == null) {
+        if (r == null || (matrix ? r.matrix() == null : r.vector() == null)) {
             throw new IllegalArgumentException(what + " " + t + " was not prepared by the TornadoVM backend "
                     + "(prepareWeight on a gpu device)");
         }
         return r;
-    }
-
-    private FloatArray vector(Tensor t, String what) {
-        Resident r = residents.get(t);
-        if (r == null || r.vector() == null) {
-            throw new IllegalArgumentException(what + " " + t + " was not prepared by the TornadoVM backend "
-                    + "(prepareWeight on a gpu device)");
-        }
-        return r.vector();
     }
 
     private static void requireOn(DeviceRef device, Tensor t, String what) {
