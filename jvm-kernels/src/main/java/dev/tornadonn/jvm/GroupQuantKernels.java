@@ -19,6 +19,18 @@ interface GroupQuantKernels {
      */
     float fusedDot(GroupQuantLayout w, int n, float[] xp, int xo, float[] xsum);
 
+    /** The most weight rows {@link #rowsTimesX} takes at once. */
+    int ROWS = 4;
+
+    /** One gathered input row {@code xp}, arranged once per call for {@link #rowsTimesX}. */
+    float[] arrangeInput(GroupQuantLayout w, float[] xp);
+
+    /**
+     * {@link #fusedDot} of rows {@code n .. n + rows − 1} (rows at most {@link #ROWS}) with one
+     * input row into {@code out[0 .. rows)}; {@code xa} is {@link #arrangeInput} of {@code xp}.
+     */
+    void rowsTimesX(GroupQuantLayout w, int n, int rows, float[] xp, float[] xa, float[] xsum, float[] out);
+
     /** {@code Σ_g scale[n, g]·zero[n, g]·xsum[g]}: the zero points' share, once per row. */
     static float zeroTerm(GroupQuantLayout w, int n, float[] xsum) {
         float t = 0f;
@@ -71,6 +83,18 @@ interface GroupQuantKernels {
                 }
             }
             return total - GroupQuantKernels.zeroTerm(w, n, xsum);
+        }
+
+        @Override
+        public float[] arrangeInput(GroupQuantLayout w, float[] xp) {
+            return xp;
+        }
+
+        @Override
+        public void rowsTimesX(GroupQuantLayout w, int n, int rows, float[] xp, float[] xa, float[] xsum, float[] out) {
+            for (int r = 0; r < rows; r++) {
+                out[r] = fusedDot(w, n + r, xp, 0, xsum);
+            }
         }
 
         @Override

@@ -12,10 +12,13 @@ import dev.tornadonn.core.quant.GroupQuantizedMatrix;
  * positions. Codes wider than 4 bits take a second plane array for their high nibble.
  *
  * <p>Per (row, group) the layout keeps the scale and the zero point; a weight decodes as
- * {@code (q − zero)·scale}, exactly the dequantised value rounded once.
+ * {@code (q − zero)·scale}, exactly the dequantised value rounded once. {@code chunksInOneGroup}
+ * says whether every chunk lies in a single group (groups of a multiple of 128 columns, act-order
+ * or not), which the multi-row GEMV needs.
  */
 record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] packed, int[] columnOfPosition,
-                        int[] blockGroup, int groups, float[] scales, float[] zeros) implements PreparedMatrix {
+                        int[] blockGroup, int groups, float[] scales, float[] zeros, boolean chunksInOneGroup)
+        implements PreparedMatrix {
     static final int BLOCK = 16;
     static final int CHUNK = 8 * BLOCK;
     static final int INTS_PER_CHUNK = BLOCK;
@@ -81,7 +84,11 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] pa
                 }
             }
         }
+        boolean chunksInOneGroup = true;
+        for (int b = 0; b < blockGroup.length; b++) {
+            chunksInOneGroup &= blockGroup[b] == blockGroup[b / 8 * 8];
+        }
         return new GroupQuantLayout(m.rows(), m.cols(), padded, planes, packed, columnOfPosition, blockGroup, groups,
-                m.scales().clone(), m.zeros().clone());
+                m.scales().clone(), m.zeros().clone(), chunksInOneGroup);
     }
 }

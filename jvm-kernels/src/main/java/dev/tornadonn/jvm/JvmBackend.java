@@ -132,14 +132,20 @@ public final class JvmBackend implements Backend {
             }
         }
         if (m == 1) {
-            // GEMV: one pass per row, codes straight into the products.
+            // GEMV: one pass per block of rows, codes straight into the products.
             float[] xsum = new float[w.groups()];
             for (int pos = 0; pos < kp; pos++) {
                 xsum[w.blockGroup()[pos / GroupQuantLayout.BLOCK]] += xp[pos];
             }
+            float[] xa = groupQuant.arrangeInput(w, xp);
             Parallel.forRows(n, (from, to) -> {
-                for (int j = from; j < to; j++) {
-                    y[j] = groupQuant.fusedDot(w, j, xp, 0, xsum) + (bias == null ? 0f : bias[j]);
+                float[] out = new float[GroupQuantKernels.ROWS];
+                for (int j = from; j < to; j += GroupQuantKernels.ROWS) {
+                    int rows = Math.min(GroupQuantKernels.ROWS, to - j);
+                    groupQuant.rowsTimesX(w, j, rows, xp, xa, xsum, out);
+                    for (int r = 0; r < rows; r++) {
+                        y[j + r] = out[r] + (bias == null ? 0f : bias[j + r]);
+                    }
                 }
             });
             return;

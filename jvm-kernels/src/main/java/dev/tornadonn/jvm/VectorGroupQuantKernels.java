@@ -109,6 +109,144 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
         return total.reduceLanes(VectorOperators.ADD) - GroupQuantKernels.zeroTerm(w, n, xsum);
     }
 
+    /**
+     * Plane p of a chunk is decoded by masking it in place, {@code q·16^p} as an int, converted
+     * exactly (four significant bits); x of plane p is scaled by {@code 16^−p} to match. That drops
+     * the shift per plane but the last, whose top nibble would be negative as an int and is
+     * shifted down instead. Exact but for |x| below about 2^−102, whose low bits may go.
+     */
+    @Override
+    public float[] arrangeInput(GroupQuantLayout w, float[] xp) {
+        if (!fourRowPath(w)) {
+            return xp;
+        }
+        float[] xa = new float[xp.length];
+        for (int i = 0; i < xp.length; i++) {
+            int plane = i % GroupQuantLayout.CHUNK / GroupQuantLayout.BLOCK;
+            xa[i] = plane == 7 ? xp[i] : Math.scalb(xp[i], -4 * plane);
+        }
+        return xa;
+    }
+
+    /** 4-bit codes with every chunk in one group: the common GPTQ case. */
+    private static boolean fourRowPath(GroupQuantLayout w) {
+        return w.planes() == 1 && w.chunksInOneGroup();
+    }
+
+    @Override
+    public void rowsTimesX(GroupQuantLayout w, int n, int rows, float[] xp, float[] xa, float[] xsum, float[] out) {
+        if (!fourRowPath(w)) {
+            for (int r = 0; r < rows; r++) {
+                out[r] = fusedDot(w, n + r, xp, 0, xsum);
+            }
+            return;
+        }
+        if (rows == ROWS) {
+            fourRows(w, n, w.planeInts(), w.groups(), xa, xsum, out);
+            return;
+        }
+        float[] one = new float[ROWS];
+        for (int r = 0; r < rows; r++) { // one row repeated (stride 0), one result kept
+            fourRows(w, n + r, 0, 0, xa, xsum, one);
+            out[r] = one[0];
+        }
+    }
+
+    /**
+     * Rows {@code n + r}, r below 4, the packed ints {@code stride} apart and the scales
+     * {@code groupStride} apart: each x vector is loaded once for all four, and four address
+     * streams keep more fetches in flight. A chunk's eight planes go into two sums (two shorter
+     * dependency chains), scaled into the row's total once per chunk; the zero points' share is
+     * taken off in vectors at the end, one reduction per row.
+     */
+    private static void fourRows(GroupQuantLayout w, int n, int stride, int groupStride, float[] xa, float[] xsum,
+                                 float[] out) {
+        int[] packed = w.packed();
+        int[] blockGroup = w.blockGroup();
+        float[] scales = w.scales();
+        float[] zeros = w.zeros();
+        int groups = w.groups();
+        int p0 = n * w.planeInts(), p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride;
+        int s0 = n * groups, s1 = s0 + groupStride, s2 = s1 + groupStride, s3 = s2 + groupStride;
+        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
+        for (int c = 0; c < w.chunks(); c++) {
+            int wb = c * GroupQuantLayout.INTS_PER_CHUNK;
+            int xb = c * GroupQuantLayout.CHUNK;
+            int g = blockGroup[c * 8];
+            for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
+                FloatVector x0 = FloatVector.fromArray(F, xa, xb + h);
+                FloatVector x1 = FloatVector.fromArray(F, xa, xb + GroupQuantLayout.BLOCK + h);
+                FloatVector x2 = FloatVector.fromArray(F, xa, xb + 2 * GroupQuantLayout.BLOCK + h);
+                FloatVector x3 = FloatVector.fromArray(F, xa, xb + 3 * GroupQuantLayout.BLOCK + h);
+                FloatVector x4 = FloatVector.fromArray(F, xa, xb + 4 * GroupQuantLayout.BLOCK + h);
+                FloatVector x5 = FloatVector.fromArray(F, xa, xb + 5 * GroupQuantLayout.BLOCK + h);
+                FloatVector x6 = FloatVector.fromArray(F, xa, xb + 6 * GroupQuantLayout.BLOCK + h);
+                FloatVector x7 = FloatVector.fromArray(F, xa, xb + 7 * GroupQuantLayout.BLOCK + h);
+                IntVector v;
+                FloatVector a, b;
+                v = IntVector.fromArray(I, packed, p0 + wb + h);
+                a = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
+                b = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
+                a = ((FloatVector) v.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
+                b = ((FloatVector) v.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
+                a = ((FloatVector) v.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
+                b = ((FloatVector) v.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
+                a = ((FloatVector) v.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
+                b = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
+                t0 = a.add(b).fma(FloatVector.broadcast(F, scales[s0 + g]), t0);
+                v = IntVector.fromArray(I, packed, p1 + wb + h);
+                a = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
+                b = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
+                a = ((FloatVector) v.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
+                b = ((FloatVector) v.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
+                a = ((FloatVector) v.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
+                b = ((FloatVector) v.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
+                a = ((FloatVector) v.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
+                b = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
+                t1 = a.add(b).fma(FloatVector.broadcast(F, scales[s1 + g]), t1);
+                v = IntVector.fromArray(I, packed, p2 + wb + h);
+                a = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
+                b = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
+                a = ((FloatVector) v.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
+                b = ((FloatVector) v.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
+                a = ((FloatVector) v.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
+                b = ((FloatVector) v.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
+                a = ((FloatVector) v.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
+                b = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
+                t2 = a.add(b).fma(FloatVector.broadcast(F, scales[s2 + g]), t2);
+                v = IntVector.fromArray(I, packed, p3 + wb + h);
+                a = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
+                b = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
+                a = ((FloatVector) v.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
+                b = ((FloatVector) v.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
+                a = ((FloatVector) v.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
+                b = ((FloatVector) v.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
+                a = ((FloatVector) v.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
+                b = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
+                t3 = a.add(b).fma(FloatVector.broadcast(F, scales[s3 + g]), t3);
+            }
+        }
+        int g = 0;
+        for (; g <= groups - L; g += L) {
+            FloatVector xs = FloatVector.fromArray(F, xsum, g);
+            t0 = t0.sub(FloatVector.fromArray(F, scales, s0 + g).mul(FloatVector.fromArray(F, zeros, s0 + g)).mul(xs));
+            t1 = t1.sub(FloatVector.fromArray(F, scales, s1 + g).mul(FloatVector.fromArray(F, zeros, s1 + g)).mul(xs));
+            t2 = t2.sub(FloatVector.fromArray(F, scales, s2 + g).mul(FloatVector.fromArray(F, zeros, s2 + g)).mul(xs));
+            t3 = t3.sub(FloatVector.fromArray(F, scales, s3 + g).mul(FloatVector.fromArray(F, zeros, s3 + g)).mul(xs));
+        }
+        float z0 = 0f, z1 = 0f, z2 = 0f, z3 = 0f;
+        for (; g < groups; g++) {
+            z0 += scales[s0 + g] * zeros[s0 + g] * xsum[g];
+            z1 += scales[s1 + g] * zeros[s1 + g] * xsum[g];
+            z2 += scales[s2 + g] * zeros[s2 + g] * xsum[g];
+            z3 += scales[s3 + g] * zeros[s3 + g] * xsum[g];
+        }
+        out[0] = t0.reduceLanes(VectorOperators.ADD) - z0;
+        out[1] = t1.reduceLanes(VectorOperators.ADD) - z1;
+        out[2] = t2.reduceLanes(VectorOperators.ADD) - z2;
+        out[3] = t3.reduceLanes(VectorOperators.ADD) - z3;
+    }
+
     /** The codes of nibble plane {@code plane}, as floats; {@code high} (null for 4 bits or fewer) holds the upper nibbles. */
     private static FloatVector codes(IntVector low, IntVector high, int plane) {
         IntVector q = low.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF);

@@ -166,6 +166,92 @@ class GptqLinearTest {
         }
     }
 
+    /**
+     * The multi-row GEMV over row counts that are not a multiple of its block, K of one, two and
+     * 33 chunks, every bit width, and groups that fill whole chunks (plain and act-order shuffled,
+     * the four-row path) or not (per-row fallback), each row against the decoded row in float64.
+     */
+    @Test
+    void theMultiRowGemvMatchesDecodingTheRow() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 6);
+        for (int bits : new int[] {2, 3, 4, 8}) {
+            for (int rows : new int[] {1, 3, 4, 5, 7, 8}) {
+                for (int cols : new int[] {128, 256, 4096 + 128}) {
+                    for (int groupSize : new int[] {64, 128, 256}) {
+                        int groups = (cols + groupSize - 1) / groupSize;
+                        int[] groupOf = new int[cols];
+                        for (int i = 0; i < cols; i++) {
+                            groupOf[i] = i / groupSize;
+                        }
+                        GroupQuantLayout plain = GroupQuantLayout.of(randomMatrix(rnd, bits, rows, cols, groups, groupOf));
+                        assertEquals(groupSize >= 128, plain.chunksInOneGroup());
+                        checkMultiRowGemv(rnd, bits, plain);
+                        for (int i = cols - 1; i > 0; i--) { // act-order: the same groups, columns shuffled
+                            int j = rnd.nextInt(i + 1);
+                            int t = groupOf[i];
+                            groupOf[i] = groupOf[j];
+                            groupOf[j] = t;
+                        }
+                        GroupQuantLayout shuffled = GroupQuantLayout.of(randomMatrix(rnd, bits, rows, cols, groups, groupOf));
+                        assertEquals(groupSize >= 128, shuffled.chunksInOneGroup());
+                        checkMultiRowGemv(rnd, bits, shuffled);
+                    }
+                }
+            }
+            checkMultiRowGemv(rnd, bits, GroupQuantLayout.of(randomMatrix(rnd, bits, 6, 333, 5)));
+        }
+    }
+
+    @Test
+    void wholeChunkGroupsAreRecognised() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 7);
+        int[] contiguous128 = new int[512];
+        int[] contiguous64 = new int[512];
+        for (int i = 0; i < 512; i++) {
+            contiguous128[i] = i / 128;
+            contiguous64[i] = i / 64;
+        }
+        assertTrue(GroupQuantLayout.of(randomMatrix(rnd, 4, 2, 512, 4, contiguous128)).chunksInOneGroup());
+        assertTrue(!GroupQuantLayout.of(randomMatrix(rnd, 4, 2, 512, 8, contiguous64)).chunksInOneGroup());
+    }
+
+    /** {@code rowsTimesX} in blocks of up to {@link GroupQuantKernels#ROWS} rows, against each decoded row in float64. */
+    private static void checkMultiRowGemv(SplittableRandom rnd, int bits, GroupQuantLayout layout) {
+        int rows = layout.rows();
+        int groups = layout.groups();
+        float[] xp = new float[layout.paddedCols()];
+        float[] xsum = new float[groups];
+        for (int pos = 0; pos < xp.length; pos++) {
+            if (layout.columnOfPosition()[pos] >= 0) {
+                xp[pos] = (float) rnd.nextDouble(-1, 1);
+                xsum[layout.blockGroup()[pos / GroupQuantLayout.BLOCK]] += xp[pos];
+            }
+        }
+        float[] row = new float[layout.paddedCols()];
+        double[] expected = new double[rows];
+        double[] magnitude = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            new GroupQuantKernels.Scalar().decodeRow(layout, r, row);
+            for (int pos = 0; pos < row.length; pos++) {
+                expected[r] += (double) row[pos] * xp[pos];
+                magnitude[r] += Math.abs((double) row[pos] * xp[pos]) + Math.abs(xp[pos]) * (1 << bits) * 0.1;
+            }
+        }
+        for (GroupQuantKernels k : List.of(new GroupQuantKernels.Scalar(), KernelSelection.vectorGroupQuant())) {
+            float[] xa = k.arrangeInput(layout, xp);
+            float[] out = new float[GroupQuantKernels.ROWS];
+            for (int n = 0; n < rows; n += GroupQuantKernels.ROWS) {
+                int block = Math.min(GroupQuantKernels.ROWS, rows - n);
+                k.rowsTimesX(layout, n, block, xp, xa, xsum, out);
+                for (int r = 0; r < block; r++) {
+                    assertEquals(expected[n + r], out[r], 1e-5 * magnitude[n + r], k.getClass().getSimpleName() + ", " + bits
+                            + " bits, row " + (n + r) + " of " + rows + ", k " + layout.cols() + ", groups " + groups
+                            + ", whole-chunk groups " + layout.chunksInOneGroup());
+                }
+            }
+        }
+    }
+
     /** Every row's one-pass product against the decoded row's, in float64. */
     private static void checkOnePassGemv(SplittableRandom rnd, int bits, GroupQuantLayout layout) {
         {
