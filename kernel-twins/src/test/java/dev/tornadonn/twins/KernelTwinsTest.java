@@ -39,7 +39,7 @@ class KernelTwinsTest {
 
     static Stream<Case> cases() {
         int[][] shapes = {{1, 1, 1}, {1, 7, 129}, {3, 33, 17}, {7, 5, 4097}, {8, 16, 16}, {9, 17, 31}, {17, 129, 100},
-                {64, 45, 257}, {33, 1, 7}};
+                {64, 45, 257}, {33, 1, 7}, {65, 130, 33}, {129, 64, 20}};
         List<Case> cases = new ArrayList<>();
         int i = 0;
         for (String kernel : new String[] {"gemm", "gemv"}) {

@@ -1,8 +1,10 @@
 package dev.tornadonn.tornado;
 
+import static dev.tornadonn.twins.KernelGeometry.BLOCK;
 import static dev.tornadonn.twins.KernelGeometry.GEMV_THREADS;
 import static dev.tornadonn.twins.KernelGeometry.PADDED;
 import static dev.tornadonn.twins.KernelGeometry.TILE;
+import static dev.tornadonn.twins.KernelGeometry.TILE_OUT;
 
 import dev.tornadonn.twins.Epilogue;
 import dev.tornadonn.twins.HalfDecode;
@@ -29,8 +31,11 @@ public final class DeviceKernels {
     private DeviceKernels() {}
 
     /**
-     * Tiled GEMM: a {@code TILE × TILE} work-group per output tile; each K step stages a tile of x
-     * and of W (two for gate/up) in local memory, zero-padded past the edges, so any m, n, k works.
+     * Tiled GEMM: a {@code TILE × TILE} work-group per {@code TILE_OUT × TILE_OUT} output tile, each
+     * work-item computing a {@code BLOCK × BLOCK} block of it (rows and columns {@code TILE} apart,
+     * so stores stay coalesced). Each K step stages {@code TILE_OUT × TILE} tiles of x and of W (two
+     * for gate/up) in local memory, zero-padded past the edges, so any m, n, k works; every value
+     * read from local memory then feeds {@code BLOCK} multiply-adds.
      */
     public static void gemm(KernelContext c, FloatArray x, IntArray rows, FloatArray wf, ShortArray wh,
                             FloatArray powers, FloatArray bias, FloatArray y, int format, int n, int k, int act,
@@ -38,43 +43,64 @@ public final class DeviceKernels {
         int m = rows.get(0);
         int lx = c.localIdx;
         int ly = c.localIdy;
-        int row = c.groupIdy * TILE + ly;
-        int col = c.groupIdx * TILE + lx;
-        int wRow = c.groupIdx * TILE + ly;
-        float[] xs = c.allocateFloatLocalArray(TILE * PADDED);
-        float[] gs = c.allocateFloatLocalArray(TILE * PADDED);
-        float[] us = c.allocateFloatLocalArray(TILE * PADDED);
-        float accGate = 0.0f;
-        float accUp = 0.0f;
+        int m0 = c.groupIdy * TILE_OUT;
+        int n0 = c.groupIdx * TILE_OUT;
+        float[] xs = c.allocateFloatLocalArray(TILE_OUT * PADDED);
+        float[] gs = c.allocateFloatLocalArray(TILE_OUT * PADDED);
+        float[] us = c.allocateFloatLocalArray(TILE_OUT * PADDED);
+        float[] accGate = new float[BLOCK * BLOCK];
+        float[] accUp = new float[BLOCK * BLOCK];
+        for (int i = 0; i < BLOCK * BLOCK; i++) {
+            accGate[i] = 0.0f;
+            accUp[i] = 0.0f;
+        }
         for (int k0 = 0; k0 < k; k0 += TILE) {
             int kk = k0 + lx;
-            float xv = 0.0f;
-            float gv = 0.0f;
-            float uv = 0.0f;
-            if (kk < k) {
-                if (row < m) {
-                    xv = x.get(row * k + kk);
+            for (int r = 0; r < BLOCK; r++) {
+                int local = ly + TILE * r;
+                int row = m0 + local;
+                int wRow = n0 + local;
+                float xv = 0.0f;
+                float gv = 0.0f;
+                float uv = 0.0f;
+                if (kk < k) {
+                    if (row < m) {
+                        xv = x.get(row * k + kk);
+                    }
+                    if (wRow < n) {
+                        gv = weight(wf, wh, powers, format, wRow * k + kk);
+                        if (gated != 0) {
+                            uv = weight(wf, wh, powers, format, n * k + wRow * k + kk);
+                        }
+                    }
                 }
-                if (wRow < n) {
-                    gv = weight(wf, wh, powers, format, wRow * k + kk);
-                    if (gated != 0) {
-                        uv = weight(wf, wh, powers, format, n * k + wRow * k + kk);
+                xs[local * PADDED + lx] = xv;
+                gs[local * PADDED + lx] = gv;
+                us[local * PADDED + lx] = uv;
+            }
+            c.localBarrier();
+            for (int t = 0; t < TILE; t++) {
+                for (int i = 0; i < BLOCK; i++) {
+                    float xt = xs[(ly + TILE * i) * PADDED + t];
+                    for (int j = 0; j < BLOCK; j++) {
+                        accGate[i * BLOCK + j] += xt * gs[(lx + TILE * j) * PADDED + t];
+                        if (gated != 0) {
+                            accUp[i * BLOCK + j] += xt * us[(lx + TILE * j) * PADDED + t];
+                        }
                     }
                 }
             }
-            xs[ly * PADDED + lx] = xv;
-            gs[ly * PADDED + lx] = gv;
-            us[ly * PADDED + lx] = uv;
-            c.localBarrier();
-            for (int t = 0; t < TILE; t++) {
-                float xt = xs[ly * PADDED + t];
-                accGate += xt * gs[lx * PADDED + t];
-                accUp += xt * us[lx * PADDED + t];
-            }
             c.localBarrier();
         }
-        if (row < m && col < n) {
-            y.set(row * n + col, store(accGate, accUp, bias, col, n, act, gated, hasBias));
+        for (int i = 0; i < BLOCK; i++) {
+            for (int j = 0; j < BLOCK; j++) {
+                int row = m0 + ly + TILE * i;
+                int col = n0 + lx + TILE * j;
+                if (row < m && col < n) {
+                    y.set(row * n + col, store(accGate[i * BLOCK + j], accUp[i * BLOCK + j], bias, col, n, act, gated,
+                            hasBias));
+                }
+            }
         }
     }
 

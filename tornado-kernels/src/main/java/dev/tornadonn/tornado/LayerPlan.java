@@ -118,7 +118,7 @@ final class LayerPlan implements AutoCloseable {
             int n = stages.get(s).n();
             gemvGrids.get(s).setGlobalWork(gemv ? (long) n * GEMV_THREADS : GEMV_THREADS, gemv ? m : 1, 1);
             gemvGrids.get(s).setLocalWork(GEMV_THREADS, 1, 1);
-            gemmGrids.get(s).setGlobalWork(gemv ? TILE : KernelGeometry.tiles(n), gemv ? TILE : KernelGeometry.tiles(m), 1);
+            gemmGrids.get(s).setGlobalWork(gemv ? TILE : KernelGeometry.gemmGlobal(n), gemv ? TILE : KernelGeometry.gemmGlobal(m), 1);
             gemmGrids.get(s).setLocalWork(TILE, TILE, 1);
         }
         long inBytes = (long) m * inDim * Float.BYTES;

@@ -18,9 +18,27 @@ final class TornadoDevices {
 
     private TornadoDevices() {}
 
+    /**
+     * Whether a TornadoVM runtime is in this JVM: the backend's jar can be on the class path of a
+     * JVM started without the SDK's argfile, and then it runs no device rather than failing to link.
+     */
+    static boolean available() {
+        try {
+            Class.forName("uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider", false,
+                    TornadoDevices.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
     static List<TornadoDevice> all() {
         List<TornadoDevice> d = devices;
         if (d == null) {
+            if (!available()) {
+                throw new TornadoNnException("no TornadoVM runtime in this JVM: start it with the SDK's argfile "
+                        + "(bin/tornado-nn does when TORNADOVM_HOME is set; see README)");
+            }
             TornadoRuntime runtime = TornadoRuntimeProvider.getTornadoRuntime();
             List<TornadoDevice> found = new ArrayList<>();
             for (int b = 0; b < runtime.getNumBackends(); b++) {

@@ -56,12 +56,13 @@ public final class TornadoVmBackend implements Backend {
 
     @Override
     public boolean supports(DeviceRef device) {
-        return !device.isCpu(); // every gpu:i, so that an id past the last device gets TornadoDevices.get's message
+        // every gpu:i when TornadoVM is here, so that an id past the last device gets TornadoDevices.get's message
+        return !device.isCpu() && TornadoDevices.available();
     }
 
     @Override
     public List<DeviceInfo> devices() {
-        return TornadoDevices.describe(name());
+        return TornadoDevices.available() ? TornadoDevices.describe(name()) : List.of();
     }
 
     @Override
