@@ -5,98 +5,425 @@ import static dev.tornadonn.jvm.VectorKernels.L;
 
 import dev.tornadonn.core.DType;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 
 /**
- * The GEMM half of the vector kernels, BLIS-style. x is packed once into {@value #MR}-row slivers;
- * each task owns a block of {@value #NC_SLIVERS} weight slivers of {@code 2·lanes} rows, packs (and
- * decodes) them {@value #KC} columns at a time, and runs a {@value #MR} × 2·lanes register-blocked
- * outer-product micro-kernel with 12 accumulators.
+ * The GEMM half of the vector kernels, BLIS-style: x is packed once into slivers of {@code mr}
+ * rows ({@code [k][mr]}); the weight's rows are cut into slivers of {@code nr} rows, and each task
+ * owns a run of slivers that fits L2 once packed ({@code [kc][nr]}, decoded from bf16/f16 on the
+ * way). For every x sliver, which then stays in L1, the task sweeps its packed weight slivers
+ * with an {@code mr × nr} outer-product micro-kernel that accumulates straight into y.
+ *
+ * <p>Two micro-kernels: 8 × 3 vectors (24 accumulators) where the CPU has 32 vector registers
+ * (AVX-512), 6 × 2 vectors (12 accumulators) where it has 16 (AVX2). Each keeps its accumulators
+ * in registers because they never leave the method.
  */
 final class VectorGemm {
-    static final int MR = 6;
-    static final int NR = 2 * L;
+    /** 512-bit vectors come with 32 registers: room for the 8 × 3 kernel. */
+    static final boolean WIDE = L >= 16;
+    /** Columns of k per packed block: an 8-row x sliver stays in L1, a weight sliver in L2. */
     static final int KC = 256;
-    static final int NC_SLIVERS = 8;
-    private static final int NC = NC_SLIVERS * NR;
+    /** Packed weight per task, in floats: about 1 MiB, half of a core's L2. */
+    private static final int B_BLOCK_FLOATS = 1 << 18;
+
+    /** Per-thread buffers, kept between calls: packed x (caller), packed weight and edge tile (workers). */
+    private static final int A_PACK = 0, B_PACK = 1, SCRATCH = 2;
+    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][]);
 
     private VectorGemm() {}
 
     static void gemm(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y) {
-        int mSlivers = (m + MR - 1) / MR;
-        float[] aPack = new float[mSlivers * k * MR];
-        Parallel.forEach(mSlivers, ms -> packA(x, m, k, ms, aPack));
-        int nBlocks = (n + NC - 1) / NC;
-        Parallel.forEach(nBlocks, jb -> {
-            int n0 = jb * NC;
-            int nc = Math.min(NC, n - n0);
-            int slivers = (nc + NR - 1) / NR;
-            float[] bPack = new float[slivers * KC * NR];
-            float[] row = new float[KC];
-            float[] tile = new float[MR * NR];
+        gemm(x, m, k, w, type, n, bias, y, WIDE);
+    }
+
+    /** {@code wide} picks the micro-kernel; tests run both on one CPU. */
+    static void gemm(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y,
+                     boolean wide) {
+        int mr = wide ? 8 : 6;
+        int nr = wide ? 3 * L : 2 * L;
+        if (k == 0) {
+            for (int i = 0; i < m; i++) {
+                initRow(y, i * n, 0, n, bias);
+            }
+            return;
+        }
+        int mSlivers = (m + mr - 1) / mr;
+        float[] aPack = buffer(A_PACK, mSlivers * k * mr);
+        Parallel.forEach(mSlivers, ms -> packA(x, m, k, ms, mr, aPack));
+        int nSlivers = (n + nr - 1) / nr;
+        // Slivers per task: as many as fit the L2 budget once packed, but at least two tasks per
+        // thread so that a core slowed by other work hands over its share.
+        int perTask = Math.max(1, Math.min(B_BLOCK_FLOATS / (KC * nr),
+                (nSlivers + 2 * Parallel.THREADS - 1) / (2 * Parallel.THREADS)));
+        int tasks = (nSlivers + perTask - 1) / perTask;
+        Parallel.forEach(tasks, t -> {
+            int s0 = t * perTask;
+            int s1 = Math.min(nSlivers, s0 + perTask);
+            int col0 = s0 * nr;
+            int col1 = Math.min(n, s1 * nr);
+            float[] bPack = buffer(B_PACK, (s1 - s0) * KC * nr);
+            float[] scratch = buffer(SCRATCH, Math.max(L * KC, mr * nr));
+            if (bias != null) {
+                for (int i = 0; i < m; i++) {
+                    initRow(y, i * n, col0, col1, bias);
+                }
+            }
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                packB(w, type, k, n, n0, slivers, pc, kc, row, bPack);
-                boolean first = pc == 0;
-                for (int s = 0; s < slivers; s++) {
-                    int col0 = n0 + s * NR;
-                    int nValid = Math.min(NR, n - col0);
-                    for (int ms = 0; ms < mSlivers; ms++) {
-                        int row0 = ms * MR;
-                        kernel(aPack, (ms * k + pc) * MR, bPack, s * kc * NR, kc, tile);
-                        flush(tile, y, n, row0, Math.min(MR, m - row0), col0, nValid, first ? bias : null, first);
+                boolean accumulate = bias != null || pc > 0;
+                packB(w, type, k, n, s0, s1, nr, pc, kc, scratch, bPack);
+                for (int ms = 0; ms < mSlivers; ms++) {
+                    int row0 = ms * mr;
+                    int rows = Math.min(mr, m - row0);
+                    int aOff = (ms * k + pc) * mr;
+                    for (int s = s0; s < s1; s++) {
+                        int c0 = s * nr;
+                        int cols = Math.min(nr, n - c0);
+                        int bOff = (s - s0) * kc * nr;
+                        if (rows == mr && cols == nr) {
+                            if (wide) {
+                                kernel8x3(aPack, aOff, bPack, bOff, kc, y, row0 * n + c0, n, accumulate);
+                            } else {
+                                kernel6x2(aPack, aOff, bPack, bOff, kc, y, row0 * n + c0, n, accumulate);
+                            }
+                        } else {
+                            // An edge tile: computed whole into scratch, then its valid part moved.
+                            if (wide) {
+                                kernel8x3(aPack, aOff, bPack, bOff, kc, scratch, 0, nr, false);
+                            } else {
+                                kernel6x2(aPack, aOff, bPack, bOff, kc, scratch, 0, nr, false);
+                            }
+                            flush(scratch, nr, y, n, row0, rows, c0, cols, accumulate);
+                        }
                     }
                 }
             }
         });
     }
 
-    /** Sliver {@code ms} of x as {@code [k][MR]}, rows past m zero. */
-    private static void packA(float[] x, int m, int k, int ms, float[] aPack) {
-        int base = ms * k * MR;
-        for (int r = 0; r < MR; r++) {
-            int i = ms * MR + r;
+    /** A per-thread scratch array of at least {@code size} floats, kept for the next call. */
+    private static float[] buffer(int which, int size) {
+        float[][] b = BUFFERS.get();
+        if (b[which] == null || b[which].length < size) {
+            b[which] = new float[size];
+        }
+        return b[which];
+    }
+
+    private static void initRow(float[] y, int rowOff, int from, int to, float[] bias) {
+        if (bias == null) {
+            Arrays.fill(y, rowOff + from, rowOff + to, 0f);
+        } else {
+            System.arraycopy(bias, from, y, rowOff + from, to - from);
+        }
+    }
+
+    /** Sliver {@code ms} of x as {@code [k][mr]}, rows past m zero. */
+    private static void packA(float[] x, int m, int k, int ms, int mr, float[] aPack) {
+        int base = ms * k * mr;
+        for (int r = 0; r < mr; r++) {
+            int i = ms * mr + r;
             if (i >= m) {
                 for (int p = 0; p < k; p++) {
-                    aPack[base + p * MR + r] = 0f;
+                    aPack[base + p * mr + r] = 0f;
                 }
                 continue;
             }
             int xo = i * k;
             for (int p = 0; p < k; p++) {
-                aPack[base + p * MR + r] = x[xo + p];
-            }
-        }
-    }
-
-    /** Weight rows {@code n0 ..} × columns {@code pc .. pc+kc} as slivers {@code [kc][NR]}, decoded, rows past n zero. */
-    private static void packB(MemorySegment w, DType type, int k, int n, int n0, int slivers, int pc, int kc,
-                              float[] row, float[] bPack) {
-        for (int s = 0; s < slivers; s++) {
-            int base = s * kc * NR;
-            for (int j = 0; j < NR; j++) {
-                int r = n0 + s * NR + j;
-                if (r >= n) {
-                    for (int p = 0; p < kc; p++) {
-                        bPack[base + p * NR + j] = 0f;
-                    }
-                    continue;
-                }
-                WeightRows.decode(w, type, k, r, pc, kc, row);
-                for (int p = 0; p < kc; p++) {
-                    bPack[base + p * NR + j] = row[p];
-                }
+                aPack[base + p * mr + r] = x[xo + p];
             }
         }
     }
 
     /**
-     * The MR × NR micro-kernel: 12 accumulators, one broadcast of x and two weight vectors per
-     * step, left in {@code tile} ({@code [MR][NR]}). The accumulators never leave this method, so
-     * C2 keeps them in registers; handing them to a store helper made it spill them to the heap.
+     * Weight slivers {@code s0 .. s1} × columns {@code pc .. pc+kc} as {@code [kc][nr]} each,
+     * decoded, rows past n zero. Each group of {@code L} weight rows is decoded into {@code rows}
+     * ({@code [L][kc]}) and then transposed, 16 × 16 in registers where vectors have 16 lanes.
      */
-    private static void kernel(float[] a, int aOff, float[] b, int bOff, int kc, float[] tile) {
+    private static void packB(MemorySegment w, DType type, int k, int n, int s0, int s1, int nr, int pc, int kc,
+                              float[] rows, float[] bPack) {
+        for (int s = s0; s < s1; s++) {
+            int base = (s - s0) * kc * nr;
+            for (int g = 0; g < nr; g += L) {
+                int r0 = s * nr + g;
+                for (int i = 0; i < L; i++) {
+                    if (r0 + i < n) {
+                        decodeRow(w, type, k, r0 + i, pc, kc, rows, i * kc);
+                    } else {
+                        Arrays.fill(rows, i * kc, (i + 1) * kc, 0f);
+                    }
+                }
+                int p = 0;
+                if (L == 16) {
+                    for (; p + 16 <= kc; p += 16) {
+                        transpose16(rows, p, kc, bPack, base + p * nr + g, nr);
+                    }
+                }
+                for (; p < kc; p++) {
+                    for (int i = 0; i < L; i++) {
+                        bPack[base + p * nr + g + i] = rows[i * kc + p];
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code w[row, from .. from+len)} decoded into {@code out[at ..]}, with vectors for bf16 and f16. */
+    private static void decodeRow(MemorySegment w, DType type, int k, int row, int from, int len, float[] out, int at) {
+        long base = ((long) row * k + from) * type.byteSize();
+        int p = 0;
+        switch (type) {
+            case F32 -> {
+                MemorySegment.copy(w, WeightRows.F32, base, out, at, len);
+                return;
+            }
+            case BF16 -> {
+                for (; p + L <= len; p += L) {
+                    VectorKernels.bf16(w, base + 2L * p).intoArray(out, at + p);
+                }
+            }
+            case F16 -> {
+                for (; p + L <= len; p += L) {
+                    VectorKernels.f16(w, base + 2L * p).intoArray(out, at + p);
+                }
+            }
+            default -> throw new IllegalArgumentException("JVM kernels take F32, BF16 or F16 weights, not " + type);
+        }
+        if (p < len) {
+            float[] tail = new float[len - p];
+            WeightRows.decode(w, type, k, row, from + p, len - p, tail);
+            System.arraycopy(tail, 0, out, at + p, len - p);
+        }
+    }
+
+    // Index vectors for the butterfly transpose: stage s swaps bit s of the row and lane index
+    // between vectors i and i+s (i without bit s), as two-vector selects (lanes 16.. pick the second).
+    private static final FloatVector[] LO = new FloatVector[5];
+    private static final FloatVector[] HI = new FloatVector[5];
+
+    static {
+        if (L == 16) {
+            for (int bit = 0; bit < 4; bit++) {
+                int st = 1 << bit;
+                float[] lo = new float[16];
+                float[] hi = new float[16];
+                for (int j = 0; j < 16; j++) {
+                    lo[j] = (j & st) == 0 ? j : 16 + j - st;
+                    hi[j] = (j & st) == 0 ? j + st : 16 + j;
+                }
+                LO[bit] = FloatVector.fromArray(F, lo, 0);
+                HI[bit] = FloatVector.fromArray(F, hi, 0);
+            }
+        }
+    }
+
+    /**
+     * Sixteen rows {@code src[i·lds + p ..+16]} to sixteen vectors {@code dst[dOff + j·ldd ..+16]}
+     * holding column {@code p + j}: four butterfly stages of two-vector selects, all in registers.
+     */
+    private static void transpose16(float[] src, int p, int lds, float[] dst, int dOff, int ldd) {
+        FloatVector v0 = FloatVector.fromArray(F, src, p);
+        FloatVector v1 = FloatVector.fromArray(F, src, p + lds);
+        FloatVector v2 = FloatVector.fromArray(F, src, p + 2 * lds);
+        FloatVector v3 = FloatVector.fromArray(F, src, p + 3 * lds);
+        FloatVector v4 = FloatVector.fromArray(F, src, p + 4 * lds);
+        FloatVector v5 = FloatVector.fromArray(F, src, p + 5 * lds);
+        FloatVector v6 = FloatVector.fromArray(F, src, p + 6 * lds);
+        FloatVector v7 = FloatVector.fromArray(F, src, p + 7 * lds);
+        FloatVector v8 = FloatVector.fromArray(F, src, p + 8 * lds);
+        FloatVector v9 = FloatVector.fromArray(F, src, p + 9 * lds);
+        FloatVector va = FloatVector.fromArray(F, src, p + 10 * lds);
+        FloatVector vb = FloatVector.fromArray(F, src, p + 11 * lds);
+        FloatVector vc = FloatVector.fromArray(F, src, p + 12 * lds);
+        FloatVector vd = FloatVector.fromArray(F, src, p + 13 * lds);
+        FloatVector ve = FloatVector.fromArray(F, src, p + 14 * lds);
+        FloatVector vf = FloatVector.fromArray(F, src, p + 15 * lds);
+        FloatVector lo = LO[3], hi = HI[3];
+        FloatVector t0 = lo.selectFrom(v0, v8), t8 = hi.selectFrom(v0, v8);
+        FloatVector t1 = lo.selectFrom(v1, v9), t9 = hi.selectFrom(v1, v9);
+        FloatVector t2 = lo.selectFrom(v2, va), ta = hi.selectFrom(v2, va);
+        FloatVector t3 = lo.selectFrom(v3, vb), tb = hi.selectFrom(v3, vb);
+        FloatVector t4 = lo.selectFrom(v4, vc), tc = hi.selectFrom(v4, vc);
+        FloatVector t5 = lo.selectFrom(v5, vd), td = hi.selectFrom(v5, vd);
+        FloatVector t6 = lo.selectFrom(v6, ve), te = hi.selectFrom(v6, ve);
+        FloatVector t7 = lo.selectFrom(v7, vf), tf = hi.selectFrom(v7, vf);
+        lo = LO[2];
+        hi = HI[2];
+        v0 = lo.selectFrom(t0, t4);
+        v4 = hi.selectFrom(t0, t4);
+        v1 = lo.selectFrom(t1, t5);
+        v5 = hi.selectFrom(t1, t5);
+        v2 = lo.selectFrom(t2, t6);
+        v6 = hi.selectFrom(t2, t6);
+        v3 = lo.selectFrom(t3, t7);
+        v7 = hi.selectFrom(t3, t7);
+        v8 = lo.selectFrom(t8, tc);
+        vc = hi.selectFrom(t8, tc);
+        v9 = lo.selectFrom(t9, td);
+        vd = hi.selectFrom(t9, td);
+        va = lo.selectFrom(ta, te);
+        ve = hi.selectFrom(ta, te);
+        vb = lo.selectFrom(tb, tf);
+        vf = hi.selectFrom(tb, tf);
+        lo = LO[1];
+        hi = HI[1];
+        t0 = lo.selectFrom(v0, v2);
+        t2 = hi.selectFrom(v0, v2);
+        t1 = lo.selectFrom(v1, v3);
+        t3 = hi.selectFrom(v1, v3);
+        t4 = lo.selectFrom(v4, v6);
+        t6 = hi.selectFrom(v4, v6);
+        t5 = lo.selectFrom(v5, v7);
+        t7 = hi.selectFrom(v5, v7);
+        t8 = lo.selectFrom(v8, va);
+        ta = hi.selectFrom(v8, va);
+        t9 = lo.selectFrom(v9, vb);
+        tb = hi.selectFrom(v9, vb);
+        tc = lo.selectFrom(vc, ve);
+        te = hi.selectFrom(vc, ve);
+        td = lo.selectFrom(vd, vf);
+        tf = hi.selectFrom(vd, vf);
+        lo = LO[0];
+        hi = HI[0];
+        lo.selectFrom(t0, t1).intoArray(dst, dOff);
+        hi.selectFrom(t0, t1).intoArray(dst, dOff + ldd);
+        lo.selectFrom(t2, t3).intoArray(dst, dOff + 2 * ldd);
+        hi.selectFrom(t2, t3).intoArray(dst, dOff + 3 * ldd);
+        lo.selectFrom(t4, t5).intoArray(dst, dOff + 4 * ldd);
+        hi.selectFrom(t4, t5).intoArray(dst, dOff + 5 * ldd);
+        lo.selectFrom(t6, t7).intoArray(dst, dOff + 6 * ldd);
+        hi.selectFrom(t6, t7).intoArray(dst, dOff + 7 * ldd);
+        lo.selectFrom(t8, t9).intoArray(dst, dOff + 8 * ldd);
+        hi.selectFrom(t8, t9).intoArray(dst, dOff + 9 * ldd);
+        lo.selectFrom(ta, tb).intoArray(dst, dOff + 10 * ldd);
+        hi.selectFrom(ta, tb).intoArray(dst, dOff + 11 * ldd);
+        lo.selectFrom(tc, td).intoArray(dst, dOff + 12 * ldd);
+        hi.selectFrom(tc, td).intoArray(dst, dOff + 13 * ldd);
+        lo.selectFrom(te, tf).intoArray(dst, dOff + 14 * ldd);
+        hi.selectFrom(te, tf).intoArray(dst, dOff + 15 * ldd);
+    }
+
+    /**
+     * The 8 × 3-vector micro-kernel: per step of k three weight vectors and eight broadcasts of
+     * x feed 24 FMAs. The tile {@code c[cOff + r·ldc ..]} is overwritten, or added to when
+     * {@code accumulate}. Offsets come from the loop counter, not separately stepped variables,
+     * so that C2 can hoist the array bounds checks.
+     */
+    private static void kernel8x3(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc,
+                                  boolean accumulate) {
+        final int mr = 8;
+        final int nr = 3 * L;
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F), c42 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F), c52 = FloatVector.zero(F);
+        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F), c62 = FloatVector.zero(F);
+        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F), c72 = FloatVector.zero(F);
+        for (int p = 0; p < kc; p++) {
+            int bo = bOff + p * nr;
+            int ao = aOff + p * mr;
+            FloatVector b0 = FloatVector.fromArray(F, b, bo);
+            FloatVector b1 = FloatVector.fromArray(F, b, bo + L);
+            FloatVector b2 = FloatVector.fromArray(F, b, bo + 2 * L);
+            FloatVector xv = FloatVector.broadcast(F, a[ao]);
+            c00 = xv.fma(b0, c00);
+            c01 = xv.fma(b1, c01);
+            c02 = xv.fma(b2, c02);
+            xv = FloatVector.broadcast(F, a[ao + 1]);
+            c10 = xv.fma(b0, c10);
+            c11 = xv.fma(b1, c11);
+            c12 = xv.fma(b2, c12);
+            xv = FloatVector.broadcast(F, a[ao + 2]);
+            c20 = xv.fma(b0, c20);
+            c21 = xv.fma(b1, c21);
+            c22 = xv.fma(b2, c22);
+            xv = FloatVector.broadcast(F, a[ao + 3]);
+            c30 = xv.fma(b0, c30);
+            c31 = xv.fma(b1, c31);
+            c32 = xv.fma(b2, c32);
+            xv = FloatVector.broadcast(F, a[ao + 4]);
+            c40 = xv.fma(b0, c40);
+            c41 = xv.fma(b1, c41);
+            c42 = xv.fma(b2, c42);
+            xv = FloatVector.broadcast(F, a[ao + 5]);
+            c50 = xv.fma(b0, c50);
+            c51 = xv.fma(b1, c51);
+            c52 = xv.fma(b2, c52);
+            xv = FloatVector.broadcast(F, a[ao + 6]);
+            c60 = xv.fma(b0, c60);
+            c61 = xv.fma(b1, c61);
+            c62 = xv.fma(b2, c62);
+            xv = FloatVector.broadcast(F, a[ao + 7]);
+            c70 = xv.fma(b0, c70);
+            c71 = xv.fma(b1, c71);
+            c72 = xv.fma(b2, c72);
+        }
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc, o6 = o5 + ldc,
+                o7 = o6 + ldc;
+        // Two branches, not a reassignment: a vector merged at a join point may be boxed.
+        if (accumulate) {
+            c00.add(FloatVector.fromArray(F, c, o0)).intoArray(c, o0);
+            c01.add(FloatVector.fromArray(F, c, o0 + L)).intoArray(c, o0 + L);
+            c02.add(FloatVector.fromArray(F, c, o0 + 2 * L)).intoArray(c, o0 + 2 * L);
+            c10.add(FloatVector.fromArray(F, c, o1)).intoArray(c, o1);
+            c11.add(FloatVector.fromArray(F, c, o1 + L)).intoArray(c, o1 + L);
+            c12.add(FloatVector.fromArray(F, c, o1 + 2 * L)).intoArray(c, o1 + 2 * L);
+            c20.add(FloatVector.fromArray(F, c, o2)).intoArray(c, o2);
+            c21.add(FloatVector.fromArray(F, c, o2 + L)).intoArray(c, o2 + L);
+            c22.add(FloatVector.fromArray(F, c, o2 + 2 * L)).intoArray(c, o2 + 2 * L);
+            c30.add(FloatVector.fromArray(F, c, o3)).intoArray(c, o3);
+            c31.add(FloatVector.fromArray(F, c, o3 + L)).intoArray(c, o3 + L);
+            c32.add(FloatVector.fromArray(F, c, o3 + 2 * L)).intoArray(c, o3 + 2 * L);
+            c40.add(FloatVector.fromArray(F, c, o4)).intoArray(c, o4);
+            c41.add(FloatVector.fromArray(F, c, o4 + L)).intoArray(c, o4 + L);
+            c42.add(FloatVector.fromArray(F, c, o4 + 2 * L)).intoArray(c, o4 + 2 * L);
+            c50.add(FloatVector.fromArray(F, c, o5)).intoArray(c, o5);
+            c51.add(FloatVector.fromArray(F, c, o5 + L)).intoArray(c, o5 + L);
+            c52.add(FloatVector.fromArray(F, c, o5 + 2 * L)).intoArray(c, o5 + 2 * L);
+            c60.add(FloatVector.fromArray(F, c, o6)).intoArray(c, o6);
+            c61.add(FloatVector.fromArray(F, c, o6 + L)).intoArray(c, o6 + L);
+            c62.add(FloatVector.fromArray(F, c, o6 + 2 * L)).intoArray(c, o6 + 2 * L);
+            c70.add(FloatVector.fromArray(F, c, o7)).intoArray(c, o7);
+            c71.add(FloatVector.fromArray(F, c, o7 + L)).intoArray(c, o7 + L);
+            c72.add(FloatVector.fromArray(F, c, o7 + 2 * L)).intoArray(c, o7 + 2 * L);
+        } else {
+            c00.intoArray(c, o0);
+            c01.intoArray(c, o0 + L);
+            c02.intoArray(c, o0 + 2 * L);
+            c10.intoArray(c, o1);
+            c11.intoArray(c, o1 + L);
+            c12.intoArray(c, o1 + 2 * L);
+            c20.intoArray(c, o2);
+            c21.intoArray(c, o2 + L);
+            c22.intoArray(c, o2 + 2 * L);
+            c30.intoArray(c, o3);
+            c31.intoArray(c, o3 + L);
+            c32.intoArray(c, o3 + 2 * L);
+            c40.intoArray(c, o4);
+            c41.intoArray(c, o4 + L);
+            c42.intoArray(c, o4 + 2 * L);
+            c50.intoArray(c, o5);
+            c51.intoArray(c, o5 + L);
+            c52.intoArray(c, o5 + 2 * L);
+            c60.intoArray(c, o6);
+            c61.intoArray(c, o6 + L);
+            c62.intoArray(c, o6 + 2 * L);
+            c70.intoArray(c, o7);
+            c71.intoArray(c, o7 + L);
+            c72.intoArray(c, o7 + 2 * L);
+        }
+    }
+
+    /** The 6 × 2-vector micro-kernel for 16-register CPUs; otherwise as {@link #kernel8x3}. */
+    private static void kernel6x2(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc,
+                                  boolean accumulate) {
+        final int mr = 6;
+        final int nr = 2 * L;
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
@@ -104,60 +431,74 @@ final class VectorGemm {
         FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
         FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
         for (int p = 0; p < kc; p++) {
-            FloatVector b0 = FloatVector.fromArray(F, b, bOff);
-            FloatVector b1 = FloatVector.fromArray(F, b, bOff + L);
-            bOff += NR;
-            FloatVector a0 = FloatVector.broadcast(F, a[aOff]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(F, a[aOff + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(F, a[aOff + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(F, a[aOff + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(F, a[aOff + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(F, a[aOff + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            aOff += MR;
+            int bo = bOff + p * nr;
+            int ao = aOff + p * mr;
+            FloatVector b0 = FloatVector.fromArray(F, b, bo);
+            FloatVector b1 = FloatVector.fromArray(F, b, bo + L);
+            FloatVector xv = FloatVector.broadcast(F, a[ao]);
+            c00 = xv.fma(b0, c00);
+            c01 = xv.fma(b1, c01);
+            xv = FloatVector.broadcast(F, a[ao + 1]);
+            c10 = xv.fma(b0, c10);
+            c11 = xv.fma(b1, c11);
+            xv = FloatVector.broadcast(F, a[ao + 2]);
+            c20 = xv.fma(b0, c20);
+            c21 = xv.fma(b1, c21);
+            xv = FloatVector.broadcast(F, a[ao + 3]);
+            c30 = xv.fma(b0, c30);
+            c31 = xv.fma(b1, c31);
+            xv = FloatVector.broadcast(F, a[ao + 4]);
+            c40 = xv.fma(b0, c40);
+            c41 = xv.fma(b1, c41);
+            xv = FloatVector.broadcast(F, a[ao + 5]);
+            c50 = xv.fma(b0, c50);
+            c51 = xv.fma(b1, c51);
         }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, L);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + L);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + L);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + L);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + L);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + L);
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc;
+        // Two branches, not a reassignment: a vector merged at a join point may be boxed.
+        if (accumulate) {
+            c00.add(FloatVector.fromArray(F, c, o0)).intoArray(c, o0);
+            c01.add(FloatVector.fromArray(F, c, o0 + L)).intoArray(c, o0 + L);
+            c10.add(FloatVector.fromArray(F, c, o1)).intoArray(c, o1);
+            c11.add(FloatVector.fromArray(F, c, o1 + L)).intoArray(c, o1 + L);
+            c20.add(FloatVector.fromArray(F, c, o2)).intoArray(c, o2);
+            c21.add(FloatVector.fromArray(F, c, o2 + L)).intoArray(c, o2 + L);
+            c30.add(FloatVector.fromArray(F, c, o3)).intoArray(c, o3);
+            c31.add(FloatVector.fromArray(F, c, o3 + L)).intoArray(c, o3 + L);
+            c40.add(FloatVector.fromArray(F, c, o4)).intoArray(c, o4);
+            c41.add(FloatVector.fromArray(F, c, o4 + L)).intoArray(c, o4 + L);
+            c50.add(FloatVector.fromArray(F, c, o5)).intoArray(c, o5);
+            c51.add(FloatVector.fromArray(F, c, o5 + L)).intoArray(c, o5 + L);
+        } else {
+            c00.intoArray(c, o0);
+            c01.intoArray(c, o0 + L);
+            c10.intoArray(c, o1);
+            c11.intoArray(c, o1 + L);
+            c20.intoArray(c, o2);
+            c21.intoArray(c, o2 + L);
+            c30.intoArray(c, o3);
+            c31.intoArray(c, o3 + L);
+            c40.intoArray(c, o4);
+            c41.intoArray(c, o4 + L);
+            c50.intoArray(c, o5);
+            c51.intoArray(c, o5 + L);
+        }
     }
 
-    /** Moves a tile's valid rows and columns into y: the first K block writes (adding the bias), later ones accumulate. */
-    private static void flush(float[] tile, float[] y, int n, int row0, int mValid, int col0, int nValid,
-                              float[] bias, boolean first) {
-        VectorMask<Float> m0 = F.indexInRange(0, nValid);
-        VectorMask<Float> m1 = F.indexInRange(L, nValid);
-        for (int r = 0; r < mValid; r++) {
+    /** Moves an edge tile's valid rows and columns into y, overwriting or adding. */
+    private static void flush(float[] tile, int nr, float[] y, int n, int row0, int rows, int col0, int cols,
+                              boolean accumulate) {
+        for (int r = 0; r < rows; r++) {
             int off = (row0 + r) * n + col0;
-            FloatVector c0 = FloatVector.fromArray(F, tile, r * NR);
-            FloatVector c1 = FloatVector.fromArray(F, tile, r * NR + L);
-            c0 = first ? addBias(c0, bias, col0, m0) : c0.add(FloatVector.fromArray(F, y, off, m0));
-            c1 = first ? addBias(c1, bias, col0 + L, m1) : c1.add(FloatVector.fromArray(F, y, off + L, m1));
-            c0.intoArray(y, off, m0);
-            c1.intoArray(y, off + L, m1);
+            for (int c = 0; c < cols; c += L) {
+                VectorMask<Float> valid = F.indexInRange(c, cols);
+                FloatVector t = FloatVector.fromArray(F, tile, r * nr + c);
+                if (accumulate) {
+                    t.add(FloatVector.fromArray(F, y, off + c, valid)).intoArray(y, off + c, valid);
+                } else {
+                    t.intoArray(y, off + c, valid);
+                }
+            }
         }
-    }
-
-    private static FloatVector addBias(FloatVector c, float[] bias, int col, VectorMask<Float> mask) {
-        return bias == null ? c : c.add(FloatVector.fromArray(F, bias, col, mask));
     }
 }

@@ -41,9 +41,9 @@ class MatmulKernelsTest {
     }
 
     static Stream<Arguments> shapes() {
-        int[] ms = {1, 2, 4, 5, 6, 7, 13, 129};
+        int[] ms = {1, 2, 4, 5, 6, 7, 8, 13, 16, 17, 129};
         int[] ks = {1, 7, 16, 17, 33, 129, 257, 4097};
-        int[] ns = {1, 7, 31, 32, 33, 129, 257, 600};
+        int[] ns = {1, 7, 31, 32, 33, 48, 49, 129, 257, 600};
         List<Arguments> out = new ArrayList<>();
         SplittableRandom pick = new SplittableRandom(SEED);
         for (MatmulKernels kern : kernels()) {
@@ -94,6 +94,57 @@ class MatmulKernelsTest {
         double[] scale = Oracle.linear(Oracle.abs(xd), m, k, Oracle.abs(wd), n, bd == null ? null : Oracle.abs(bd));
         Comparison c = Comparison.of(y, ref, scale);
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> kern.name() + " " + c);
+    }
+
+    /**
+     * Both GEMM micro-kernels (8 × 3 vectors and 6 × 2 vectors) whatever the CPU prefers, on shapes
+     * with full tiles, edge tiles in m and n, k around the packed block and the 16-lane transpose.
+     */
+    static Stream<Arguments> gemmShapes() {
+        int[][] mkn = {{5, 7, 1}, {8, 16, 48}, {6, 32, 32}, {13, 33, 49}, {16, 256, 96}, {17, 257, 97},
+            {129, 129, 33}, {24, 4097, 50}, {9, 300, 600}, {48, 513, 144}};
+        List<Arguments> out = new ArrayList<>();
+        SplittableRandom pick = new SplittableRandom(SEED + 1);
+        for (boolean wide : List.of(true, false)) {
+            for (DType dtype : List.of(DType.F32, DType.BF16, DType.F16)) {
+                for (int[] s : mkn) {
+                    out.add(Arguments.of(wide, dtype, s[0], s[1], s[2], pick.nextBoolean(), pick.nextLong()));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "wide={0} {1} m={2} k={3} n={4} bias={5} seed={6}")
+    @MethodSource("gemmShapes")
+    void bothGemmMicroKernelsMatchTheOracle(boolean wide, DType dtype, int m, int k, int n, boolean bias, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
+        Tensor w = RandomTensors.uniform(dtype, Shape.of(n, k), rnd);
+        Tensor b = bias ? RandomTensors.uniform(DType.F32, Shape.of(n), rnd) : null;
+        float[] y = new float[m * n];
+        java.util.Arrays.fill(y, Float.NaN);
+        VectorGemm.gemm(x.toFloatArray(), m, k, w.data(), dtype, n, b == null ? null : b.toFloatArray(), y, wide);
+        double[] xd = Oracle.decode(x);
+        double[] wd = Oracle.decode(w);
+        double[] bd = b == null ? null : Oracle.decode(b);
+        double[] ref = Oracle.linear(xd, m, k, wd, n, bd);
+        double[] scale = Oracle.linear(Oracle.abs(xd), m, k, Oracle.abs(wd), n, bd == null ? null : Oracle.abs(bd));
+        Comparison c = Comparison.of(y, ref, scale);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "wide=" + wide + " " + c);
+    }
+
+    @Test
+    void gemmWithAnEmptyKIsTheBias() {
+        float[] bias = {1f, -2f, 3f};
+        for (boolean wide : List.of(true, false)) {
+            float[] y = new float[2 * 3];
+            java.util.Arrays.fill(y, Float.NaN);
+            VectorGemm.gemm(new float[0], 2, 0, java.lang.foreign.MemorySegment.NULL, DType.F32, 3, bias, y, wide);
+            assertEquals(List.of(1f, -2f, 3f, 1f, -2f, 3f), List.of(y[0], y[1], y[2], y[3], y[4], y[5]));
+            VectorGemm.gemm(new float[0], 2, 0, java.lang.foreign.MemorySegment.NULL, DType.F32, 3, null, y, wide);
+            assertEquals(List.of(0f, 0f, 0f, 0f, 0f, 0f), List.of(y[0], y[1], y[2], y[3], y[4], y[5]));
+        }
     }
 
     @Test
