@@ -2,11 +2,13 @@ package dev.tornadonn.jvm;
 
 import static dev.tornadonn.jvm.VectorKernels.F;
 import static dev.tornadonn.jvm.VectorKernels.L;
+import static jdk.incubator.vector.VectorOperators.ADD;
 
 import dev.tornadonn.core.DType;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.VectorMask;
 
 /**
@@ -16,11 +18,14 @@ import jdk.incubator.vector.VectorMask;
  * way). For every x sliver, which then stays in L1, the task sweeps its packed weight slivers
  * with an {@code mr × nr} outer-product micro-kernel that accumulates straight into y.
  *
+ * <p>Up to {@value #FEW_ROWS} rows of x the weight is not packed at all: see {@link #gemmFewRows}.
+ *
  * <p>Two micro-kernels: 8 × 3 vectors (24 accumulators) where the CPU has 32 vector registers
  * (AVX-512), 6 × 2 vectors (12 accumulators) where it has 16 (AVX2). Each keeps its accumulators
  * in registers because they never leave the method.
  */
 final class VectorGemm {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** 512-bit vectors come with 32 registers: room for the 8 × 3 kernel. */
     static final boolean WIDE = L >= 16;
     /** Columns of k per packed block: an 8-row x sliver stays in L1, a weight sliver in L2. */
@@ -35,10 +40,14 @@ final class VectorGemm {
     private VectorGemm() {}
 
     static void gemm(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y) {
-        gemm(x, m, k, w, type, n, bias, y, WIDE);
+        if (m <= FEW_ROWS && k >= L && WIDE) {
+            gemmFewRows(x, m, k, w, type, n, bias, y);
+        } else {
+            gemm(x, m, k, w, type, n, bias, y, WIDE);
+        }
     }
 
-    /** {@code wide} picks the micro-kernel; tests run both on one CPU. */
+    /** The packed path; {@code wide} picks the micro-kernel, so that tests run both on one CPU. */
     static void gemm(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y,
                      boolean wide) {
         int mr = wide ? 8 : 6;
@@ -53,17 +62,20 @@ final class VectorGemm {
         float[] aPack = buffer(A_PACK, mSlivers * k * mr);
         Parallel.forEach(mSlivers, ms -> packA(x, m, k, ms, mr, aPack));
         int nSlivers = (n + nr - 1) / nr;
-        // Slivers per task: as many as fit the L2 budget once packed, but at least two tasks per
-        // thread so that a core slowed by other work hands over its share.
-        int perTask = Math.max(1, Math.min(B_BLOCK_FLOATS / (KC * nr),
-                (nSlivers + 2 * Parallel.THREADS - 1) / (2 * Parallel.THREADS)));
-        int tasks = (nSlivers + perTask - 1) / perTask;
+        // Tasks: few enough that each one's packed slivers fit the L2 budget, at least four per
+        // thread so that a core slowed by other work hands over its share, a multiple of the
+        // thread count, and all of one size, give or take a sliver.
+        int threads = Parallel.THREADS;
+        int tasks = (int) Math.max(((long) nSlivers * KC * nr + B_BLOCK_FLOATS - 1) / B_BLOCK_FLOATS, 4 * threads);
+        tasks = Math.min(nSlivers, (tasks + threads - 1) / threads * threads);
+        int maxSlivers = (nSlivers + tasks - 1) / tasks;
+        int taskCount = tasks;
         Parallel.forEach(tasks, t -> {
-            int s0 = t * perTask;
-            int s1 = Math.min(nSlivers, s0 + perTask);
+            int s0 = (int) ((long) nSlivers * t / taskCount);
+            int s1 = (int) ((long) nSlivers * (t + 1) / taskCount);
             int col0 = s0 * nr;
             int col1 = Math.min(n, s1 * nr);
-            float[] bPack = buffer(B_PACK, (s1 - s0) * KC * nr);
+            float[] bPack = buffer(B_PACK, maxSlivers * KC * nr);
             float[] scratch = buffer(SCRATCH, Math.max(L * KC, mr * nr));
             if (bias != null) {
                 for (int i = 0; i < m; i++) {
@@ -101,6 +113,323 @@ final class VectorGemm {
                 }
             }
         });
+    }
+
+    /**
+     * Few rows of x (the weight streams from memory once and is the cost): no packing of the
+     * weight. Each weight row is dotted with the rows of x along k, {@value #DOT_NR} weight rows ×
+     * {@value #DOT_MR} x rows at a time, so every weight vector loaded serves eight rows of x and
+     * the x rows, interleaved once into {@code [k/L][8][L]} blocks, are read from L1/L2.
+     */
+    static void gemmFewRows(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y) {
+        int kv = k - k % L;
+        int groups = (m + DOT_MR - 1) / DOT_MR;
+        float[] xPack = buffer(A_PACK, groups * DOT_MR * kv);
+        for (int g = 0; g < groups; g++) {
+            for (int r = 0; r < DOT_MR; r++) {
+                int i = g * DOT_MR + r;
+                for (int p = 0; p < kv; p += L) {
+                    int at = g * DOT_MR * kv + p * DOT_MR + r * L;
+                    if (i < m) {
+                        System.arraycopy(x, i * k + p, xPack, at, L);
+                    } else {
+                        Arrays.fill(xPack, at, at + L, 0f);
+                    }
+                }
+            }
+        }
+        int wGroups = (n + DOT_NR - 1) / DOT_NR;
+        Parallel.forRows(wGroups, (from, to) -> {
+            float[] rows = type == DType.F16 ? buffer(SCRATCH, DOT_NR * kv) : null;
+            for (int jg = from; jg < to; jg++) {
+                int j0 = jg * DOT_NR;
+                if (type == DType.F16) {
+                    for (int r = 0; r < DOT_NR; r++) {
+                        decodeRow(w, type, k, Math.min(j0 + r, n - 1), 0, kv, rows, r * kv);
+                    }
+                }
+                for (int g = 0; g < groups; g++) {
+                    int xOff = g * DOT_MR * kv;
+                    switch (type) {
+                        case F32 -> dotF32(xPack, xOff, kv, w, k, n, j0, x, m, g * DOT_MR, bias, y);
+                        case BF16 -> dotBF16(xPack, xOff, kv, w, k, n, j0, x, m, g * DOT_MR, bias, y);
+                        default -> dotRows(xPack, xOff, kv, rows, w, type, k, n, j0, x, m, g * DOT_MR, bias, y);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Up to this many rows of x, the weight is not packed: at 64 rows the dot kernels still beat
+     * packing plus the outer-product kernel (measured at n = k = 4096, f32 and bf16).
+     */
+    static final int FEW_ROWS = 64;
+    static final int DOT_MR = 8;
+    static final int DOT_NR = 3;
+
+    /** Byte offset of weight row {@code min(j, n-1)}: rows past n repeat the last, and are not stored. */
+    private static long rowByte(int j, int n, int k, DType type) {
+        return (long) Math.min(j, n - 1) * k * type.byteSize();
+    }
+
+    /** The f32 dot kernel: 3 weight rows straight from the segment × 8 x rows, 24 accumulators. */
+    private static void dotF32(float[] xp, int xOff, int kv, MemorySegment w, int k, int n, int j0,
+                               float[] x, int m, int i0, float[] bias, float[] y) {
+        long w0 = rowByte(j0, n, k, DType.F32);
+        long w1 = rowByte(j0 + 1, n, k, DType.F32);
+        long w2 = rowByte(j0 + 2, n, k, DType.F32);
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F), c42 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F), c52 = FloatVector.zero(F);
+        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F), c62 = FloatVector.zero(F);
+        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F), c72 = FloatVector.zero(F);
+        for (int p = 0; p < kv; p += L) {
+            FloatVector b0 = FloatVector.fromMemorySegment(F, w, w0 + 4L * p, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(F, w, w1 + 4L * p, LE);
+            FloatVector b2 = FloatVector.fromMemorySegment(F, w, w2 + 4L * p, LE);
+            int xo = xOff + p * DOT_MR;
+            FloatVector xv = FloatVector.fromArray(F, xp, xo);
+            c00 = xv.fma(b0, c00);
+            c01 = xv.fma(b1, c01);
+            c02 = xv.fma(b2, c02);
+            xv = FloatVector.fromArray(F, xp, xo + L);
+            c10 = xv.fma(b0, c10);
+            c11 = xv.fma(b1, c11);
+            c12 = xv.fma(b2, c12);
+            xv = FloatVector.fromArray(F, xp, xo + 2 * L);
+            c20 = xv.fma(b0, c20);
+            c21 = xv.fma(b1, c21);
+            c22 = xv.fma(b2, c22);
+            xv = FloatVector.fromArray(F, xp, xo + 3 * L);
+            c30 = xv.fma(b0, c30);
+            c31 = xv.fma(b1, c31);
+            c32 = xv.fma(b2, c32);
+            xv = FloatVector.fromArray(F, xp, xo + 4 * L);
+            c40 = xv.fma(b0, c40);
+            c41 = xv.fma(b1, c41);
+            c42 = xv.fma(b2, c42);
+            xv = FloatVector.fromArray(F, xp, xo + 5 * L);
+            c50 = xv.fma(b0, c50);
+            c51 = xv.fma(b1, c51);
+            c52 = xv.fma(b2, c52);
+            xv = FloatVector.fromArray(F, xp, xo + 6 * L);
+            c60 = xv.fma(b0, c60);
+            c61 = xv.fma(b1, c61);
+            c62 = xv.fma(b2, c62);
+            xv = FloatVector.fromArray(F, xp, xo + 7 * L);
+            c70 = xv.fma(b0, c70);
+            c71 = xv.fma(b1, c71);
+            c72 = xv.fma(b2, c72);
+        }
+        // Reduced here, so that no vector leaves the method.
+        put(c00.reduceLanes(ADD), x, m, i0, k, kv, w, DType.F32, n, j0, bias, y);
+        put(c01.reduceLanes(ADD), x, m, i0, k, kv, w, DType.F32, n, j0 + 1, bias, y);
+        put(c02.reduceLanes(ADD), x, m, i0, k, kv, w, DType.F32, n, j0 + 2, bias, y);
+        put(c10.reduceLanes(ADD), x, m, i0 + 1, k, kv, w, DType.F32, n, j0, bias, y);
+        put(c11.reduceLanes(ADD), x, m, i0 + 1, k, kv, w, DType.F32, n, j0 + 1, bias, y);
+        put(c12.reduceLanes(ADD), x, m, i0 + 1, k, kv, w, DType.F32, n, j0 + 2, bias, y);
+        put(c20.reduceLanes(ADD), x, m, i0 + 2, k, kv, w, DType.F32, n, j0, bias, y);
+        put(c21.reduceLanes(ADD), x, m, i0 + 2, k, kv, w, DType.F32, n, j0 + 1, bias, y);
+        put(c22.reduceLanes(ADD), x, m, i0 + 2, k, kv, w, DType.F32, n, j0 + 2, bias, y);
+        put(c30.reduceLanes(ADD), x, m, i0 + 3, k, kv, w, DType.F32, n, j0, bias, y);
+        put(c31.reduceLanes(ADD), x, m, i0 + 3, k, kv, w, DType.F32, n, j0 + 1, bias, y);
+        put(c32.reduceLanes(ADD), x, m, i0 + 3, k, kv, w, DType.F32, n, j0 + 2, bias, y);
+        put(c40.reduceLanes(ADD), x, m, i0 + 4, k, kv, w, DType.F32, n, j0, bias, y);
+        put(c41.reduceLanes(ADD), x, m, i0 + 4, k, kv, w, DType.F32, n, j0 + 1, bias, y);
+        put(c42.reduceLanes(ADD), x, m, i0 + 4, k, kv, w, DType.F32, n, j0 + 2, bias, y);
+        put(c50.reduceLanes(ADD), x, m, i0 + 5, k, kv, w, DType.F32, n, j0, bias, y);
+        put(c51.reduceLanes(ADD), x, m, i0 + 5, k, kv, w, DType.F32, n, j0 + 1, bias, y);
+        put(c52.reduceLanes(ADD), x, m, i0 + 5, k, kv, w, DType.F32, n, j0 + 2, bias, y);
+        put(c60.reduceLanes(ADD), x, m, i0 + 6, k, kv, w, DType.F32, n, j0, bias, y);
+        put(c61.reduceLanes(ADD), x, m, i0 + 6, k, kv, w, DType.F32, n, j0 + 1, bias, y);
+        put(c62.reduceLanes(ADD), x, m, i0 + 6, k, kv, w, DType.F32, n, j0 + 2, bias, y);
+        put(c70.reduceLanes(ADD), x, m, i0 + 7, k, kv, w, DType.F32, n, j0, bias, y);
+        put(c71.reduceLanes(ADD), x, m, i0 + 7, k, kv, w, DType.F32, n, j0 + 1, bias, y);
+        put(c72.reduceLanes(ADD), x, m, i0 + 7, k, kv, w, DType.F32, n, j0 + 2, bias, y);
+    }
+
+    /** The bf16 dot kernel: as {@link #dotF32}, decoding in registers (a widening shift per vector). */
+    private static void dotBF16(float[] xp, int xOff, int kv, MemorySegment w, int k, int n, int j0,
+                               float[] x, int m, int i0, float[] bias, float[] y) {
+        long w0 = rowByte(j0, n, k, DType.BF16);
+        long w1 = rowByte(j0 + 1, n, k, DType.BF16);
+        long w2 = rowByte(j0 + 2, n, k, DType.BF16);
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F), c42 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F), c52 = FloatVector.zero(F);
+        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F), c62 = FloatVector.zero(F);
+        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F), c72 = FloatVector.zero(F);
+        for (int p = 0; p < kv; p += L) {
+            FloatVector b0 = VectorKernels.bf16(w, w0 + 2L * p);
+            FloatVector b1 = VectorKernels.bf16(w, w1 + 2L * p);
+            FloatVector b2 = VectorKernels.bf16(w, w2 + 2L * p);
+            int xo = xOff + p * DOT_MR;
+            FloatVector xv = FloatVector.fromArray(F, xp, xo);
+            c00 = xv.fma(b0, c00);
+            c01 = xv.fma(b1, c01);
+            c02 = xv.fma(b2, c02);
+            xv = FloatVector.fromArray(F, xp, xo + L);
+            c10 = xv.fma(b0, c10);
+            c11 = xv.fma(b1, c11);
+            c12 = xv.fma(b2, c12);
+            xv = FloatVector.fromArray(F, xp, xo + 2 * L);
+            c20 = xv.fma(b0, c20);
+            c21 = xv.fma(b1, c21);
+            c22 = xv.fma(b2, c22);
+            xv = FloatVector.fromArray(F, xp, xo + 3 * L);
+            c30 = xv.fma(b0, c30);
+            c31 = xv.fma(b1, c31);
+            c32 = xv.fma(b2, c32);
+            xv = FloatVector.fromArray(F, xp, xo + 4 * L);
+            c40 = xv.fma(b0, c40);
+            c41 = xv.fma(b1, c41);
+            c42 = xv.fma(b2, c42);
+            xv = FloatVector.fromArray(F, xp, xo + 5 * L);
+            c50 = xv.fma(b0, c50);
+            c51 = xv.fma(b1, c51);
+            c52 = xv.fma(b2, c52);
+            xv = FloatVector.fromArray(F, xp, xo + 6 * L);
+            c60 = xv.fma(b0, c60);
+            c61 = xv.fma(b1, c61);
+            c62 = xv.fma(b2, c62);
+            xv = FloatVector.fromArray(F, xp, xo + 7 * L);
+            c70 = xv.fma(b0, c70);
+            c71 = xv.fma(b1, c71);
+            c72 = xv.fma(b2, c72);
+        }
+        // Reduced here, so that no vector leaves the method.
+        put(c00.reduceLanes(ADD), x, m, i0, k, kv, w, DType.BF16, n, j0, bias, y);
+        put(c01.reduceLanes(ADD), x, m, i0, k, kv, w, DType.BF16, n, j0 + 1, bias, y);
+        put(c02.reduceLanes(ADD), x, m, i0, k, kv, w, DType.BF16, n, j0 + 2, bias, y);
+        put(c10.reduceLanes(ADD), x, m, i0 + 1, k, kv, w, DType.BF16, n, j0, bias, y);
+        put(c11.reduceLanes(ADD), x, m, i0 + 1, k, kv, w, DType.BF16, n, j0 + 1, bias, y);
+        put(c12.reduceLanes(ADD), x, m, i0 + 1, k, kv, w, DType.BF16, n, j0 + 2, bias, y);
+        put(c20.reduceLanes(ADD), x, m, i0 + 2, k, kv, w, DType.BF16, n, j0, bias, y);
+        put(c21.reduceLanes(ADD), x, m, i0 + 2, k, kv, w, DType.BF16, n, j0 + 1, bias, y);
+        put(c22.reduceLanes(ADD), x, m, i0 + 2, k, kv, w, DType.BF16, n, j0 + 2, bias, y);
+        put(c30.reduceLanes(ADD), x, m, i0 + 3, k, kv, w, DType.BF16, n, j0, bias, y);
+        put(c31.reduceLanes(ADD), x, m, i0 + 3, k, kv, w, DType.BF16, n, j0 + 1, bias, y);
+        put(c32.reduceLanes(ADD), x, m, i0 + 3, k, kv, w, DType.BF16, n, j0 + 2, bias, y);
+        put(c40.reduceLanes(ADD), x, m, i0 + 4, k, kv, w, DType.BF16, n, j0, bias, y);
+        put(c41.reduceLanes(ADD), x, m, i0 + 4, k, kv, w, DType.BF16, n, j0 + 1, bias, y);
+        put(c42.reduceLanes(ADD), x, m, i0 + 4, k, kv, w, DType.BF16, n, j0 + 2, bias, y);
+        put(c50.reduceLanes(ADD), x, m, i0 + 5, k, kv, w, DType.BF16, n, j0, bias, y);
+        put(c51.reduceLanes(ADD), x, m, i0 + 5, k, kv, w, DType.BF16, n, j0 + 1, bias, y);
+        put(c52.reduceLanes(ADD), x, m, i0 + 5, k, kv, w, DType.BF16, n, j0 + 2, bias, y);
+        put(c60.reduceLanes(ADD), x, m, i0 + 6, k, kv, w, DType.BF16, n, j0, bias, y);
+        put(c61.reduceLanes(ADD), x, m, i0 + 6, k, kv, w, DType.BF16, n, j0 + 1, bias, y);
+        put(c62.reduceLanes(ADD), x, m, i0 + 6, k, kv, w, DType.BF16, n, j0 + 2, bias, y);
+        put(c70.reduceLanes(ADD), x, m, i0 + 7, k, kv, w, DType.BF16, n, j0, bias, y);
+        put(c71.reduceLanes(ADD), x, m, i0 + 7, k, kv, w, DType.BF16, n, j0 + 1, bias, y);
+        put(c72.reduceLanes(ADD), x, m, i0 + 7, k, kv, w, DType.BF16, n, j0 + 2, bias, y);
+    }
+
+    /**
+     * The f16 dot kernel: as {@link #dotF32}, on three weight rows decoded beforehand into
+     * {@code rows} ({@code [3][kv]}): the f16 decode needs too many registers to share the loop
+     * with 24 accumulators.
+     */
+    private static void dotRows(float[] xp, int xOff, int kv, float[] rows, MemorySegment w, DType type, int k,
+                                int n, int j0, float[] x, int m, int i0, float[] bias, float[] y) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F), c42 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F), c52 = FloatVector.zero(F);
+        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F), c62 = FloatVector.zero(F);
+        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F), c72 = FloatVector.zero(F);
+        {
+            for (int p = 0; p < kv; p += L) {
+                FloatVector b0 = FloatVector.fromArray(F, rows, p);
+                FloatVector b1 = FloatVector.fromArray(F, rows, kv + p);
+                FloatVector b2 = FloatVector.fromArray(F, rows, 2 * kv + p);
+                int xo = xOff + p * DOT_MR;
+                FloatVector xv = FloatVector.fromArray(F, xp, xo);
+                c00 = xv.fma(b0, c00);
+                c01 = xv.fma(b1, c01);
+                c02 = xv.fma(b2, c02);
+                xv = FloatVector.fromArray(F, xp, xo + L);
+                c10 = xv.fma(b0, c10);
+                c11 = xv.fma(b1, c11);
+                c12 = xv.fma(b2, c12);
+                xv = FloatVector.fromArray(F, xp, xo + 2 * L);
+                c20 = xv.fma(b0, c20);
+                c21 = xv.fma(b1, c21);
+                c22 = xv.fma(b2, c22);
+                xv = FloatVector.fromArray(F, xp, xo + 3 * L);
+                c30 = xv.fma(b0, c30);
+                c31 = xv.fma(b1, c31);
+                c32 = xv.fma(b2, c32);
+                xv = FloatVector.fromArray(F, xp, xo + 4 * L);
+                c40 = xv.fma(b0, c40);
+                c41 = xv.fma(b1, c41);
+                c42 = xv.fma(b2, c42);
+                xv = FloatVector.fromArray(F, xp, xo + 5 * L);
+                c50 = xv.fma(b0, c50);
+                c51 = xv.fma(b1, c51);
+                c52 = xv.fma(b2, c52);
+                xv = FloatVector.fromArray(F, xp, xo + 6 * L);
+                c60 = xv.fma(b0, c60);
+                c61 = xv.fma(b1, c61);
+                c62 = xv.fma(b2, c62);
+                xv = FloatVector.fromArray(F, xp, xo + 7 * L);
+                c70 = xv.fma(b0, c70);
+                c71 = xv.fma(b1, c71);
+                c72 = xv.fma(b2, c72);
+            }
+        }
+        put(c00.reduceLanes(ADD), x, m, i0, k, kv, w, type, n, j0, bias, y);
+        put(c01.reduceLanes(ADD), x, m, i0, k, kv, w, type, n, j0 + 1, bias, y);
+        put(c02.reduceLanes(ADD), x, m, i0, k, kv, w, type, n, j0 + 2, bias, y);
+        put(c10.reduceLanes(ADD), x, m, i0 + 1, k, kv, w, type, n, j0, bias, y);
+        put(c11.reduceLanes(ADD), x, m, i0 + 1, k, kv, w, type, n, j0 + 1, bias, y);
+        put(c12.reduceLanes(ADD), x, m, i0 + 1, k, kv, w, type, n, j0 + 2, bias, y);
+        put(c20.reduceLanes(ADD), x, m, i0 + 2, k, kv, w, type, n, j0, bias, y);
+        put(c21.reduceLanes(ADD), x, m, i0 + 2, k, kv, w, type, n, j0 + 1, bias, y);
+        put(c22.reduceLanes(ADD), x, m, i0 + 2, k, kv, w, type, n, j0 + 2, bias, y);
+        put(c30.reduceLanes(ADD), x, m, i0 + 3, k, kv, w, type, n, j0, bias, y);
+        put(c31.reduceLanes(ADD), x, m, i0 + 3, k, kv, w, type, n, j0 + 1, bias, y);
+        put(c32.reduceLanes(ADD), x, m, i0 + 3, k, kv, w, type, n, j0 + 2, bias, y);
+        put(c40.reduceLanes(ADD), x, m, i0 + 4, k, kv, w, type, n, j0, bias, y);
+        put(c41.reduceLanes(ADD), x, m, i0 + 4, k, kv, w, type, n, j0 + 1, bias, y);
+        put(c42.reduceLanes(ADD), x, m, i0 + 4, k, kv, w, type, n, j0 + 2, bias, y);
+        put(c50.reduceLanes(ADD), x, m, i0 + 5, k, kv, w, type, n, j0, bias, y);
+        put(c51.reduceLanes(ADD), x, m, i0 + 5, k, kv, w, type, n, j0 + 1, bias, y);
+        put(c52.reduceLanes(ADD), x, m, i0 + 5, k, kv, w, type, n, j0 + 2, bias, y);
+        put(c60.reduceLanes(ADD), x, m, i0 + 6, k, kv, w, type, n, j0, bias, y);
+        put(c61.reduceLanes(ADD), x, m, i0 + 6, k, kv, w, type, n, j0 + 1, bias, y);
+        put(c62.reduceLanes(ADD), x, m, i0 + 6, k, kv, w, type, n, j0 + 2, bias, y);
+        put(c70.reduceLanes(ADD), x, m, i0 + 7, k, kv, w, type, n, j0, bias, y);
+        put(c71.reduceLanes(ADD), x, m, i0 + 7, k, kv, w, type, n, j0 + 1, bias, y);
+        put(c72.reduceLanes(ADD), x, m, i0 + 7, k, kv, w, type, n, j0 + 2, bias, y);
+    }
+
+
+    /** Stores {@code y[i, j] = dot + the k tail past kv + bias[j]} when (i, j) is inside y. */
+    private static void put(float dot, float[] x, int m, int i, int k, int kv, MemorySegment w, DType type, int n,
+                            int j, float[] bias, float[] y) {
+        if (i >= m || j >= n) {
+            return;
+        }
+        long row = (long) j * k;
+        for (int p = kv; p < k; p++) {
+            long e = row + p;
+            float wv = switch (type) {
+                case F32 -> w.getAtIndex(WeightRows.F32, e);
+                case BF16 -> Float.intBitsToFloat((w.getAtIndex(WeightRows.I16, e) & 0xFFFF) << 16);
+                default -> Float.float16ToFloat(w.getAtIndex(WeightRows.I16, e));
+            };
+            dot += x[i * k + p] * wv;
+        }
+        y[i * n + j] = bias == null ? dot : dot + bias[j];
     }
 
     /** A per-thread scratch array of at least {@code size} floats, kept for the next call. */

@@ -134,6 +134,39 @@ class MatmulKernelsTest {
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "wide=" + wide + " " + c);
     }
 
+    /** The unpacked few-rows path on tails of x rows (groups of 8), weight rows (groups of 3) and k (vectors). */
+    static Stream<Arguments> fewRowsShapes() {
+        int[][] mkn = {{1, 16, 1}, {5, 7, 1}, {5, 33, 7}, {8, 16, 3}, {13, 129, 49}, {16, 4097, 10},
+            {17, 257, 4}, {64, 300, 31}, {3, 48, 2}, {9, 1000, 5}};
+        List<Arguments> out = new ArrayList<>();
+        SplittableRandom pick = new SplittableRandom(SEED + 2);
+        for (DType dtype : List.of(DType.F32, DType.BF16, DType.F16)) {
+            for (int[] s : mkn) {
+                out.add(Arguments.of(dtype, s[0], s[1], s[2], pick.nextBoolean(), pick.nextLong()));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} m={1} k={2} n={3} bias={4} seed={5}")
+    @MethodSource("fewRowsShapes")
+    void fewRowsGemmMatchesTheOracle(DType dtype, int m, int k, int n, boolean bias, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
+        Tensor w = RandomTensors.uniform(dtype, Shape.of(n, k), rnd);
+        Tensor b = bias ? RandomTensors.uniform(DType.F32, Shape.of(n), rnd) : null;
+        float[] y = new float[m * n];
+        java.util.Arrays.fill(y, Float.NaN);
+        VectorGemm.gemmFewRows(x.toFloatArray(), m, k, w.data(), dtype, n, b == null ? null : b.toFloatArray(), y);
+        double[] xd = Oracle.decode(x);
+        double[] wd = Oracle.decode(w);
+        double[] bd = b == null ? null : Oracle.decode(b);
+        double[] ref = Oracle.linear(xd, m, k, wd, n, bd);
+        double[] scale = Oracle.linear(Oracle.abs(xd), m, k, Oracle.abs(wd), n, bd == null ? null : Oracle.abs(bd));
+        Comparison c = Comparison.of(y, ref, scale);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), c::toString);
+    }
+
     @Test
     void gemmWithAnEmptyKIsTheBias() {
         float[] bias = {1f, -2f, 3f};
