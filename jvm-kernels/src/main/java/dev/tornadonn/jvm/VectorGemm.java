@@ -28,8 +28,11 @@ final class VectorGemm {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** 512-bit vectors come with 32 registers: room for the 8 × 3 kernel. */
     static final boolean WIDE = L >= 16;
-    /** Columns of k per packed block: an 8-row x sliver stays in L1, a weight sliver in L2. */
-    static final int KC = 256;
+    /**
+     * Columns of k per packed block: an 8-row x sliver (16 KiB) stays in L1, the task's weight
+     * slivers in L2; y is read and written once per block, so not much smaller.
+     */
+    static final int KC = 512;
     /** Packed weight per task, in floats: about 1 MiB, half of a core's L2. */
     private static final int B_BLOCK_FLOATS = 1 << 18;
 
