@@ -38,6 +38,7 @@ final class VectorGemm {
 
     /** Per-thread buffers, kept between calls: packed x (caller), packed weight and edge tile (workers). */
     private static final int A_PACK = 0, B_PACK = 1, SCRATCH = 2;
+    private static final int KEEP_FLOATS = 1 << 22;
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][]);
 
     private VectorGemm() {}
@@ -435,13 +436,21 @@ final class VectorGemm {
         y[i * n + j] = bias == null ? dot : dot + bias[j];
     }
 
-    /** A per-thread scratch array of at least {@code size} floats, kept for the next call. */
+    /**
+     * A per-thread scratch array of at least {@code size} floats, kept for the next call unless
+     * it is over {@value #KEEP_FLOATS} floats (a large packed x is allocated per call instead of
+     * held by the thread for good).
+     */
     private static float[] buffer(int which, int size) {
         float[][] b = BUFFERS.get();
-        if (b[which] == null || b[which].length < size) {
-            b[which] = new float[size];
+        if (b[which] != null && b[which].length >= size) {
+            return b[which];
         }
-        return b[which];
+        float[] a = new float[size];
+        if (size <= KEEP_FLOATS) {
+            b[which] = a;
+        }
+        return a;
     }
 
     private static void initRow(float[] y, int rowOff, int from, int to, float[] bias) {
