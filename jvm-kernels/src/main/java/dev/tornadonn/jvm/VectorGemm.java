@@ -6,9 +6,9 @@ import static jdk.incubator.vector.VectorOperators.ADD;
 
 import dev.tornadonn.core.DType;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.VectorMask;
 
 /**
