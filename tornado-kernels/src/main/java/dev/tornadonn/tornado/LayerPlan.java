@@ -57,8 +57,9 @@ final class LayerPlan implements AutoCloseable {
         this.stages = List.copyOf(stages);
         this.inDim = stages.getFirst().k();
         this.outDim = stages.getLast().n();
-        this.x = new FloatArray(Math.max(1, capacity * inDim));
-        this.y = new FloatArray(Math.max(1, capacity * outDim));
+        // TornadoVM arrays are int-indexed: a batch too large for one is an error, never a wrapped size.
+        this.x = new FloatArray(Math.max(1, Math.multiplyExact(capacity, inDim)));
+        this.y = new FloatArray(Math.max(1, Math.multiplyExact(capacity, outDim)));
         String name = "layer" + IDS.incrementAndGet();
         FloatArray powers = FloatArray.fromArray(HalfDecode.powerTable());
         KernelContext context = new KernelContext();
@@ -67,7 +68,7 @@ final class LayerPlan implements AutoCloseable {
         FloatArray in = x;
         for (int s = 0; s < stages.size(); s++) {
             Stage st = stages.get(s);
-            FloatArray out = s == stages.size() - 1 ? y : new FloatArray(Math.max(1, capacity * st.n()));
+            FloatArray out = s == stages.size() - 1 ? y : new FloatArray(Math.max(1, Math.multiplyExact(capacity, st.n())));
             FloatArray bias = st.bias() != null ? st.bias() : new FloatArray(1);
             ResidentWeight w = st.weight();
             graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.f32(), w.half(), bias);
