@@ -36,29 +36,62 @@ final class VectorGemv {
         }
         float[] xs = type == DType.F32 ? x : pairSplit(x, m, k);
         long rowBytes = (long) k * type.byteSize();
+        // One row loop per type, picked once per task: a loop shared by the types, with the type
+        // switch inside, is compiled for the types seen so far and thrown out (deoptimised) when
+        // the JVM runs another type's GEMV, as a model with an fp8 body and a bf16 head does.
         Parallel.forRows(n, (from, to) -> {
-            float[] out = new float[VectorKernels.GEMV_MAX_M * ROWS];
-            int j = from;
-            for (; j + ROWS <= to; j += ROWS) {
-                rowBlock(x, xs, m, k, w, type, j * rowBytes, rowBytes, out);
-                store(out, ROWS, m, n, j, bias, y);
-            }
-            for (; j < to; j++) { // the last few rows: one row repeated (stride 0), one result kept
-                rowBlock(x, xs, m, k, w, type, j * rowBytes, 0, out);
-                store(out, 1, m, n, j, bias, y);
+            switch (type) {
+                case F32 -> f32Range(x, m, k, w, rowBytes, n, from, to, bias, y);
+                case BF16 -> bf16Range(xs, m, k, w, rowBytes, n, from, to, bias, y);
+                default -> f16Range(x, xs, m, k, w, rowBytes, n, from, to, bias, y);
             }
         });
     }
 
-    /** Weight rows {@code wb + r·stride} for r below {@link #ROWS} times each row of x, into {@code out[i·ROWS + r]}. */
-    private static void rowBlock(float[] x, float[] xs, int m, int k, MemorySegment w, DType type, long wb, long stride,
-                                 float[] out) {
-        for (int i = 0; i < m; i++) {
-            switch (type) {
-                case F32 -> f32Rows(x, i * k, w, wb, stride, k, out, i * ROWS);
-                case BF16 -> bf16Rows(xs, i * k, w, wb, stride, k, out, i * ROWS);
-                default -> f16Rows(x, xs, i * k, w, wb, stride, k, out, i * ROWS);
+    /*
+     * Rows [from, to) of the weight, each type by its own loop: ROWS rows at a time, then the last
+     * few one at a time (one row repeated, stride 0, one result kept).
+     */
+
+    private static void f32Range(float[] x, int m, int k, MemorySegment w, long rowBytes, int n, int from, int to,
+                                 float[] bias, float[] y) {
+        float[] out = new float[VectorKernels.GEMV_MAX_M * ROWS];
+        for (int j = from; j < to; ) {
+            int rows = Math.min(ROWS, to - j);
+            long stride = rows == ROWS ? rowBytes : 0;
+            for (int i = 0; i < m; i++) {
+                f32Rows(x, i * k, w, j * rowBytes, stride, k, out, i * ROWS);
             }
+            store(out, rows == ROWS ? ROWS : 1, m, n, j, bias, y);
+            j += rows == ROWS ? ROWS : 1;
+        }
+    }
+
+    private static void bf16Range(float[] xs, int m, int k, MemorySegment w, long rowBytes, int n, int from, int to,
+                                  float[] bias, float[] y) {
+        float[] out = new float[VectorKernels.GEMV_MAX_M * ROWS];
+        for (int j = from; j < to; ) {
+            int rows = Math.min(ROWS, to - j);
+            long stride = rows == ROWS ? rowBytes : 0;
+            for (int i = 0; i < m; i++) {
+                bf16Rows(xs, i * k, w, j * rowBytes, stride, k, out, i * ROWS);
+            }
+            store(out, rows == ROWS ? ROWS : 1, m, n, j, bias, y);
+            j += rows == ROWS ? ROWS : 1;
+        }
+    }
+
+    private static void f16Range(float[] x, float[] xs, int m, int k, MemorySegment w, long rowBytes, int n, int from,
+                                 int to, float[] bias, float[] y) {
+        float[] out = new float[VectorKernels.GEMV_MAX_M * ROWS];
+        for (int j = from; j < to; ) {
+            int rows = Math.min(ROWS, to - j);
+            long stride = rows == ROWS ? rowBytes : 0;
+            for (int i = 0; i < m; i++) {
+                f16Rows(x, xs, i * k, w, j * rowBytes, stride, k, out, i * ROWS);
+            }
+            store(out, rows == ROWS ? ROWS : 1, m, n, j, bias, y);
+            j += rows == ROWS ? ROWS : 1;
         }
     }
 
