@@ -3,14 +3,17 @@ package dev.tornadonn.jvm;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
 /** One pool of daemon workers, one per core, shared by every cpu device's kernels. */
 final class Parallel {
     static final int THREADS = Runtime.getRuntime().availableProcessors();
+    // A count of its own: the pool index is not assigned yet when the factory runs, so every worker was "-0".
+    private static final AtomicInteger WORKERS = new AtomicInteger();
     private static final ForkJoinPool POOL = new ForkJoinPool(THREADS, pool -> {
         ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-        t.setName("tornado-nn-jvm-" + t.getPoolIndex());
+        t.setName("tornado-nn-jvm-" + WORKERS.getAndIncrement());
         t.setDaemon(true);
         return t;
     }, null, false);
