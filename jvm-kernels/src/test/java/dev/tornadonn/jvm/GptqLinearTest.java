@@ -217,36 +217,18 @@ class GptqLinearTest {
 
     /** {@code rowsTimesX} in blocks of up to {@link GroupQuantKernels#ROWS} rows, against each decoded row in float64. */
     private static void checkMultiRowGemv(SplittableRandom rnd, int bits, GroupQuantLayout layout) {
+        GemvCase c = GemvCase.of(rnd, bits, layout);
         int rows = layout.rows();
-        int groups = layout.groups();
-        float[] xp = new float[layout.paddedCols()];
-        float[] xsum = new float[groups];
-        for (int pos = 0; pos < xp.length; pos++) {
-            if (layout.columnOfPosition()[pos] >= 0) {
-                xp[pos] = (float) rnd.nextDouble(-1, 1);
-                xsum[layout.blockGroup()[pos / GroupQuantLayout.BLOCK]] += xp[pos];
-            }
-        }
-        float[] row = new float[layout.paddedCols()];
-        double[] expected = new double[rows];
-        double[] magnitude = new double[rows];
-        for (int r = 0; r < rows; r++) {
-            new GroupQuantKernels.Scalar().decodeRow(layout, r, row);
-            for (int pos = 0; pos < row.length; pos++) {
-                expected[r] += (double) row[pos] * xp[pos];
-                magnitude[r] += Math.abs((double) row[pos] * xp[pos]) + Math.abs(xp[pos]) * (1 << bits) * 0.1;
-            }
-        }
         for (GroupQuantKernels k : List.of(new GroupQuantKernels.Scalar(), KernelSelection.vectorGroupQuant())) {
-            float[] xa = k.arrangeInput(layout, xp);
+            float[] xa = k.arrangeInput(layout, c.xp());
             float[] out = new float[GroupQuantKernels.ROWS];
             for (int n = 0; n < rows; n += GroupQuantKernels.ROWS) {
                 int block = Math.min(GroupQuantKernels.ROWS, rows - n);
-                k.rowsTimesX(layout, n, block, xp, xa, xsum, out);
+                k.rowsTimesX(layout, n, block, c.xp(), xa, c.xsum(), out);
                 for (int r = 0; r < block; r++) {
-                    assertEquals(expected[n + r], out[r], 1e-5 * magnitude[n + r], k.getClass().getSimpleName() + ", " + bits
-                            + " bits, row " + (n + r) + " of " + rows + ", k " + layout.cols() + ", groups " + groups
-                            + ", whole-chunk groups " + layout.chunksInOneGroup());
+                    assertEquals(c.expected()[n + r], out[r], 1e-5 * c.magnitude()[n + r], k.getClass().getSimpleName()
+                            + ", " + bits + " bits, row " + (n + r) + " of " + rows + ", k " + layout.cols() + ", groups "
+                            + layout.groups() + ", whole-chunk groups " + layout.chunksInOneGroup());
                 }
             }
         }
@@ -254,11 +236,24 @@ class GptqLinearTest {
 
     /** Every row's one-pass product against the decoded row's, in float64. */
     private static void checkOnePassGemv(SplittableRandom rnd, int bits, GroupQuantLayout layout) {
-        {
-            int rows = layout.rows();
-            int groups = layout.groups();
+        GemvCase c = GemvCase.of(rnd, bits, layout);
+        for (int r = 0; r < layout.rows(); r++) {
+            for (GroupQuantKernels k : List.of(new GroupQuantKernels.Scalar(), KernelSelection.vectorGroupQuant())) {
+                float got = k.fusedDot(layout, r, c.xp(), 0, c.xsum());
+                assertEquals(c.expected()[r], got, 1e-5 * c.magnitude()[r], k.getClass().getSimpleName() + ", " + bits
+                        + " bits, row " + r + ", k " + layout.cols() + ", groups " + layout.groups());
+            }
+        }
+    }
+
+    /**
+     * A random x in the layout's column order (zero in its padding), its per-group sums, and each
+     * row's product with it from the scalar decode in float64, with the error budget that product allows.
+     */
+    private record GemvCase(float[] xp, float[] xsum, double[] expected, double[] magnitude) {
+        static GemvCase of(SplittableRandom rnd, int bits, GroupQuantLayout layout) {
             float[] xp = new float[layout.paddedCols()];
-            float[] xsum = new float[groups];
+            float[] xsum = new float[layout.groups()];
             for (int pos = 0; pos < xp.length; pos++) {
                 if (layout.columnOfPosition()[pos] >= 0) {
                     xp[pos] = (float) rnd.nextDouble(-1, 1);
@@ -266,20 +261,16 @@ class GptqLinearTest {
                 }
             }
             float[] row = new float[layout.paddedCols()];
-            for (int r = 0; r < rows; r++) {
+            double[] expected = new double[layout.rows()];
+            double[] magnitude = new double[layout.rows()];
+            for (int r = 0; r < layout.rows(); r++) {
                 new GroupQuantKernels.Scalar().decodeRow(layout, r, row);
-                double expected = 0;
-                double magnitude = 0;
                 for (int pos = 0; pos < row.length; pos++) {
-                    expected += (double) row[pos] * xp[pos];
-                    magnitude += Math.abs((double) row[pos] * xp[pos]) + Math.abs(xp[pos]) * (1 << bits) * 0.1;
-                }
-                for (GroupQuantKernels k : List.of(new GroupQuantKernels.Scalar(), KernelSelection.vectorGroupQuant())) {
-                    float got = k.fusedDot(layout, r, xp, 0, xsum);
-                    assertEquals(expected, got, 1e-5 * magnitude, k.getClass().getSimpleName() + ", " + bits + " bits, row " + r
-                            + ", k " + layout.cols() + ", groups " + groups);
+                    expected[r] += (double) row[pos] * xp[pos];
+                    magnitude[r] += Math.abs((double) row[pos] * xp[pos]) + Math.abs(xp[pos]) * (1 << bits) * 0.1;
                 }
             }
+            return new GemvCase(xp, xsum, expected, magnitude);
         }
     }
 
