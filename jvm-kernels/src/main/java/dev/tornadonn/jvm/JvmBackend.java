@@ -1,7 +1,6 @@
 package dev.tornadonn.jvm;
 
 import dev.tornadonn.core.Activation;
-import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
@@ -90,8 +89,8 @@ public final class JvmBackend implements Backend {
 
     @Override
     public void quantizedLinear(Tensor x, PreparedMatrix w, Tensor bias, Tensor y) {
-        requireRank2(x, "x", DType.F32);
-        requireRank2(y, "y", DType.F32);
+        requireRank2(x, "x");
+        requireRank2(y, "y");
         int m = x.shape().dim(0);
         int k = w.cols();
         int n = w.rows();
@@ -212,8 +211,8 @@ public final class JvmBackend implements Backend {
 
     @Override
     public void gatedActivation(Activation act, Tensor gateUp, Tensor out) {
-        requireRank2(gateUp, "gateUp", DType.F32);
-        requireRank2(out, "out", DType.F32);
+        requireRank2(gateUp, "gateUp");
+        requireRank2(out, "out");
         int m = out.shape().dim(0);
         int f = out.shape().dim(1);
         if (!gateUp.shape().equals(Shape.of(m, 2 * f))) {
@@ -248,10 +247,9 @@ public final class JvmBackend implements Backend {
         return a;
     }
 
-    private static void requireRank2(Tensor t, String what, DType dtype) {
-        if (t.shape().rank() != 2 || t.dtype() != dtype) {
-            throw new IllegalArgumentException(what + " must be a rank-2 " + dtype + " tensor, got " + t);
-        }
+    /** {@link LinearShapes#requireRank2}, on a cpu device. */
+    private static void requireRank2(Tensor t, String what) {
+        LinearShapes.requireRank2(t, what);
         requireCpu(t.device());
     }
 
