@@ -1,6 +1,5 @@
 package dev.tornadonn.layers;
 
-import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
@@ -147,11 +146,7 @@ public final class MLP extends MatrixLayer {
 
     /** {@code act(gate) · up}, F32 {@code (M, F)}. */
     private Tensor hidden(Tensor x2d) {
-        int m = x2d.shape().dim(0);
-        Tensor gu = gateUp.apply(x2d);
-        Tensor h = Tensor.allocate(DType.F32, Shape.of(m, config.feedForwardDim()), config.device());
-        gateUp.backend().gatedActivation(config.activation(), gu, h);
-        return h;
+        return gateUp.backend().gatedHidden(config.activation(), x2d, gateUp.weight(), gateUp.bias());
     }
 
     @Override

@@ -64,13 +64,21 @@ public interface Backend {
      */
     default void gatedMlp(Activation act, Tensor x, Tensor gateUpW, Tensor gateUpBias, Tensor downW, Tensor downBias,
                           Tensor y) {
+        linear(gatedHidden(act, x, gateUpW, gateUpBias), downW, downBias, y);
+    }
+
+    /**
+     * The MLP's hidden activations, {@code act(x·W_gᵀ + b_g) · (x·W_uᵀ + b_u)}, F32 {@code (M, F)} on
+     * x's device, for {@code gateUpW} a prepared {@code (2F, H)} weight as in {@link #gatedMlp}.
+     */
+    default Tensor gatedHidden(Activation act, Tensor x, Tensor gateUpW, Tensor gateUpBias) {
         int m = x.shape().dim(0);
         int f = gateUpW.shape().dim(0) / 2;
-        Tensor gateUp = Tensor.allocate(DType.F32, Shape.of(m, 2 * f), y.device());
+        Tensor gateUp = Tensor.allocate(DType.F32, Shape.of(m, 2 * f), x.device());
         linear(x, gateUpW, gateUpBias, gateUp);
-        Tensor h = Tensor.allocate(DType.F32, Shape.of(m, f), y.device());
+        Tensor h = Tensor.allocate(DType.F32, Shape.of(m, f), x.device());
         gatedActivation(act, gateUp, h);
-        linear(h, downW, downBias, y);
+        return h;
     }
 
     /** Whether {@link #prepareQuantized} and {@link #quantizedLinear} work on this backend's devices. */
