@@ -117,6 +117,8 @@ final class LayerPlan implements AutoCloseable {
         gemmRows.set(0, gemv ? 0 : m);
         for (int s = 0; s < stages.size(); s++) {
             int n = stages.get(s).n();
+            // The kernel not wanted gets one work-group and zero rows. Local work is set again after
+            // the global size: TornadoVM derives the work-group count from both when it is set.
             gemvGrids.get(s).setGlobalWork(gemv ? (long) n * GEMV_THREADS : GEMV_THREADS, gemv ? m : 1, 1);
             gemvGrids.get(s).setLocalWork(GEMV_THREADS, 1, 1);
             gemmGrids.get(s).setGlobalWork(gemv ? TILE : KernelGeometry.gemmGlobal(n), gemv ? TILE : KernelGeometry.gemmGlobal(m), 1);
