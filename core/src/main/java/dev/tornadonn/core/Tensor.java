@@ -146,7 +146,12 @@ public final class Tensor {
     }
 
     public Tensor copy() {
-        Tensor out = allocate(dtype, shape, device);
+        return copy(device);
+    }
+
+    /** The same elements in new host storage tagged with {@code target}: what a backend's {@code copyTo} makes. */
+    public Tensor copy(DeviceRef target) {
+        Tensor out = allocate(dtype, shape, target);
         out.data.copyFrom(data);
         return out;
     }

@@ -47,7 +47,12 @@ public final class TornadoVmBackend implements Backend {
     private final Map<Tensor, Resident> residents = Collections.synchronizedMap(new WeakHashMap<>());
 
     /** What a prepared tensor stands for on the device, and the plans that read it first. */
-    private record Resident(DeviceRef device, ResidentWeight matrix, FloatArray vector, Map<List<Object>, LayerPlan> plans) {}
+    private record Resident(DeviceRef device, ResidentWeight matrix, FloatArray vector, Map<List<Object>, LayerPlan> plans) {
+        /** Plans are looked up and replaced under the map's own lock (see {@link #plan}). */
+        Resident(DeviceRef device, ResidentWeight matrix, FloatArray vector) {
+            this(device, matrix, vector, new java.util.HashMap<>());
+        }
+    }
 
     @Override
     public String name() {
@@ -68,9 +73,7 @@ public final class TornadoVmBackend implements Backend {
     @Override
     public Tensor copyTo(Tensor t, DeviceRef device) {
         TornadoDevices.get(device);
-        Tensor out = Tensor.allocate(t.dtype(), t.shape(), device);
-        out.data().copyFrom(t.data());
-        return out;
+        return t.copy(device);
     }
 
     /**
@@ -87,7 +90,7 @@ public final class TornadoVmBackend implements Backend {
         if (weight.shape().rank() == 1) {
             FloatArray v = FloatArray.fromSegment(weight.toDType(DType.F32).data());
             Tensor view = new Tensor(weight.shape(), DType.F32, device, v.getSegment());
-            residents.put(view, new Resident(device, null, v, new java.util.concurrent.ConcurrentHashMap<>()));
+            residents.put(view, new Resident(device, null, v));
             return view;
         }
         if (weight.shape().rank() != 2) {
@@ -108,7 +111,7 @@ public final class TornadoVmBackend implements Backend {
             hostCopy = bits.getSegment();
         }
         Tensor view = new Tensor(weight.shape(), weight.dtype(), device, hostCopy);
-        residents.put(view, new Resident(device, w, null, new java.util.concurrent.ConcurrentHashMap<>()));
+        residents.put(view, new Resident(device, w, null));
         return view;
     }
 
