@@ -1,19 +1,45 @@
 package dev.tornadonn.cli.bench;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 
 /** The median and spread of a case's timed runs, in seconds. */
 public record Timing(double median, double min, double max, int runs) {
 
+    /** The JIT must have compiled nothing new for this long before timing starts. */
+    private static final double JIT_QUIET_S = 0.5;
+    /** Warm-up gives up waiting for a quiet JIT after this long (a JVM without the bean never waits). */
+    private static final double WARM_UP_CAP_S = 15.0;
+
     /**
-     * Warms {@code op} up (at least two calls and {@code min(1 s, budget)}, so the JIT has
-     * compiled it), then times up to {@code repeat} calls, stopping early once {@code budgetS}
-     * is spent but never with fewer than three.
+     * Warms {@code op} up until the JIT has been quiet for {@value #JIT_QUIET_S} s (at least two
+     * calls and {@code min(1 s, budget)}, at most {@value #WARM_UP_CAP_S} s): the Vector API
+     * kernels are large methods that C2 compiles, OSR-compiles and recompiles for seconds, and a
+     * fixed short warm-up timed them half-compiled. Then times up to {@code repeat} calls,
+     * stopping early once {@code budgetS} is spent but never with fewer than three.
      */
     public static Timing measure(Runnable op, int repeat, double budgetS) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean canWait = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime();
-        for (int i = 0; i < 2 || (elapsed(start) < Math.min(1.0, budgetS) && i < 100_000); i++) {
+        long lastJit = canWait ? jit.getTotalCompilationTime() : 0;
+        long quietSince = start;
+        for (int i = 0; ; i++) {
             op.run();
+            long now = System.nanoTime();
+            if (canWait) {
+                long jitMs = jit.getTotalCompilationTime();
+                if (jitMs != lastJit) {
+                    lastJit = jitMs;
+                    quietSince = now;
+                }
+            }
+            boolean minimumDone = i >= 1 && elapsed(start) >= Math.min(1.0, budgetS);
+            boolean quiet = !canWait || (now - quietSince) / 1e9 >= JIT_QUIET_S;
+            if (minimumDone && (quiet || elapsed(start) >= WARM_UP_CAP_S)) {
+                break;
+            }
         }
         double[] t = new double[repeat];
         long measureStart = System.nanoTime();
