@@ -6,6 +6,7 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.io.TensorSource;
+import dev.tornadonn.core.numeric.Float8Format;
 import dev.tornadonn.layers.Layer;
 import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.LinearConfig;
@@ -20,7 +21,6 @@ import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqFormat;
 import dev.tornadonn.layers.quant.GptqLinear;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -75,14 +75,30 @@ final class CaseBuilder {
         return MLP.load(mc, TensorSource.of(t));
     }
 
-    /** e4m3 weights with a per-row scale of one, per-token dynamic input scales. */
+    /**
+     * e4m3 weights quantised the way FP8 checkpoints are: per row, scale = amax / 448, so the
+     * codes span e4m3's range and subnormal codes are as rare as in a real checkpoint; per-token
+     * dynamic input scales.
+     */
     private static Fp8Linear fp8(BenchCase c, DeviceRef dev, WeightData data) {
         Float8Config f8 = Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise());
-        float[] ones = new float[c.n()];
-        Arrays.fill(ones, 1f);
+        float[] w = data.matrix(c.n(), c.k(), 0);
+        Tensor codes = Tensor.allocate(DType.F8_E4M3FN, Shape.of(c.n(), c.k()));
+        float[] scales = new float[c.n()];
+        for (int r = 0; r < c.n(); r++) {
+            int row = r * c.k();
+            float amax = 0f;
+            for (int i = row; i < row + c.k(); i++) {
+                amax = Math.max(amax, Math.abs(w[i]));
+            }
+            scales[r] = amax == 0f ? 1f : amax / Float8Format.E4M3FN.max();
+            for (int i = row; i < row + c.k(); i++) {
+                codes.setFloat(i, w[i] / scales[r]);
+            }
+        }
         Map<String, Tensor> ckpt = new LinkedHashMap<>();
-        ckpt.put("weight", Tensor.of(DType.F8_E4M3FN, Shape.of(c.n(), c.k()), data.matrix(c.n(), c.k(), 0)));
-        ckpt.put("weight_scale", Tensor.of(DType.F32, Shape.of(c.n(), 1), ones));
+        ckpt.put("weight", codes);
+        ckpt.put("weight_scale", Tensor.of(DType.F32, Shape.of(c.n(), 1), scales));
         return Fp8Linear.load(Fp8LinearConfig.of(c.k(), c.n(), DType.F8_E4M3FN, f8).withDevice(dev), TensorSource.of(ckpt));
     }
 
