@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -25,6 +26,7 @@ final class VectorGemv {
     static final VectorSpecies<Float> F = VectorKernels.F;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final int L = F.length();
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final int ROWS = 4;
 
@@ -34,7 +36,11 @@ final class VectorGemv {
         if (type != DType.F32 && type != DType.BF16 && type != DType.F16) {
             throw new IllegalArgumentException("JVM kernels take F32, BF16 or F16 weights, not " + type);
         }
-        float[] xs = type == DType.F32 ? x : pairSplit(x, m, k);
+        float[] xs = switch (type) {
+            case F32 -> x;
+            case BF16 -> pairSplit(x, m, k);
+            default -> f16Input(pairSplit(x, m, k));
+        };
         long rowBytes = (long) k * type.byteSize();
         // One row loop per type, picked once per task: a loop shared by the types, with the type
         // switch inside, is compiled for the types seen so far and thrown out (deoptimised) when
@@ -172,59 +178,86 @@ final class VectorGemv {
         }
     }
 
+    /** x times 2^64 for {@link #f16Rows}, exactly; null when some |x| is too large to scale. */
+    private static float[] f16Input(float[] xs) {
+        for (int i = 0; i < xs.length; i++) {
+            if (!(Math.abs(xs[i]) < 0x1p60f)) {
+                return null;
+            }
+            xs[i] *= F16_X_SCALE;
+        }
+        return xs;
+    }
+
+    private static final float F16_X_SCALE = 0x1p64f;
+    /** What brings Σ (x·2^64)(w·2^−112) back to Σ x·w. */
+    private static final float F16_UNSCALE = 0x1p48f;
+
     /**
-     * f16 to f32 by bit moves and one multiply, written out in the loop: the f16 at the top of a
-     * lane, shifted arithmetically by 3, has its sign, exponent and mantissa where f32's go, and
-     * scaling by 2^112 rebiases normals and subnormals alike. Infinity and NaN would come out
-     * finite, so the loop only notes whether any weight has an all-ones exponent (plus one, it
-     * carries into the sign bit) and then the rows are redone exactly.
+     * f16 to f32 by bit moves alone, written out in the loop: the f16 at the top of a lane,
+     * shifted arithmetically by 3, has its sign, exponent and mantissa where f32's go, which is
+     * the weight times 2^−112 (normals and subnormals alike); x comes scaled by 2^64 so that the
+     * products stay normal, and one multiply per row by 2^48 undoes both. Infinity and NaN would
+     * come out finite, so the loop keeps the largest magnitude seen per 16-bit lane (two
+     * operations) and redoes the rows exactly if any has an all-ones exponent, as it does when
+     * x was too large to scale ({@code xs} null). The last few weights of a row go one at a time,
+     * exactly, with x unscaled.
      */
     private static void f16Rows(float[] x, float[] xs, int xo, MemorySegment w, long wb, long stride, int k, float[] out,
                                 int oo) {
+        if (xs == null) {
+            for (int r = 0; r < ROWS; r++) {
+                out[oo + r] = f16RowExactly(x, xo, w, wb + r * stride, k);
+            }
+            return;
+        }
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        IntVector specials = IntVector.zero(I);
+        ShortVector largest = ShortVector.zero(S);
         long o = wb;
         int p = 0;
         for (; p <= k - 2 * L; p += 2 * L, o += 4L * L) {
             FloatVector xe = FloatVector.fromArray(F, xs, xo + p);
             FloatVector xd = FloatVector.fromArray(F, xs, xo + p + L);
             IntVector v0 = IntVector.fromMemorySegment(I, w, o, LE);
-            specials = specials.or(v0.and(0x7FFF7FFF).add(0x04000400));
+            largest = largest.max(v0.and(0x7FFF7FFF).reinterpretAsShorts());
             a0 = xe.fma(v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
-                    .reinterpretAsFloats().mul(0x1p112f), a0);
-            b0 = xd.fma(v0.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f), b0);
+                    .reinterpretAsFloats(), a0);
+            b0 = xd.fma(v0.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b0);
             IntVector v1 = IntVector.fromMemorySegment(I, w, o + stride, LE);
-            specials = specials.or(v1.and(0x7FFF7FFF).add(0x04000400));
+            largest = largest.max(v1.and(0x7FFF7FFF).reinterpretAsShorts());
             a1 = xe.fma(v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
-                    .reinterpretAsFloats().mul(0x1p112f), a1);
-            b1 = xd.fma(v1.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f), b1);
+                    .reinterpretAsFloats(), a1);
+            b1 = xd.fma(v1.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b1);
             IntVector v2 = IntVector.fromMemorySegment(I, w, o + 2 * stride, LE);
-            specials = specials.or(v2.and(0x7FFF7FFF).add(0x04000400));
+            largest = largest.max(v2.and(0x7FFF7FFF).reinterpretAsShorts());
             a2 = xe.fma(v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
-                    .reinterpretAsFloats().mul(0x1p112f), a2);
-            b2 = xd.fma(v2.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f), b2);
+                    .reinterpretAsFloats(), a2);
+            b2 = xd.fma(v2.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b2);
             IntVector v3 = IntVector.fromMemorySegment(I, w, o + 3 * stride, LE);
-            specials = specials.or(v3.and(0x7FFF7FFF).add(0x04000400));
+            largest = largest.max(v3.and(0x7FFF7FFF).reinterpretAsShorts());
             a3 = xe.fma(v3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
-                    .reinterpretAsFloats().mul(0x1p112f), a3);
-            b3 = xd.fma(v3.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f), b3);
+                    .reinterpretAsFloats(), a3);
+            b3 = xd.fma(v3.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b3);
         }
-        if (specials.and(0x80008000).reduceLanes(VectorOperators.OR) != 0) {
+        if (largest.reduceLanes(VectorOperators.MAX) >= 0x7C00) {
             for (int r = 0; r < ROWS; r++) {
                 out[oo + r] = f16RowExactly(x, xo, w, wb + r * stride, k);
             }
             return;
         }
-        out[oo] = a0.add(b0).reduceLanes(VectorOperators.ADD);
-        out[oo + 1] = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        out[oo + 2] = a2.add(b2).reduceLanes(VectorOperators.ADD);
-        out[oo + 3] = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f; // the last few weights, unscaled x (pairSplit leaves them in place)
         for (; p < k; p++, o += 2) {
-            for (int r = 0; r < ROWS; r++) {
-                out[oo + r] += xs[xo + p] * Float.float16ToFloat(w.get(WeightRows.I16, o + r * stride));
-            }
+            float xp = x[xo + p];
+            t0 += xp * Float.float16ToFloat(w.get(WeightRows.I16, o));
+            t1 += xp * Float.float16ToFloat(w.get(WeightRows.I16, o + stride));
+            t2 += xp * Float.float16ToFloat(w.get(WeightRows.I16, o + 2 * stride));
+            t3 += xp * Float.float16ToFloat(w.get(WeightRows.I16, o + 3 * stride));
         }
+        out[oo] = a0.add(b0).reduceLanes(VectorOperators.ADD) * F16_UNSCALE + t0;
+        out[oo + 1] = a1.add(b1).reduceLanes(VectorOperators.ADD) * F16_UNSCALE + t1;
+        out[oo + 2] = a2.add(b2).reduceLanes(VectorOperators.ADD) * F16_UNSCALE + t2;
+        out[oo + 3] = a3.add(b3).reduceLanes(VectorOperators.ADD) * F16_UNSCALE + t3;
     }
 
     /** A row with an infinity or NaN, one weight at a time. */

@@ -228,6 +228,41 @@ class MatmulKernelsTest {
         }
     }
 
+    /**
+     * The f16 GEMV scales x by 2^64 inside its loop: an x too large for that (here 2^70) takes the
+     * exact one-weight-at-a-time path, and a row's last few weights (past the last whole vector
+     * pair) go exactly too, infinity included.
+     */
+    @Test
+    void f16GemvTakesHugeInputsAndTailInfinitiesExactly() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 3);
+        int k = 2 * VectorKernels.L + 3;
+        int n = 9;
+        Tensor w = RandomTensors.uniform(DType.F16, Shape.of(n, k), rnd);
+        float[] x = RandomTensors.uniform(DType.F32, Shape.of(1, k), rnd).toFloatArray();
+        MatmulKernels v = KernelSelection.vectorOrNull();
+        for (float big : new float[] {1f, 0x1p70f}) {
+            x[5] = big;
+            float[] y = new float[n];
+            java.util.Arrays.fill(y, Float.NaN);
+            v.linear(x, 1, k, w.data(), DType.F16, n, null, y);
+            double[] xd = new double[k];
+            for (int i = 0; i < k; i++) {
+                xd[i] = x[i];
+            }
+            double[] wd = Oracle.decode(w);
+            Comparison c = Comparison.of(y, Oracle.linear(xd, 1, k, wd, n, null),
+                    Oracle.linear(Oracle.abs(xd), 1, k, Oracle.abs(wd), n, null));
+            assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "x[5] = " + big + ": " + c);
+        }
+        x[5] = 1f;
+        w.data().setAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * k - 1, (short) 0x7C00); // +inf, row 1's last
+        float[] y = new float[n];
+        v.linear(x, 1, k, w.data(), DType.F16, n, null, y);
+        assertEquals(Math.signum(x[k - 1]) * Float.POSITIVE_INFINITY, y[1], "row 1 with +inf as its last weight");
+        assertTrue(Float.isFinite(y[0]) && Float.isFinite(y[2]), "the rows beside it stay finite");
+    }
+
     private static void assertSameFloat(float expected, float actual, String what) {
         if (Float.isNaN(expected)) {
             assertTrue(Float.isNaN(actual), what + ": expected NaN, got " + actual);
