@@ -9,7 +9,7 @@ import dev.tornadonn.core.numeric.Float8Format;
  */
 interface Fp8Kernels {
     /** Weight rows per {@link #rowsTimesX} call. */
-    int ROWS = 4;
+    int ROWS = 8;
 
     /** Row {@code n} of {@code w}'s codes, decoded exactly, into {@code out[0 .. cols)}. */
     void decodeRow(Fp8Layout w, int n, float[] out);

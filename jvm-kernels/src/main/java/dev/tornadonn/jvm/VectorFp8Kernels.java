@@ -98,28 +98,37 @@ final class VectorFp8Kernels implements Fp8Kernels {
         }
     }
 
-    /** The rows at code offsets {@code n·cols + r·stride}, r below 4, times x. */
+    /**
+     * The rows at code offsets {@code n·cols + r·stride}, r below {@value Fp8Kernels#ROWS}, times x:
+     * eight address streams keep more memory fetches in flight than four (the GEMV is limited by
+     * how many one core has outstanding), and each x vector is loaded once for all eight.
+     */
     private static void rows(Fp8Layout w, int n, int stride, float[] xa, int xo, float[] sx, int so, float[] out) {
         boolean fn = w.format() == Float8Format.E4M3FN;
         // Sign to bit 31 by sign extension, magnitude to the f32 exponent/mantissa by the shift;
         // written out in the loop (a decode helper that C2 does not inline boxes its vectors).
         IntVector shift = IntVector.broadcast(I, fn ? 20 : 21);
         int keep = fn ? 0x87F00000 : 0x8FE00000;
+        int sh = fn ? 20 : 21;
         float unscale = (fn ? 0x1p120f : 0x1p112f) / X_SCALE;
         byte[] codes = w.codes();
         int k = w.cols();
         int segs = w.segments();
         int[] start = w.segmentStart();
         float[] ws = w.weightScales();
+        int rowStep = stride == 0 ? 0 : 1;
         int c0 = n * k;
         int c1 = c0 + stride;
         int c2 = c1 + stride;
         int c3 = c2 + stride;
-        int rowStep = stride == 0 ? 0 : 1;
-        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
-        float e0 = 0f, e1 = 0f, e2 = 0f, e3 = 0f;
+        int c4 = c3 + stride;
+        int c5 = c4 + stride;
+        int c6 = c5 + stride;
+        int c7 = c6 + stride;
+        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0, t6 = t0, t7 = t0;
+        float[] e = new float[ROWS];
         for (int s = 0; s < segs; s++) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             int c = start[s];
             int end = start[s + 1];
             for (; c <= end - L; c += L) {
@@ -132,34 +141,45 @@ final class VectorFp8Kernels implements Fp8Kernels {
                         .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a2);
                 a3 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c3 + c).convertShape(VectorOperators.B2I, I, 0))
                         .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a3);
-            }
-            float p0 = 0f, p1 = 0f, p2 = 0f, p3 = 0f;
-            int sh = fn ? 20 : 21;
-            for (; c < end; c++) {
-                float xc = xa[xo + c];
-                p0 += xc * Float.intBitsToFloat((codes[c0 + c] << sh) & keep);
-                p1 += xc * Float.intBitsToFloat((codes[c1 + c] << sh) & keep);
-                p2 += xc * Float.intBitsToFloat((codes[c2 + c] << sh) & keep);
-                p3 += xc * Float.intBitsToFloat((codes[c3 + c] << sh) & keep);
+                a4 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c4 + c).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a4);
+                a5 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c5 + c).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a5);
+                a6 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c6 + c).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a6);
+                a7 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c7 + c).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a7);
             }
             float sxs = sx[so + s];
-            float w0 = sxs * ws[n * segs + s];
-            float w1 = sxs * ws[(n + rowStep) * segs + s];
-            float w2 = sxs * ws[(n + 2 * rowStep) * segs + s];
-            float w3 = sxs * ws[(n + 3 * rowStep) * segs + s];
-            t0 = a0.mul(unscale).fma(FloatVector.broadcast(F, w0), t0);
-            t1 = a1.mul(unscale).fma(FloatVector.broadcast(F, w1), t1);
-            t2 = a2.mul(unscale).fma(FloatVector.broadcast(F, w2), t2);
-            t3 = a3.mul(unscale).fma(FloatVector.broadcast(F, w3), t3);
-            e0 += p0 * unscale * w0;
-            e1 += p1 * unscale * w1;
-            e2 += p2 * unscale * w2;
-            e3 += p3 * unscale * w3;
+            float[] p = new float[ROWS];
+            for (; c < end; c++) {
+                float xc = xa[xo + c];
+                for (int r = 0; r < ROWS; r++) {
+                    p[r] += xc * Float.intBitsToFloat((codes[c0 + r * stride + c] << sh) & keep);
+                }
+            }
+            float[] wr = new float[ROWS];
+            for (int r = 0; r < ROWS; r++) {
+                wr[r] = sxs * ws[(n + r * rowStep) * segs + s];
+                e[r] += p[r] * unscale * wr[r];
+            }
+            t0 = a0.mul(unscale).fma(FloatVector.broadcast(F, wr[0]), t0);
+            t1 = a1.mul(unscale).fma(FloatVector.broadcast(F, wr[1]), t1);
+            t2 = a2.mul(unscale).fma(FloatVector.broadcast(F, wr[2]), t2);
+            t3 = a3.mul(unscale).fma(FloatVector.broadcast(F, wr[3]), t3);
+            t4 = a4.mul(unscale).fma(FloatVector.broadcast(F, wr[4]), t4);
+            t5 = a5.mul(unscale).fma(FloatVector.broadcast(F, wr[5]), t5);
+            t6 = a6.mul(unscale).fma(FloatVector.broadcast(F, wr[6]), t6);
+            t7 = a7.mul(unscale).fma(FloatVector.broadcast(F, wr[7]), t7);
         }
-        out[0] = t0.reduceLanes(VectorOperators.ADD) + e0 + subnormals(w, n, xa, xo, sx, so);
-        out[1] = t1.reduceLanes(VectorOperators.ADD) + e1 + subnormals(w, n + rowStep, xa, xo, sx, so);
-        out[2] = t2.reduceLanes(VectorOperators.ADD) + e2 + subnormals(w, n + 2 * rowStep, xa, xo, sx, so);
-        out[3] = t3.reduceLanes(VectorOperators.ADD) + e3 + subnormals(w, n + 3 * rowStep, xa, xo, sx, so);
+        out[0] = t0.reduceLanes(VectorOperators.ADD) + e[0] + subnormals(w, n + 0 * rowStep, xa, xo, sx, so);
+        out[1] = t1.reduceLanes(VectorOperators.ADD) + e[1] + subnormals(w, n + 1 * rowStep, xa, xo, sx, so);
+        out[2] = t2.reduceLanes(VectorOperators.ADD) + e[2] + subnormals(w, n + 2 * rowStep, xa, xo, sx, so);
+        out[3] = t3.reduceLanes(VectorOperators.ADD) + e[3] + subnormals(w, n + 3 * rowStep, xa, xo, sx, so);
+        out[4] = t4.reduceLanes(VectorOperators.ADD) + e[4] + subnormals(w, n + 4 * rowStep, xa, xo, sx, so);
+        out[5] = t5.reduceLanes(VectorOperators.ADD) + e[5] + subnormals(w, n + 5 * rowStep, xa, xo, sx, so);
+        out[6] = t6.reduceLanes(VectorOperators.ADD) + e[6] + subnormals(w, n + 6 * rowStep, xa, xo, sx, so);
+        out[7] = t7.reduceLanes(VectorOperators.ADD) + e[7] + subnormals(w, n + 7 * rowStep, xa, xo, sx, so);
     }
 
     /**
