@@ -5,6 +5,7 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.io.TensorSource;
+import dev.tornadonn.core.numeric.Float8Format;
 import dev.tornadonn.layers.Layer;
 import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.LinearConfig;
@@ -37,8 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One linear layer {@code k → n} per weight format, through the public layer API: plain BF16,
- * GPTQ int4 (group 128) and FP8 e4m3 (per-row weight scale, per-token dynamic input). At
- * {@code m = 1} it is a GEMV, limited by the bytes of weight it streams.
+ * GPTQ int4 (group 128) and FP8 e4m3 (per-row weight scale, codes over the format's range as in
+ * real checkpoints, per-token dynamic input). At {@code m = 1} it is a GEMV, limited by the bytes
+ * of weight it streams.
  *
  * <pre>
  * java --add-modules=jdk.incubator.vector -jar benchmarks/target/benchmarks.jar QuantizedLinearBenchmark
@@ -83,11 +85,16 @@ public class QuantizedLinearBenchmark {
             }
             case "FP8" -> {
                 Float8Config f8 = Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise());
+                // Quantised as FP8 checkpoints are: w in [-1, 1) onto e4m3's range, row scale 1 / 448.
+                float[] scales = new float[n];
+                java.util.Arrays.fill(scales, 1f / Float8Format.E4M3FN.max());
+                Tensor codes = Tensor.allocate(DType.F8_E4M3FN, Shape.of(n, k));
+                for (int i = 0; i < w.length; i++) {
+                    codes.setFloat(i, w[i] * Float8Format.E4M3FN.max());
+                }
                 Map<String, Tensor> ckpt = new LinkedHashMap<>();
-                ckpt.put("weight", Tensor.of(DType.F8_E4M3FN, Shape.of(n, k), w));
-                float[] ones = new float[n];
-                java.util.Arrays.fill(ones, 1f);
-                ckpt.put("weight_scale", Tensor.of(DType.F32, Shape.of(n, 1), ones));
+                ckpt.put("weight", codes);
+                ckpt.put("weight_scale", Tensor.of(DType.F32, Shape.of(n, 1), scales));
                 yield Fp8Linear.load(Fp8LinearConfig.of(k, n, DType.F8_E4M3FN, f8), TensorSource.of(ckpt));
             }
             default -> throw new IllegalArgumentException("format must be BF16, GPTQ_INT4 or FP8, not " + format);
