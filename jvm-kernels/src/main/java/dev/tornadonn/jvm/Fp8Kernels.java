@@ -17,8 +17,8 @@ interface Fp8Kernels {
     /** {@code Σ a[ao + i]·b[bo + i]} for i below len, accumulated in f32. */
     float dot(float[] a, int ao, float[] b, int bo, int len);
 
-    /** Quantised x rows as {@link #rowsTimesX} reads them. */
-    float[] arrangeInput(float[] xq);
+    /** Quantised x rows ({@code cols} each) as {@link #rowsTimesX} reads them for {@code w}. */
+    float[] arrangeInput(Fp8Layout w, float[] xq);
 
     /**
      * {@code out[r] = Σ_s (Σ_{k∈s} xq[k]·w[n + r, k])·sx[so + s]·ws[n + r, s]} for r below
@@ -61,7 +61,7 @@ interface Fp8Kernels {
         }
 
         @Override
-        public float[] arrangeInput(float[] xq) {
+        public float[] arrangeInput(Fp8Layout w, float[] xq) {
             return xq;
         }
 

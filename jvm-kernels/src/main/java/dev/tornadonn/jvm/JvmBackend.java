@@ -175,7 +175,7 @@ public final class JvmBackend implements Backend {
         float[] xq = a.xq();
         float[] sx = a.scales();
         if (m <= VectorKernels.GEMV_MAX_M && !w.hasSpecials()) {
-            float[] xa = fp8.arrangeInput(xq);
+            float[] xa = fp8.arrangeInput(w, xq);
             Parallel.forRows(n, (from, to) -> {
                 float[] out = new float[Fp8Kernels.ROWS];
                 for (int j = from; j < to; j += Fp8Kernels.ROWS) {

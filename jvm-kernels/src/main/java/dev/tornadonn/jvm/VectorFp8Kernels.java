@@ -4,6 +4,7 @@ import dev.tornadonn.core.numeric.Float8Format;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -17,9 +18,12 @@ import jdk.incubator.vector.VectorSpecies;
  * mask.
  *
  * <p>{@link #rowsTimesX} decodes in registers, straight into the FMAs, {@value Fp8Kernels#ROWS}
- * weight rows at a time sharing each x load: a byte-to-int widening, a shift and an and per
- * {@code lanes} weights. The power of two is applied once per segment, and x is scaled by 2^32
- * up front so that no product is subnormal either.
+ * weight rows at a time sharing each x load: {@code 2·lanes} codes widen, sign-extended, to
+ * 16-bit halves of int lanes (one operation), and the even codes (low halves) and the odd ones
+ * (high halves) each take a shift and an and: seven operations per {@code 2·lanes} weights with
+ * the two FMAs, where widening to ints took eight. x is split to match (per segment, per block of
+ * {@code 2·lanes} columns: its even columns, then its odd ones) and scaled by 2^32 up front so
+ * that no product is subnormal; the format's power of two is applied once per segment.
  */
 final class VectorFp8Kernels implements Fp8Kernels {
     private static final VectorSpecies<Float> F = VectorKernels.F;
@@ -28,6 +32,9 @@ final class VectorFp8Kernels implements Fp8Kernels {
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
     private static final int ROWS = Fp8Kernels.ROWS;
     private static final int PARTS = B.length() / L;
+    /** {@code 2·lanes} codes, widened at once to as many 16-bit lanes. */
+    private static final VectorSpecies<Byte> PAIR_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(16 * L));
+    private static final VectorSpecies<Short> PAIR_SHORTS = VectorSpecies.of(short.class, F.vectorShape());
     private static final Fp8Kernels SCALAR_TAIL = new Fp8Kernels.Scalar();
 
     @Override
@@ -76,11 +83,31 @@ final class VectorFp8Kernels implements Fp8Kernels {
 
     private static final float X_SCALE = 0x1p32f;
 
+    /**
+     * The rows split per segment as {@link #rows} reads them, then the same rows in column order
+     * (both scaled by 2^32), which the subnormal side path indexes by column.
+     */
     @Override
-    public float[] arrangeInput(float[] xq) {
-        float[] xa = new float[xq.length];
+    public float[] arrangeInput(Fp8Layout w, float[] xq) {
+        int k = w.cols();
+        int[] start = w.segmentStart();
+        float[] xa = new float[2 * xq.length];
         for (int i = 0; i < xq.length; i++) {
-            xa[i] = xq[i] * X_SCALE;
+            xa[xq.length + i] = xq[i] * X_SCALE;
+        }
+        for (int row = 0; row < xq.length; row += k) {
+            for (int s = 0; s < w.segments(); s++) {
+                int c = start[s];
+                for (; c <= start[s + 1] - 2 * L; c += 2 * L) {
+                    for (int l = 0; l < L; l++) {
+                        xa[row + c + l] = xq[row + c + 2 * l] * X_SCALE;
+                        xa[row + c + L + l] = xq[row + c + 2 * l + 1] * X_SCALE;
+                    }
+                }
+                for (; c < start[s + 1]; c++) {
+                    xa[row + c] = xq[row + c] * X_SCALE;
+                }
+            }
         }
         return xa;
     }
@@ -105,11 +132,12 @@ final class VectorFp8Kernels implements Fp8Kernels {
      */
     private static void rows(Fp8Layout w, int n, int stride, float[] xa, int xo, float[] sx, int so, float[] out) {
         boolean fn = w.format() == Float8Format.E4M3FN;
-        // Sign to bit 31 by sign extension, magnitude to the f32 exponent/mantissa by the shift;
+        // Sign to bit 31 by sign extension, magnitude to the f32 exponent/mantissa by the shift,
         // written out in the loop (a decode helper that C2 does not inline boxes its vectors).
-        IntVector shift = IntVector.broadcast(I, fn ? 20 : 21);
+        // The even code's sign-extended half shifted by sh, the odd one's by sh − 16.
         int keep = fn ? 0x87F00000 : 0x8FE00000;
         int sh = fn ? 20 : 21;
+        int oddShift = sh - 16;
         float unscale = (fn ? 0x1p120f : 0x1p112f) / X_SCALE;
         byte[] codes = w.codes();
         int k = w.cols();
@@ -131,24 +159,42 @@ final class VectorFp8Kernels implements Fp8Kernels {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             int c = start[s];
             int end = start[s + 1];
-            for (; c <= end - L; c += L) {
-                FloatVector xv = FloatVector.fromArray(F, xa, xo + c);
-                a0 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c0 + c).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a0);
-                a1 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c1 + c).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a1);
-                a2 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c2 + c).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a2);
-                a3 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c3 + c).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a3);
-                a4 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c4 + c).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a4);
-                a5 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c5 + c).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a5);
-                a6 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c6 + c).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a6);
-                a7 = xv.fma(((IntVector) ByteVector.fromArray(B, codes, c7 + c).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, shift).and(keep).reinterpretAsFloats(), a7);
+            for (; c <= end - 2 * L; c += 2 * L) {
+                FloatVector xe = FloatVector.fromArray(F, xa, xo + c);
+                FloatVector xd = FloatVector.fromArray(F, xa, xo + c + L);
+                IntVector v;
+                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c0 + c)
+                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                a0 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a0));
+                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c1 + c)
+                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                a1 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a1));
+                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c2 + c)
+                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                a2 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a2));
+                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c3 + c)
+                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                a3 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a3));
+                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c4 + c)
+                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                a4 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a4));
+                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c5 + c)
+                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                a5 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a5));
+                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c6 + c)
+                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                a6 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a6));
+                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c7 + c)
+                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+                a7 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a7));
             }
             float sxs = sx[so + s];
             float[] p = new float[ROWS];
@@ -188,6 +234,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
      */
     private static float subnormals(Fp8Layout w, int n, float[] xa, int xo, float[] sx, int so) {
         int[] cols = w.subnormalColumns();
+        xo += xa.length / 2; // the rows in column order
         float[] vals = w.subnormalValues();
         int i = w.subnormalStart()[n];
         int end = w.subnormalStart()[n + 1];
