@@ -166,10 +166,13 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
         float[] scales = w.scales();
         float[] zeros = w.zeros();
         int groups = w.groups();
+        // Read before the loop: C2 reaches its inlining node budget in this method, and a call left
+        // in the loop (it was chunks() in the loop test) makes it spill every live vector per chunk.
+        int chunks = w.chunks();
         int p0 = n * w.planeInts(), p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride;
         int s0 = n * groups, s1 = s0 + groupStride, s2 = s1 + groupStride, s3 = s2 + groupStride;
         FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
-        for (int c = 0; c < w.chunks(); c++) {
+        for (int c = 0; c < chunks; c++) {
             int wb = c * GroupQuantLayout.INTS_PER_CHUNK;
             int xb = c * GroupQuantLayout.CHUNK;
             int g = blockGroup[c * 8];
