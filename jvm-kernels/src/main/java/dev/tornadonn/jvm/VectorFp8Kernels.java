@@ -197,13 +197,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
                         xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a7));
             }
             float sxs = sx[so + s];
-            float[] p = new float[ROWS];
-            for (; c < end; c++) {
-                float xc = xa[xo + c];
-                for (int r = 0; r < ROWS; r++) {
-                    p[r] += xc * Float.intBitsToFloat((codes[c0 + r * stride + c] << sh) & keep);
-                }
-            }
+            float[] p = tailDots(codes, c0, stride, c, end, xa, xo, sh, keep);
             float[] wr = new float[ROWS];
             for (int r = 0; r < ROWS; r++) {
                 wr[r] = sxs * ws[(n + r * rowStep) * segs + s];
@@ -226,6 +220,22 @@ final class VectorFp8Kernels implements Fp8Kernels {
         out[5] = t5.reduceLanes(VectorOperators.ADD) + e[5] + subnormals(w, n + 5 * rowStep, xa, xo, sx, so);
         out[6] = t6.reduceLanes(VectorOperators.ADD) + e[6] + subnormals(w, n + 6 * rowStep, xa, xo, sx, so);
         out[7] = t7.reduceLanes(VectorOperators.ADD) + e[7] + subnormals(w, n + 7 * rowStep, xa, xo, sx, so);
+    }
+
+    /**
+     * The rows' last few codes of a segment, {@code [c, end)}, one at a time: a method of its own,
+     * keeping {@link #rows} (near C2's node budget, past which C2 stops inlining) smaller.
+     */
+    private static float[] tailDots(byte[] codes, int c0, int stride, int c, int end, float[] xa, int xo, int sh,
+                                    int keep) {
+        float[] p = new float[ROWS];
+        for (; c < end; c++) {
+            float xc = xa[xo + c];
+            for (int r = 0; r < ROWS; r++) {
+                p[r] += xc * Float.intBitsToFloat((codes[c0 + r * stride + c] << sh) & keep);
+            }
+        }
+        return p;
     }
 
     /**
