@@ -231,9 +231,7 @@ final class VectorGemv {
     private static void f16Rows(float[] x, float[] xs, int xo, MemorySegment w, long wb, long stride, int k, float[] out,
                                 int oo) {
         if (xs == null) {
-            for (int r = 0; r < ROWS; r++) {
-                out[oo + r] = f16RowExactly(x, xo, w, wb + r * stride, k);
-            }
+            f16RowsExactly(x, xo, w, wb, stride, k, out, oo);
             return;
         }
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
@@ -286,9 +284,7 @@ final class VectorGemv {
             b7 = xd.fma(v7.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b7);
         }
         if (largest.reduceLanes(VectorOperators.MAX) >= 0x7C00) {
-            for (int r = 0; r < ROWS; r++) {
-                out[oo + r] = f16RowExactly(x, xo, w, wb + r * stride, k);
-            }
+            f16RowsExactly(x, xo, w, wb, stride, k, out, oo);
             return;
         }
         out[oo] = a0.add(b0).reduceLanes(VectorOperators.ADD) * F16_UNSCALE;
@@ -304,6 +300,14 @@ final class VectorGemv {
             for (int r = 0; r < ROWS; r++) {
                 out[oo + r] += x[xo + p] * Float.float16ToFloat(w.get(WeightRows.I16, o + r * stride));
             }
+        }
+    }
+
+    /** The rows at {@code wb + r·stride}, r below {@link #ROWS}, each by {@link #f16RowExactly}. */
+    private static void f16RowsExactly(float[] x, int xo, MemorySegment w, long wb, long stride, int k, float[] out,
+                                       int oo) {
+        for (int r = 0; r < ROWS; r++) {
+            out[oo + r] = f16RowExactly(x, xo, w, wb + r * stride, k);
         }
     }
 
