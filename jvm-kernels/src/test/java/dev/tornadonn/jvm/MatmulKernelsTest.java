@@ -87,12 +87,7 @@ class MatmulKernelsTest {
         float[] y = new float[m * n];
         java.util.Arrays.fill(y, Float.NaN); // every element must be written
         kern.linear(x.toFloatArray(), m, k, w.data(), dtype, n, b == null ? null : b.toFloatArray(), y);
-        double[] xd = Oracle.decode(x);
-        double[] wd = Oracle.decode(w);
-        double[] bd = b == null ? null : Oracle.decode(b);
-        double[] ref = Oracle.linear(xd, m, k, wd, n, bd);
-        double[] scale = Oracle.linear(Oracle.abs(xd), m, k, Oracle.abs(wd), n, bd == null ? null : Oracle.abs(bd));
-        Comparison c = Comparison.of(y, ref, scale);
+        Comparison c = againstOracle(y, x, m, k, w, n, b);
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> kern.name() + " " + c);
     }
 
@@ -125,12 +120,7 @@ class MatmulKernelsTest {
         float[] y = new float[m * n];
         java.util.Arrays.fill(y, Float.NaN);
         VectorGemm.gemm(x.toFloatArray(), m, k, w.data(), dtype, n, b == null ? null : b.toFloatArray(), y, wide);
-        double[] xd = Oracle.decode(x);
-        double[] wd = Oracle.decode(w);
-        double[] bd = b == null ? null : Oracle.decode(b);
-        double[] ref = Oracle.linear(xd, m, k, wd, n, bd);
-        double[] scale = Oracle.linear(Oracle.abs(xd), m, k, Oracle.abs(wd), n, bd == null ? null : Oracle.abs(bd));
-        Comparison c = Comparison.of(y, ref, scale);
+        Comparison c = againstOracle(y, x, m, k, w, n, b);
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "wide=" + wide + " " + c);
     }
 
@@ -158,12 +148,7 @@ class MatmulKernelsTest {
         float[] y = new float[m * n];
         java.util.Arrays.fill(y, Float.NaN);
         VectorGemm.gemmFewRows(x.toFloatArray(), m, k, w.data(), dtype, n, b == null ? null : b.toFloatArray(), y);
-        double[] xd = Oracle.decode(x);
-        double[] wd = Oracle.decode(w);
-        double[] bd = b == null ? null : Oracle.decode(b);
-        double[] ref = Oracle.linear(xd, m, k, wd, n, bd);
-        double[] scale = Oracle.linear(Oracle.abs(xd), m, k, Oracle.abs(wd), n, bd == null ? null : Oracle.abs(bd));
-        Comparison c = Comparison.of(y, ref, scale);
+        Comparison c = againstOracle(y, x, m, k, w, n, b);
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), c::toString);
     }
 
@@ -246,13 +231,7 @@ class MatmulKernelsTest {
             float[] y = new float[n];
             java.util.Arrays.fill(y, Float.NaN);
             v.linear(x, 1, k, w.data(), DType.F16, n, null, y);
-            double[] xd = new double[k];
-            for (int i = 0; i < k; i++) {
-                xd[i] = x[i];
-            }
-            double[] wd = Oracle.decode(w);
-            Comparison c = Comparison.of(y, Oracle.linear(xd, 1, k, wd, n, null),
-                    Oracle.linear(Oracle.abs(xd), 1, k, Oracle.abs(wd), n, null));
+            Comparison c = againstOracle(y, Tensor.of(x, 1, k), 1, k, w, n, null);
             assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "x[5] = " + big + ": " + c);
         }
         x[5] = 1f;
@@ -261,6 +240,16 @@ class MatmulKernelsTest {
         v.linear(x, 1, k, w.data(), DType.F16, n, null, y);
         assertEquals(Math.signum(x[k - 1]) * Float.POSITIVE_INFINITY, y[1], "row 1 with +inf as its last weight");
         assertTrue(Float.isFinite(y[0]) && Float.isFinite(y[2]), "the rows beside it stay finite");
+    }
+
+    /** y against x·wᵀ + b in float64, with the error budget of its magnitudes. */
+    private static Comparison againstOracle(float[] y, Tensor x, int m, int k, Tensor w, int n, Tensor b) {
+        double[] xd = Oracle.decode(x);
+        double[] wd = Oracle.decode(w);
+        double[] bd = b == null ? null : Oracle.decode(b);
+        double[] ref = Oracle.linear(xd, m, k, wd, n, bd);
+        double[] scale = Oracle.linear(Oracle.abs(xd), m, k, Oracle.abs(wd), n, bd == null ? null : Oracle.abs(bd));
+        return Comparison.of(y, ref, scale);
     }
 
     private static void assertSameFloat(float expected, float actual, String what) {
