@@ -212,7 +212,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
             t6 = a6.mul(unscale).fma(FloatVector.broadcast(F, wr[6]), t6);
             t7 = a7.mul(unscale).fma(FloatVector.broadcast(F, wr[7]), t7);
         }
-        out[0] = t0.reduceLanes(VectorOperators.ADD) + e[0] + subnormals(w, n + 0 * rowStep, xa, xo, sx, so);
+        out[0] = t0.reduceLanes(VectorOperators.ADD) + e[0] + subnormals(w, n, xa, xo, sx, so);
         out[1] = t1.reduceLanes(VectorOperators.ADD) + e[1] + subnormals(w, n + 1 * rowStep, xa, xo, sx, so);
         out[2] = t2.reduceLanes(VectorOperators.ADD) + e[2] + subnormals(w, n + 2 * rowStep, xa, xo, sx, so);
         out[3] = t3.reduceLanes(VectorOperators.ADD) + e[3] + subnormals(w, n + 3 * rowStep, xa, xo, sx, so);
