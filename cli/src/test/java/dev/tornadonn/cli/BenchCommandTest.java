@@ -32,6 +32,7 @@ class BenchCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("machine: peak f32 FMA"), r.out());
         assertTrue(r.out().contains("numpy: skipped (--no-numpy)"), r.out());
+        assertTrue(r.out().contains("each case timed in a JVM of its own"), r.out());
         String header = r.out().lines().filter(l -> l.startsWith("case ")).findFirst().orElseThrow();
         for (String column : new String[] {"shape", "ms", "GFLOP/s", "GB/s", "flop/B", "roofline", "vs numpy"}) {
             assertTrue(header.contains(column), header);
@@ -44,6 +45,17 @@ class BenchCommandTest {
         byte[] head = Arrays.copyOf(Files.readAllBytes(png), 8);
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, head);
         assertTrue(Files.size(png) > 10_000, "a chart, not an empty image: " + Files.size(png) + " bytes");
+    }
+
+    @Test
+    void inProcessTimesEveryCaseInThisJvm() {
+        CliRun r = run("bench", "--suite", "quick", "--no-numpy", "--in-process", "--repeat", "3", "--budget", "0.05",
+                "--probe-mib", "64");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("every case timed in this JVM"), r.out());
+        for (String c : new String[] {"gemm f32", "gemv f32", "gemv fp8-e4m3", "gemv gptq-int4-g128", "mlp bf16"}) {
+            assertTrue(r.out().contains(c), c + " missing from\n" + r.out());
+        }
     }
 
     @ParameterizedTest

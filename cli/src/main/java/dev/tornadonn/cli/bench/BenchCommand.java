@@ -54,6 +54,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--fail-on-miss", description = "Exit 1 when a measured target is missed (default: exit 0 and report).")
     boolean failOnMiss;
 
+    @Option(names = "--in-process",
+            description = "Time every case in this JVM (default on cpu devices: each case in a JVM of its own, as JMH forks).")
+    boolean inProcess;
+
     @Option(names = "--threads", description = "Threads for the machine probes (default: every core the JVM sees).")
     Integer threads;
 
@@ -101,16 +105,16 @@ public final class BenchCommand implements Callable<Integer> {
         MachineProbe.Roofline roof = new MachineProbe.Roofline(peak, bw, nThreads,
                 jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), (long) probeMib << 20);
 
+        boolean fork = dev.isCpu() && !inProcess;
         WeightData data = new WeightData();
-        List<Timed> timed = new ArrayList<>();
+        List<CaseProcess.Measured> measured = new ArrayList<>();
         for (BenchCase c : cases) {
             bar.start(c.label() + " " + c.shape());
-            timed.add(timeCase(c, dev, data, rep, budgetS));
+            measured.add(fork ? CaseProcess.time(c, dev, rep, budgetS) : CaseProcess.timeHere(c, dev, data, rep, budgetS));
             System.gc(); // the case's weights are off-heap, freed only once collected: free them before the next
             bar.step();
         }
         data.clear();
-        System.gc();
 
         Numpy.Result np = null;
         if (!noNumpy) {
@@ -123,11 +127,12 @@ public final class BenchCommand implements Callable<Integer> {
         bar.finish();
 
         List<CaseResult> results = new ArrayList<>();
-        for (Timed t : timed) {
-            BenchCase c = t.bench();
+        for (int i = 0; i < cases.size(); i++) {
+            BenchCase c = cases.get(i);
             Timing numpyTiming = np == null || c.isMlp() ? null : np.timings().get(Numpy.key(c.m(), c.n(), c.k()));
-            results.add(new CaseResult(c, t.weightBytes(), t.timing(), numpyTiming, roof));
+            results.add(new CaseResult(c, measured.get(i).weightBytes(), measured.get(i).timing(), numpyTiming, roof));
         }
+        out.println(fork ? "each case timed in a JVM of its own (--in-process: all in this one)" : "every case timed in this JVM");
         Report.print(out, roof, np, noNumpy, results);
         List<Targets.Verdict> verdicts = s == Suite.TARGETS ? Targets.evaluate(results) : List.of();
         Report.printTargets(out, verdicts);
@@ -138,14 +143,6 @@ public final class BenchCommand implements Callable<Integer> {
         out.flush();
         boolean missed = verdicts.stream().anyMatch(v -> v.measured() && !v.met());
         return failOnMiss && missed ? 1 : 0;
-    }
-
-    private record Timed(BenchCase bench, long weightBytes, Timing timing) {}
-
-    /** Builds, times and drops one case, so only one case's weights are alive at a time. */
-    private static Timed timeCase(BenchCase c, DeviceRef dev, WeightData data, int rep, double budgetS) {
-        Prepared p = c.prepare(dev, data);
-        return new Timed(c, p.weightBytes(), Timing.measure(p.op(), rep, budgetS));
     }
 
     private void checkOptions(int rep, double budgetS, int nThreads) {

@@ -29,6 +29,21 @@ final class Report {
         }
         out.println("ms: median; GB/s: weights + x + y once per call; roofline: GFLOP/s over min(peak FMA, flop/B × bandwidth),"
                 + " 'mem' below the ridge, 'fma' above; vs numpy: numpy's time over ours (> 1 is faster)");
+        for (CaseResult r : results) {
+            if (boxed(r)) {
+                out.printf("note: %s %s allocated %.0f MB per call: the JIT left its vectors boxed, so this is not the"
+                        + " kernel's time (see docs/PERFORMANCE.md, 'Boxed vectors')%n",
+                        r.bench().label(), r.bench().shape(), r.timing().bytesPerRun() / 1e6);
+            }
+        }
+    }
+
+    /**
+     * A kernel allocates little besides its output: more than 16 times its activations and a MiB
+     * per call means vectors boxed on the heap.
+     */
+    static boolean boxed(CaseResult r) {
+        return r.timing().bytesPerRun() > 16 * r.bench().activationBytes() + (1 << 20);
     }
 
     static void printTargets(PrintWriter out, List<Targets.Verdict> verdicts) {

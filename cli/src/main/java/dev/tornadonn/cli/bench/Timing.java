@@ -4,8 +4,11 @@ import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 
-/** The median and spread of a case's timed runs, in seconds. */
-public record Timing(double median, double min, double max, int runs) {
+/**
+ * The median and spread of a case's timed runs, in seconds, and the heap it allocated per run
+ * (all threads; -1 where not measured).
+ */
+public record Timing(double median, double min, double max, int runs, long bytesPerRun) {
 
     /** The JIT must have compiled nothing new for this long before timing starts. */
     private static final double JIT_QUIET_S = 0.5;
@@ -42,6 +45,7 @@ public record Timing(double median, double min, double max, int runs) {
             }
         }
         double[] t = new double[repeat];
+        long allocatedBefore = allocatedBytes();
         long measureStart = System.nanoTime();
         int n = 0;
         while (n < repeat && (n < 3 || elapsed(measureStart) < budgetS)) {
@@ -49,15 +53,33 @@ public record Timing(double median, double min, double max, int runs) {
             op.run();
             t[n++] = (System.nanoTime() - t0) / 1e9;
         }
-        return of(Arrays.copyOf(t, n));
+        long allocatedAfter = allocatedBytes();
+        long perRun = allocatedBefore < 0 || allocatedAfter < 0 ? -1 : Math.max(0, allocatedAfter - allocatedBefore) / n;
+        return of(Arrays.copyOf(t, n), perRun);
     }
 
     static Timing of(double[] seconds) {
+        return of(seconds, -1);
+    }
+
+    static Timing of(double[] seconds, long bytesPerRun) {
         double[] s = seconds.clone();
         Arrays.sort(s);
         int n = s.length;
         double median = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-        return new Timing(median, s[0], s[n - 1], n);
+        return new Timing(median, s[0], s[n - 1], n, bytesPerRun);
+    }
+
+    /**
+     * Heap allocated so far by every live thread (the kernels' pool included), or -1. A kernel
+     * allocates next to nothing per call; gigabytes mean the JIT left its vectors boxed.
+     */
+    private static long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads
+                && threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled()) {
+            return threads.getTotalThreadAllocatedBytes();
+        }
+        return -1;
     }
 
     private static double elapsed(long since) {
