@@ -115,6 +115,7 @@ public final class BenchCommand implements Callable<Integer> {
             bar.step();
         }
         data.clear();
+        System.gc();
 
         Numpy.Result np = null;
         if (!noNumpy) {
