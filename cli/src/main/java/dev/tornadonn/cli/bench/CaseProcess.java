@@ -18,34 +18,27 @@ import java.util.Locale;
  */
 final class CaseProcess {
     private static final String RESULT = "case-result";
+    private static final String ERROR = "case-error";
 
     private CaseProcess() {}
 
     /** A case's weight bytes and timing, from a child JVM started with this JVM's options. */
     static Measured time(BenchCase c, DeviceRef dev, int rep, double budgetS) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!arg.startsWith("-agentlib:jdwp") && !arg.startsWith("-javaagent:")) {
-                cmd.add(arg);
-            }
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CaseProcess.class.getName(),
-                c.kind(), c.format().name(), Integer.toString(c.m()), Integer.toString(c.n()), Integer.toString(c.k()),
-                Integer.toString(c.ffn()), dev.toString(), Integer.toString(rep), Double.toString(budgetS)));
         Path errors = null;
         try {
-            errors = Files.createTempFile("tornado-nn-bench-", ".err");
-            Process p = new ProcessBuilder(cmd).redirectError(errors.toFile()).start();
+            Path errFile = Files.createTempFile("tornado-nn-bench-", ".err");
+            errors = errFile;
+            Process p = new ProcessBuilder(command(c, dev, rep, budgetS)).redirectError(errFile.toFile()).start();
             p.getOutputStream().close();
             String out = new String(p.getInputStream().readAllBytes());
             int code = p.waitFor();
             String line = out.lines().filter(l -> l.startsWith(RESULT + " ")).reduce((a, b) -> b).orElse(null);
             if (code != 0 || line == null) {
-                List<String> err = Files.readAllLines(errors);
-                String tail = String.join(" | ", err.subList(Math.max(0, err.size() - 5), err.size()));
+                // The child's own error line, or else (a crash, a kill) the end of what it printed.
+                String why = out.lines().filter(l -> l.startsWith(ERROR + " ")).map(l -> l.substring(ERROR.length() + 1))
+                        .findFirst().orElseGet(() -> tail(errFile));
                 throw new IllegalStateException("bench case " + c.label() + " " + c.shape() + ": its JVM exited with "
-                        + code + (tail.isBlank() ? "" : ": " + tail));
+                        + code + (why.isBlank() ? "" : ": " + why));
             }
             return parse(line);
         } catch (IOException e) {
@@ -64,6 +57,21 @@ final class CaseProcess {
         }
     }
 
+    /** This JVM's java, options (less a debugger or agent) and class path, running {@link #main}. */
+    private static List<String> command(BenchCase c, DeviceRef dev, int rep, double budgetS) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!arg.startsWith("-agentlib:jdwp") && !arg.startsWith("-javaagent:")) {
+                cmd.add(arg);
+            }
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CaseProcess.class.getName(),
+                c.kind(), c.format().name(), Integer.toString(c.m()), Integer.toString(c.n()), Integer.toString(c.k()),
+                Integer.toString(c.ffn()), dev.toString(), Integer.toString(rep), Double.toString(budgetS)));
+        return cmd;
+    }
+
     /** Builds and times one case in this JVM, drawing its weights from {@code data}. */
     static Measured timeHere(BenchCase c, DeviceRef dev, WeightData data, int rep, double budgetS) {
         Prepared p = c.prepare(dev, data);
@@ -73,14 +81,29 @@ final class CaseProcess {
     /** A case's weight bytes streamed per call and its timing. */
     record Measured(long weightBytes, Timing timing) {}
 
-    /** The child: {@code kind format m n k ffn device repeat budget}; prints one result line. */
+    /** The child: {@code kind format m n k ffn device repeat budget}; prints one result or error line. */
     public static void main(String[] args) {
-        BenchCase c = new BenchCase(args[0], WeightFormat.valueOf(args[1]), Integer.parseInt(args[2]),
-                Integer.parseInt(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]));
-        Measured m = timeHere(c, DeviceRef.parse(args[6]), new WeightData(), Integer.parseInt(args[7]), Double.parseDouble(args[8]));
-        Timing t = m.timing();
-        System.out.println(String.format(Locale.ROOT, "%s %d %s %s %s %d %d", RESULT, m.weightBytes(),
-                Double.toString(t.median()), Double.toString(t.min()), Double.toString(t.max()), t.runs(), t.bytesPerRun()));
+        try {
+            BenchCase c = new BenchCase(args[0], WeightFormat.valueOf(args[1]), Integer.parseInt(args[2]),
+                    Integer.parseInt(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]));
+            Measured m = timeHere(c, DeviceRef.parse(args[6]), new WeightData(), Integer.parseInt(args[7]),
+                    Double.parseDouble(args[8]));
+            Timing t = m.timing();
+            System.out.println(String.format(Locale.ROOT, "%s %d %s %s %s %d %d", RESULT, m.weightBytes(),
+                    Double.toString(t.median()), Double.toString(t.min()), Double.toString(t.max()), t.runs(), t.bytesPerRun()));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            System.out.println(ERROR + " " + String.valueOf(e).replaceAll("\\s*\\R\\s*", " "));
+            System.exit(1);
+        }
+    }
+
+    private static String tail(Path file) {
+        try {
+            List<String> lines = Files.readAllLines(file);
+            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     private static Measured parse(String line) {
