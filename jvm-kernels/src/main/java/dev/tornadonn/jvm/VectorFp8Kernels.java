@@ -1,6 +1,7 @@
 package dev.tornadonn.jvm;
 
 import dev.tornadonn.core.numeric.Float8Format;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -154,7 +155,11 @@ final class VectorFp8Kernels implements Fp8Kernels {
         int c6 = c5 + stride;
         int c7 = c6 + stride;
         FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0, t6 = t0, t7 = t0;
+        // Per-row scalars, allocated once per call (not per segment: block-scaled weights have
+        // one segment per 128 columns).
         float[] e = new float[ROWS];
+        float[] wr = new float[ROWS];
+        float[] p = new float[ROWS];
         for (int s = 0; s < segs; s++) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             int c = start[s];
@@ -197,8 +202,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
                         xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a7));
             }
             float sxs = sx[so + s];
-            float[] p = tailDots(codes, c0, stride, c, end, xa, xo, sh, keep);
-            float[] wr = new float[ROWS];
+            tailDots(codes, c0, stride, c, end, xa, xo, sh, keep, p);
             for (int r = 0; r < ROWS; r++) {
                 wr[r] = sxs * ws[(n + r * rowStep) * segs + s];
                 e[r] += p[r] * unscale * wr[r];
@@ -223,19 +227,19 @@ final class VectorFp8Kernels implements Fp8Kernels {
     }
 
     /**
-     * The rows' last few codes of a segment, {@code [c, end)}, one at a time: a method of its own,
-     * keeping {@link #rows} (near C2's node budget, past which C2 stops inlining) smaller.
+     * The rows' last few codes of a segment, {@code [c, end)}, one at a time, into {@code p}: a
+     * method of its own, keeping {@link #rows} (near C2's node budget, past which C2 stops
+     * inlining) smaller.
      */
-    private static float[] tailDots(byte[] codes, int c0, int stride, int c, int end, float[] xa, int xo, int sh,
-                                    int keep) {
-        float[] p = new float[ROWS];
+    private static void tailDots(byte[] codes, int c0, int stride, int c, int end, float[] xa, int xo, int sh, int keep,
+                                 float[] p) {
+        Arrays.fill(p, 0f);
         for (; c < end; c++) {
             float xc = xa[xo + c];
             for (int r = 0; r < ROWS; r++) {
                 p[r] += xc * Float.intBitsToFloat((codes[c0 + r * stride + c] << sh) & keep);
             }
         }
-        return p;
     }
 
     /**
