@@ -110,8 +110,12 @@ public final class BenchCommand implements Callable<Integer> {
         List<CaseProcess.Measured> measured = new ArrayList<>();
         for (BenchCase c : cases) {
             bar.start(c.label() + " " + c.shape());
-            measured.add(fork ? CaseProcess.time(c, dev, rep, budgetS) : CaseProcess.timeHere(c, dev, data, rep, budgetS));
-            System.gc(); // the case's weights are off-heap, freed only once collected: free them before the next
+            if (fork) {
+                measured.add(CaseProcess.time(c, dev, rep, budgetS));
+            } else {
+                measured.add(CaseProcess.timeHere(c, dev, data, rep, budgetS));
+                System.gc(); // the case's weights are off-heap, freed only once collected: free them before the next
+            }
             bar.step();
         }
         data.clear();

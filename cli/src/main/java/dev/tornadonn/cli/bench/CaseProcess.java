@@ -24,11 +24,14 @@ final class CaseProcess {
 
     /** A case's weight bytes and timing, from a child JVM started with this JVM's options. */
     static Measured time(BenchCase c, DeviceRef dev, int rep, double budgetS) {
-        Path errors = null;
+        Path errors;
         try {
-            Path errFile = Files.createTempFile("tornado-nn-bench-", ".err");
-            errors = errFile;
-            Process p = new ProcessBuilder(command(c, dev, rep, budgetS)).redirectError(errFile.toFile()).start();
+            errors = Files.createTempFile("tornado-nn-bench-", ".err");
+        } catch (IOException e) {
+            throw new IllegalStateException("bench case " + c.label() + ": could not run a JVM for it: " + e.getMessage(), e);
+        }
+        try {
+            Process p = new ProcessBuilder(command(c, dev, rep, budgetS)).redirectError(errors.toFile()).start();
             p.getOutputStream().close();
             String out = new String(p.getInputStream().readAllBytes());
             int code = p.waitFor();
@@ -36,7 +39,7 @@ final class CaseProcess {
             if (code != 0 || line == null) {
                 // The child's own error line, or else (a crash, a kill) the end of what it printed.
                 String why = out.lines().filter(l -> l.startsWith(ERROR + " ")).map(l -> l.substring(ERROR.length() + 1))
-                        .findFirst().orElseGet(() -> tail(errFile));
+                        .findFirst().orElseGet(() -> tail(errors));
                 throw new IllegalStateException("bench case " + c.label() + " " + c.shape() + ": its JVM exited with "
                         + code + (why.isBlank() ? "" : ": " + why));
             }
@@ -47,12 +50,10 @@ final class CaseProcess {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("bench case " + c.label() + ": interrupted", e);
         } finally {
-            if (errors != null) {
-                try {
-                    Files.deleteIfExists(errors);
-                } catch (IOException ignored) {
-                    // a temporary file left behind is harmless
-                }
+            try {
+                Files.deleteIfExists(errors);
+            } catch (IOException ignored) {
+                // a temporary file left behind is harmless
             }
         }
     }
