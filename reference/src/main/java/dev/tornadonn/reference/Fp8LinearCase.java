@@ -87,8 +87,18 @@ public record Fp8LinearCase(Shape xShape, int outDim, DType dtype, Float8Config 
         }
         Tensor b = bias ? RandomTensors.uniform(DType.BF16, Shape.of(n), rnd) : null;
 
-        double[] ref = Fp8Oracle.linear(x, m, k, f, config.inputScale(), is == null ? 0f : is.getFloat(0),
-                Oracle.decode(w), n, wspec, ws.toFloatArray(), b == null ? null : Oracle.decode(b));
+        double[] wd = Oracle.decode(w);
+        double[] bd = b == null ? null : Oracle.decode(b);
+        float staticScale = is == null ? 0f : is.getFloat(0);
+        double[] ref = Fp8Oracle.linear(x, m, k, f, config.inputScale(), staticScale, wd, n, wspec, ws.toFloatArray(), bd);
+        // The same product of magnitudes (fp8 rounding and the amax scales are symmetric, the weight
+        // scales positive): the f32 error budget of a dot product, as for Linear and GPTQ.
+        float[] xAbs = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            xAbs[i] = Math.abs(x[i]);
+        }
+        double[] scale = Fp8Oracle.linear(xAbs, m, k, f, config.inputScale(), staticScale, Oracle.abs(wd), n, wspec,
+                ws.toFloatArray(), bd == null ? null : Oracle.abs(bd));
         try {
             Map<String, Tensor> checkpoint = new LinkedHashMap<>();
             checkpoint.put("proj.weight", w);
@@ -104,7 +114,7 @@ public record Fp8LinearCase(Shape xShape, int outDim, DType dtype, Float8Config 
             Tensor xt = Tensor.of(DType.F32, xShape, x).to(device);
             Tensor y = Tensor.allocate(DType.F32, xShape.withLast(n), device).fill(Float.NaN);
             layer.forward(xt, y);
-            return new CaseResult(this, device, Comparison.of(y.toFloatArray(), ref), tolerance(), null);
+            return new CaseResult(this, device, Comparison.of(y.toFloatArray(), ref, scale), tolerance(), null);
         } catch (RuntimeException e) {
             return new CaseResult(this, device, null, tolerance(), e.toString());
         }
