@@ -12,10 +12,19 @@ import dev.tornadonn.core.Tensor;
 import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.RandomTensors;
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 class JvmBackendTest {
     private final JvmBackend backend = new JvmBackend();
+
+    /** The pom's vector-256 run names the width it asks the JVM for; the kernels must really get it. */
+    @Test
+    void vectorKernelsRunOnTheWidthTheTestRunAskedFor() {
+        Integer asked = Integer.getInteger("tornadonn.test.vectorBits");
+        int expected = asked != null ? asked : FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        assertEquals(expected, VectorKernels.F.vectorBitSize());
+    }
 
     @Test
     void gatedActivationMatchesTheOracleForEveryActivation() {
