@@ -155,9 +155,9 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
     /**
      * Rows {@code n + r}, r below 4, the packed ints {@code stride} apart and the scales
      * {@code groupStride} apart: each x vector is loaded once for all four, and four address
-     * streams keep more fetches in flight. A chunk's eight planes go into two sums (two shorter
-     * dependency chains), scaled into the row's total once per chunk; the zero points' share is
-     * taken off in vectors at the end, one reduction per row.
+     * streams keep more fetches in flight. Each step's codes are loaded one step ahead. A chunk's
+     * eight planes go into two sums (two shorter dependency chains), scaled into the row's total
+     * once per chunk; the zero points' share is taken off in vectors at the end, one reduction per row.
      */
     private static void fourRows(GroupQuantLayout w, int n, int stride, int groupStride, float[] xa, float[] xsum,
                                  float[] out) {
@@ -168,66 +168,70 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
         int groups = w.groups();
         // Read before the loop: C2 reaches its inlining node budget in this method, and a call left
         // in the loop (it was chunks() in the loop test) makes it spill every live vector per chunk.
-        int chunks = w.chunks();
-        int p0 = n * w.planeInts(), p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride;
+        int planeInts = w.planeInts();
+        int p0 = n * planeInts, p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride;
         int s0 = n * groups, s1 = s0 + groupStride, s2 = s1 + groupStride, s3 = s2 + groupStride;
         FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
-        for (int c = 0; c < chunks; c++) {
-            int wb = c * GroupQuantLayout.INTS_PER_CHUNK;
+        // Each step decodes the codes loaded one step before and loads the next step's (the last
+        // step reloads its own): the loads' latency hides behind a step of arithmetic.
+        IntVector n0 = IntVector.fromArray(I, packed, p0), n1 = IntVector.fromArray(I, packed, p1);
+        IntVector n2 = IntVector.fromArray(I, packed, p2), n3 = IntVector.fromArray(I, packed, p3);
+        for (int o = 0; o < planeInts; o += L) { // o: chunk c's ints at c·INTS_PER_CHUNK, h lanes in
+            int c = o / GroupQuantLayout.INTS_PER_CHUNK;
+            int h = o % GroupQuantLayout.INTS_PER_CHUNK;
             int xb = c * GroupQuantLayout.CHUNK;
             int g = blockGroup[c * 8];
-            for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
-                FloatVector x0 = FloatVector.fromArray(F, xa, xb + h);
-                FloatVector x1 = FloatVector.fromArray(F, xa, xb + GroupQuantLayout.BLOCK + h);
-                FloatVector x2 = FloatVector.fromArray(F, xa, xb + 2 * GroupQuantLayout.BLOCK + h);
-                FloatVector x3 = FloatVector.fromArray(F, xa, xb + 3 * GroupQuantLayout.BLOCK + h);
-                FloatVector x4 = FloatVector.fromArray(F, xa, xb + 4 * GroupQuantLayout.BLOCK + h);
-                FloatVector x5 = FloatVector.fromArray(F, xa, xb + 5 * GroupQuantLayout.BLOCK + h);
-                FloatVector x6 = FloatVector.fromArray(F, xa, xb + 6 * GroupQuantLayout.BLOCK + h);
-                FloatVector x7 = FloatVector.fromArray(F, xa, xb + 7 * GroupQuantLayout.BLOCK + h);
-                IntVector v;
-                FloatVector a, b;
-                v = IntVector.fromArray(I, packed, p0 + wb + h);
-                a = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
-                b = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
-                a = ((FloatVector) v.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
-                b = ((FloatVector) v.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
-                a = ((FloatVector) v.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
-                b = ((FloatVector) v.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
-                a = ((FloatVector) v.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
-                b = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
-                t0 = a.add(b).fma(FloatVector.broadcast(F, scales[s0 + g]), t0);
-                v = IntVector.fromArray(I, packed, p1 + wb + h);
-                a = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
-                b = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
-                a = ((FloatVector) v.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
-                b = ((FloatVector) v.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
-                a = ((FloatVector) v.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
-                b = ((FloatVector) v.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
-                a = ((FloatVector) v.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
-                b = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
-                t1 = a.add(b).fma(FloatVector.broadcast(F, scales[s1 + g]), t1);
-                v = IntVector.fromArray(I, packed, p2 + wb + h);
-                a = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
-                b = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
-                a = ((FloatVector) v.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
-                b = ((FloatVector) v.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
-                a = ((FloatVector) v.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
-                b = ((FloatVector) v.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
-                a = ((FloatVector) v.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
-                b = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
-                t2 = a.add(b).fma(FloatVector.broadcast(F, scales[s2 + g]), t2);
-                v = IntVector.fromArray(I, packed, p3 + wb + h);
-                a = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
-                b = ((FloatVector) v.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
-                a = ((FloatVector) v.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
-                b = ((FloatVector) v.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
-                a = ((FloatVector) v.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
-                b = ((FloatVector) v.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
-                a = ((FloatVector) v.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
-                b = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
-                t3 = a.add(b).fma(FloatVector.broadcast(F, scales[s3 + g]), t3);
-            }
+            IntVector q0 = n0, q1 = n1, q2 = n2, q3 = n3;
+            int next = Math.min(o + L, planeInts - L);
+            n0 = IntVector.fromArray(I, packed, p0 + next);
+            n1 = IntVector.fromArray(I, packed, p1 + next);
+            n2 = IntVector.fromArray(I, packed, p2 + next);
+            n3 = IntVector.fromArray(I, packed, p3 + next);
+            FloatVector x0 = FloatVector.fromArray(F, xa, xb + h);
+            FloatVector x1 = FloatVector.fromArray(F, xa, xb + GroupQuantLayout.BLOCK + h);
+            FloatVector x2 = FloatVector.fromArray(F, xa, xb + 2 * GroupQuantLayout.BLOCK + h);
+            FloatVector x3 = FloatVector.fromArray(F, xa, xb + 3 * GroupQuantLayout.BLOCK + h);
+            FloatVector x4 = FloatVector.fromArray(F, xa, xb + 4 * GroupQuantLayout.BLOCK + h);
+            FloatVector x5 = FloatVector.fromArray(F, xa, xb + 5 * GroupQuantLayout.BLOCK + h);
+            FloatVector x6 = FloatVector.fromArray(F, xa, xb + 6 * GroupQuantLayout.BLOCK + h);
+            FloatVector x7 = FloatVector.fromArray(F, xa, xb + 7 * GroupQuantLayout.BLOCK + h);
+            FloatVector a, b;
+            a = ((FloatVector) q0.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
+            b = ((FloatVector) q0.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
+            a = ((FloatVector) q0.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
+            b = ((FloatVector) q0.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
+            a = ((FloatVector) q0.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
+            b = ((FloatVector) q0.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
+            a = ((FloatVector) q0.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
+            b = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
+            t0 = a.add(b).fma(FloatVector.broadcast(F, scales[s0 + g]), t0);
+            a = ((FloatVector) q1.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
+            b = ((FloatVector) q1.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
+            a = ((FloatVector) q1.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
+            b = ((FloatVector) q1.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
+            a = ((FloatVector) q1.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
+            b = ((FloatVector) q1.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
+            a = ((FloatVector) q1.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
+            b = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
+            t1 = a.add(b).fma(FloatVector.broadcast(F, scales[s1 + g]), t1);
+            a = ((FloatVector) q2.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
+            b = ((FloatVector) q2.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
+            a = ((FloatVector) q2.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
+            b = ((FloatVector) q2.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
+            a = ((FloatVector) q2.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
+            b = ((FloatVector) q2.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
+            a = ((FloatVector) q2.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
+            b = ((FloatVector) q2.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
+            t2 = a.add(b).fma(FloatVector.broadcast(F, scales[s2 + g]), t2);
+            a = ((FloatVector) q3.and(0xF).convert(VectorOperators.I2F, 0)).mul(x0);
+            b = ((FloatVector) q3.and(0xF0).convert(VectorOperators.I2F, 0)).mul(x1);
+            a = ((FloatVector) q3.and(0xF00).convert(VectorOperators.I2F, 0)).fma(x2, a);
+            b = ((FloatVector) q3.and(0xF000).convert(VectorOperators.I2F, 0)).fma(x3, b);
+            a = ((FloatVector) q3.and(0xF0000).convert(VectorOperators.I2F, 0)).fma(x4, a);
+            b = ((FloatVector) q3.and(0xF00000).convert(VectorOperators.I2F, 0)).fma(x5, b);
+            a = ((FloatVector) q3.and(0xF000000).convert(VectorOperators.I2F, 0)).fma(x6, a);
+            b = ((FloatVector) q3.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, b);
+            t3 = a.add(b).fma(FloatVector.broadcast(F, scales[s3 + g]), t3);
         }
         // The zero points' share in a method of its own, keeping this one (near C2's node budget,
         // past which C2 stops inlining) smaller.
