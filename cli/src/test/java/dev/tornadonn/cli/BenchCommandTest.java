@@ -33,6 +33,7 @@ class BenchCommandTest {
         assertTrue(r.out().contains("machine: peak f32 FMA"), r.out());
         assertTrue(r.out().contains("numpy: skipped (--no-numpy)"), r.out());
         assertTrue(r.out().contains("each case timed in a JVM of its own"), r.out());
+        assertTrue(!r.out().contains(" rounds ("), "the quick suite is one round: " + r.out());
         String header = r.out().lines().filter(l -> l.startsWith("case ")).findFirst().orElseThrow();
         for (String column : new String[] {"shape", "ms", "GFLOP/s", "GB/s", "flop/B", "roofline", "vs numpy"}) {
             assertTrue(header.contains(column), header);
@@ -50,9 +51,10 @@ class BenchCommandTest {
     @Test
     void inProcessTimesEveryCaseInThisJvm() {
         CliRun r = run("bench", "--suite", "quick", "--no-numpy", "--in-process", "--repeat", "3", "--budget", "0.05",
-                "--probe-mib", "64");
+                "--probe-mib", "64", "--rounds", "2");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("every case timed in this JVM"), r.out());
+        assertTrue(r.out().contains("2 rounds (each case: the median of its rounds' medians)"), r.out());
         for (String c : new String[] {"gemm f32", "gemv f32", "gemv fp8-e4m3", "gemv gptq-int4-g128", "mlp bf16"}) {
             assertTrue(r.out().contains(c), c + " missing from\n" + r.out());
         }
@@ -62,6 +64,7 @@ class BenchCommandTest {
     @CsvSource(delimiter = '|', value = {
         "--suite nope|unknown suite 'nope'; valid: quick, gemm, targets",
         "--repeat 0|--repeat must be at least 1",
+        "--rounds 0|--rounds must be at least 1",
         "--budget -1|--budget must be a positive number of seconds",
         "--plot chart.svg|--plot writes a PNG",
         "--plot /no/such/dir/chart.png|does not exist",

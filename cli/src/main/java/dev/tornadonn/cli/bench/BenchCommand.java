@@ -39,6 +39,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeat", description = "Timed runs per case after warm-up; the median is reported (default: 5 for quick, 10 otherwise).")
     Integer repeat;
 
+    @Option(names = "--rounds", description = "Time the whole case list this many times, one round after another, and report each case's median over"
+            + " the rounds (default: 3 for targets, 1 otherwise).")
+    Integer rounds;
+
     @Option(names = "--budget", paramLabel = "SECONDS", description = "Stop timing a case after this many seconds, with at least 3 runs (default: 0.3 for quick, 5 otherwise).")
     Double budget;
 
@@ -75,7 +79,8 @@ public final class BenchCommand implements Callable<Integer> {
         int rep = repeat != null ? repeat : s.repeat();
         double budgetS = budget != null ? budget : s.budgetS();
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        checkOptions(rep, budgetS, nThreads);
+        int nRounds = rounds != null ? rounds : s.rounds();
+        checkOptions(rep, budgetS, nThreads, nRounds);
         DeviceRef dev = DeviceRef.parse(device);
         Backend deviceBackend = Backends.forDevice(dev);
         String backend = deviceBackend.name();
@@ -85,10 +90,11 @@ public final class BenchCommand implements Callable<Integer> {
                 .toList();
         List<int[]> numpyShapes = noNumpy ? List.of() : numpyShapes(cases);
         Progress bar = new Progress(spec.commandLine().getErr(), progress || Progress.interactive(),
-                2 + cases.size() + numpyShapes.size());
+                nRounds * (2 + cases.size() + numpyShapes.size()));
 
-        out.printf("bench on %s (%s), suite %s: median of up to %d runs after warm-up, %.3g s budget per case%n",
-                dev, backend, s.label(), rep, budgetS);
+        out.printf("bench on %s (%s), suite %s: median of up to %d runs after warm-up, %.3g s budget per case%s%n",
+                dev, backend, s.label(), rep, budgetS,
+                nRounds == 1 ? "" : ", " + nRounds + " rounds (each case: the median of its rounds' medians)");
         if (cases.size() < s.cases().size()) {
             out.printf("not run: %d GPTQ and FP8 cases (%s has no quantised kernels)%n", s.cases().size() - cases.size(), backend);
         }
@@ -96,46 +102,59 @@ public final class BenchCommand implements Callable<Integer> {
             out.println("the roofline below is this host's CPU, probed here; a gpu device's own peak is not probed");
         }
         out.flush();
-        bar.start("probing peak FMA rate");
-        double peak = MachineProbe.peakFmaGflops(nThreads);
-        bar.step();
-        bar.start("probing memory bandwidth");
-        double bw = MachineProbe.readBandwidthGBs(nThreads, (long) probeMib << 20);
-        bar.step();
-        MachineProbe.Roofline roof = new MachineProbe.Roofline(peak, bw, nThreads,
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), (long) probeMib << 20);
 
         boolean fork = dev.isCpu() && !inProcess;
         WeightData data = new WeightData();
-        List<CaseProcess.Measured> measured = new ArrayList<>();
-        for (BenchCase c : cases) {
-            bar.start(c.label() + " " + c.shape());
-            if (fork) {
-                measured.add(CaseProcess.time(c, dev, rep, budgetS));
-            } else {
-                measured.add(CaseProcess.timeHere(c, dev, data, rep, budgetS));
-                System.gc(); // the case's weights are off-heap, freed only once collected: free them before the next
-            }
+        List<Double> peaks = new ArrayList<>();
+        List<Double> bandwidths = new ArrayList<>();
+        List<List<Timing>> caseRounds = new ArrayList<>();
+        long[] weightBytes = new long[cases.size()];
+        List<Numpy.Result> numpyRounds = new ArrayList<>();
+        for (int round = 1; round <= nRounds; round++) {
+            String of = nRounds == 1 ? "" : " (round " + round + " of " + nRounds + ")";
+            bar.start("probing peak FMA rate" + of);
+            peaks.add(MachineProbe.peakFmaGflops(nThreads));
             bar.step();
-        }
-        data.clear();
-        System.gc();
-
-        Numpy.Result np = null;
-        if (!noNumpy) {
-            bar.start("numpy " + numpyShapes.size() + " shapes");
-            np = Numpy.run(numpyShapes, rep, budgetS, () -> {
+            bar.start("probing memory bandwidth" + of);
+            bandwidths.add(MachineProbe.readBandwidthGBs(nThreads, (long) probeMib << 20));
+            bar.step();
+            for (int i = 0; i < cases.size(); i++) {
+                BenchCase c = cases.get(i);
+                bar.start(c.label() + " " + c.shape() + of);
+                CaseProcess.Measured m;
+                if (fork) {
+                    m = CaseProcess.time(c, dev, rep, budgetS);
+                } else {
+                    m = CaseProcess.timeHere(c, dev, data, rep, budgetS);
+                    System.gc(); // the case's weights are off-heap, freed only once collected: free them before the next
+                }
+                if (round == 1) {
+                    caseRounds.add(new ArrayList<>());
+                }
+                caseRounds.get(i).add(m.timing());
+                weightBytes[i] = m.weightBytes();
                 bar.step();
-                bar.start("numpy");
-            });
+            }
+            data.clear();
+            System.gc();
+            if (!noNumpy && (numpyRounds.isEmpty() || numpyRounds.getFirst().available())) {
+                bar.start("numpy " + numpyShapes.size() + " shapes" + of);
+                numpyRounds.add(Numpy.run(numpyShapes, rep, budgetS, () -> {
+                    bar.step();
+                    bar.start("numpy" + of);
+                }));
+            }
         }
         bar.finish();
+        MachineProbe.Roofline roof = new MachineProbe.Roofline(median(peaks), median(bandwidths), nThreads,
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), (long) probeMib << 20);
+        Numpy.Result np = numpyRounds.isEmpty() ? null : Numpy.acrossRounds(numpyRounds);
 
         List<CaseResult> results = new ArrayList<>();
         for (int i = 0; i < cases.size(); i++) {
             BenchCase c = cases.get(i);
             Timing numpyTiming = np == null || c.isMlp() ? null : np.timings().get(Numpy.key(c.m(), c.n(), c.k()));
-            results.add(new CaseResult(c, measured.get(i).weightBytes(), measured.get(i).timing(), numpyTiming, roof));
+            results.add(new CaseResult(c, weightBytes[i], Timing.acrossRounds(caseRounds.get(i)), numpyTiming, roof));
         }
         out.println(fork ? "each case timed in a JVM of its own (--in-process: all in this one)" : "every case timed in this JVM");
         Report.print(out, roof, np, noNumpy, results);
@@ -150,7 +169,14 @@ public final class BenchCommand implements Callable<Integer> {
         return failOnMiss && missed ? 1 : 0;
     }
 
-    private void checkOptions(int rep, double budgetS, int nThreads) {
+    private static double median(List<Double> values) {
+        return Timing.of(values.stream().mapToDouble(Double::doubleValue).toArray()).median();
+    }
+
+    private void checkOptions(int rep, double budgetS, int nThreads, int nRounds) {
+        if (nRounds < 1) {
+            throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, not " + nRounds);
+        }
         if (rep < 1) {
             throw new ParameterException(spec.commandLine(), "--repeat must be at least 1, not " + rep);
         }

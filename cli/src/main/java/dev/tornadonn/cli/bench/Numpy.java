@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * numpy's {@code x @ w.T} in float32 on the same shapes, in a {@code python3} subprocess running
@@ -28,6 +29,21 @@ final class Numpy {
         boolean available() {
             return unavailable == null;
         }
+    }
+
+    /** Several rounds' results as one: each shape's median over the rounds that timed it. */
+    static Result acrossRounds(List<Result> rounds) {
+        Result first = rounds.getFirst();
+        if (!first.available()) {
+            return first;
+        }
+        Map<String, Timing> timings = new LinkedHashMap<>();
+        for (String key : first.timings().keySet()) {
+            List<Timing> per = rounds.stream().filter(Result::available).map(r -> r.timings().get(key))
+                    .filter(Objects::nonNull).toList();
+            timings.put(key, Timing.acrossRounds(per));
+        }
+        return new Result(null, first.config(), timings);
     }
 
     static String key(int m, int n, int k) {

@@ -56,6 +56,15 @@ public enum Suite {
         return budgetS;
     }
 
+    /**
+     * Rounds of the whole case list: the targets compare cases timed tens of seconds apart, on a
+     * machine whose memory bandwidth its neighbours move by half, so their ratios take the median
+     * over three rounds.
+     */
+    public int rounds() {
+        return this == TARGETS ? 3 : 1;
+    }
+
     public List<BenchCase> cases() {
         return cases;
     }

@@ -3,6 +3,7 @@ package dev.tornadonn.cli.bench;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The median and spread of a case's timed runs, in seconds, and the heap it allocated per run
@@ -56,6 +57,23 @@ public record Timing(double median, double min, double max, int runs, long bytes
         long allocatedAfter = allocatedBytes();
         long perRun = allocatedBefore < 0 || allocatedAfter < 0 ? -1 : Math.max(0, allocatedAfter - allocatedBefore) / n;
         return of(Arrays.copyOf(t, n), perRun);
+    }
+
+    /**
+     * One case timed in several rounds: the median of the rounds' medians (one slow or fast round
+     * does not move it), the extremes of all runs, and the largest allocation any round saw.
+     */
+    static Timing acrossRounds(List<Timing> rounds) {
+        if (rounds.size() == 1) {
+            return rounds.getFirst();
+        }
+        double[] medians = rounds.stream().mapToDouble(Timing::median).toArray();
+        Timing m = of(medians);
+        double min = rounds.stream().mapToDouble(Timing::min).min().orElseThrow();
+        double max = rounds.stream().mapToDouble(Timing::max).max().orElseThrow();
+        int runs = rounds.stream().mapToInt(Timing::runs).sum();
+        long bytes = rounds.stream().mapToLong(Timing::bytesPerRun).max().orElseThrow();
+        return new Timing(m.median(), min, max, runs, bytes);
     }
 
     static Timing of(double[] seconds) {
