@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -150,16 +151,20 @@ public final class BenchCommand implements Callable<Integer> {
                 jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), (long) probeMib << 20);
         Numpy.Result np = numpyRounds.isEmpty() ? null : Numpy.acrossRounds(numpyRounds);
 
-        List<CaseResult> results = new ArrayList<>();
-        for (int i = 0; i < cases.size(); i++) {
-            BenchCase c = cases.get(i);
-            Timing numpyTiming = np == null || c.isMlp() ? null : np.timings().get(Numpy.key(c.m(), c.n(), c.k()));
-            results.add(new CaseResult(c, weightBytes[i], Timing.acrossRounds(caseRounds.get(i)), numpyTiming, roof));
-        }
+        List<CaseResult> results = results(cases, weightBytes, i -> Timing.acrossRounds(caseRounds.get(i)), np, roof);
         out.println(fork ? "each case timed in a JVM of its own (--in-process: all in this one)" : "every case timed in this JVM");
         Report.print(out, roof, np, noNumpy, results);
         List<Targets.Verdict> verdicts = s == Suite.TARGETS ? Targets.evaluate(results) : List.of();
-        Report.printTargets(out, verdicts);
+        // Each round's own ratios beside the verdict, to show how far the machine moved them.
+        List<List<Targets.Verdict>> roundVerdicts = new ArrayList<>();
+        for (int r = 0; nRounds > 1 && !verdicts.isEmpty() && r < nRounds; r++) {
+            int round = r;
+            MachineProbe.Roofline roundRoof = new MachineProbe.Roofline(peaks.get(r), bandwidths.get(r), nThreads,
+                    roof.lanes(), roof.probeBytes());
+            Numpy.Result roundNp = r < numpyRounds.size() && numpyRounds.get(r).available() ? numpyRounds.get(r) : null;
+            roundVerdicts.add(Targets.evaluate(results(cases, weightBytes, i -> caseRounds.get(i).get(round), roundNp, roundRoof)));
+        }
+        Report.printTargets(out, verdicts, roundVerdicts);
         if (plot != null) {
             RooflinePlot.write(plot, results, roof, "tornado-nn bench --suite " + s.label() + " on " + dev + " (" + backend + ")");
             out.printf("roofline chart written to %s%n", plot);
@@ -167,6 +172,17 @@ public final class BenchCommand implements Callable<Integer> {
         out.flush();
         boolean missed = verdicts.stream().anyMatch(v -> v.measured() && !v.met());
         return failOnMiss && missed ? 1 : 0;
+    }
+
+    private static List<CaseResult> results(List<BenchCase> cases, long[] weightBytes, IntFunction<Timing> timing,
+                                            Numpy.Result np, MachineProbe.Roofline roof) {
+        List<CaseResult> results = new ArrayList<>();
+        for (int i = 0; i < cases.size(); i++) {
+            BenchCase c = cases.get(i);
+            Timing numpyTiming = np == null || c.isMlp() ? null : np.timings().get(Numpy.key(c.m(), c.n(), c.k()));
+            results.add(new CaseResult(c, weightBytes[i], timing.apply(i), numpyTiming, roof));
+        }
+        return results;
     }
 
     private static double median(List<Double> values) {

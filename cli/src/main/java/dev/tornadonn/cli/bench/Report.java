@@ -46,16 +46,26 @@ final class Report {
         return r.timing().bytesPerRun() > 16 * r.bench().activationBytes() + (1 << 20);
     }
 
-    static void printTargets(PrintWriter out, List<Targets.Verdict> verdicts) {
+    /** The verdicts, each with its ratio in every round of {@code rounds} (none: one round) after it. */
+    static void printTargets(PrintWriter out, List<Targets.Verdict> verdicts, List<List<Targets.Verdict>> rounds) {
         if (verdicts.isEmpty()) {
             return;
         }
         out.println();
-        out.println("targets:");
-        for (Targets.Verdict v : verdicts) {
+        out.println(rounds.isEmpty() ? "targets:" : "targets (ratio of the cases' medians over the rounds; each round's own in brackets):");
+        for (int i = 0; i < verdicts.size(); i++) {
+            Targets.Verdict v = verdicts.get(i);
             String ratio = v.measured() ? String.format("%.2fx", v.ratio()) : "n/a";
-            out.printf("  %s  %-88s %7s  (%s %.2fx)%s%n", v.status(), v.name(), ratio, v.atMost() ? "<=" : ">=", v.bound(),
-                    v.note().isEmpty() ? "" : "  " + v.note());
+            StringBuilder perRound = new StringBuilder();
+            for (List<Targets.Verdict> round : rounds) {
+                Targets.Verdict rv = round.get(i);
+                perRound.append(perRound.isEmpty() ? "  [" : ", ").append(rv.measured() ? String.format("%.2f", rv.ratio()) : "n/a");
+            }
+            if (!perRound.isEmpty()) {
+                perRound.append(']');
+            }
+            out.printf("  %s  %-88s %7s  (%s %.2fx)%s%s%n", v.status(), v.name(), ratio, v.atMost() ? "<=" : ">=", v.bound(),
+                    perRound, v.note().isEmpty() ? "" : "  " + v.note());
         }
         long met = verdicts.stream().filter(Targets.Verdict::met).count();
         long measured = verdicts.stream().filter(Targets.Verdict::measured).count();
