@@ -109,6 +109,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<Double> peaks = new ArrayList<>();
         List<Double> bandwidths = new ArrayList<>();
         List<List<Timing>> caseRounds = new ArrayList<>();
+        cases.forEach(c -> caseRounds.add(new ArrayList<>()));
         long[] weightBytes = new long[cases.size()];
         List<Numpy.Result> numpyRounds = new ArrayList<>();
         for (int round = 1; round <= nRounds; round++) {
@@ -128,9 +129,6 @@ public final class BenchCommand implements Callable<Integer> {
                 } else {
                     m = CaseProcess.timeHere(c, dev, data, rep, budgetS);
                     System.gc(); // the case's weights are off-heap, freed only once collected: free them before the next
-                }
-                if (round == 1) {
-                    caseRounds.add(new ArrayList<>());
                 }
                 caseRounds.get(i).add(m.timing());
                 weightBytes[i] = m.weightBytes();
@@ -157,12 +155,14 @@ public final class BenchCommand implements Callable<Integer> {
         List<Targets.Verdict> verdicts = s == Suite.TARGETS ? Targets.evaluate(results) : List.of();
         // Each round's own ratios beside the verdict, to show how far the machine moved them.
         List<List<Targets.Verdict>> roundVerdicts = new ArrayList<>();
-        for (int r = 0; nRounds > 1 && !verdicts.isEmpty() && r < nRounds; r++) {
-            int round = r;
-            MachineProbe.Roofline roundRoof = new MachineProbe.Roofline(peaks.get(r), bandwidths.get(r), nThreads,
-                    roof.lanes(), roof.probeBytes());
-            Numpy.Result roundNp = r < numpyRounds.size() && numpyRounds.get(r).available() ? numpyRounds.get(r) : null;
-            roundVerdicts.add(Targets.evaluate(results(cases, weightBytes, i -> caseRounds.get(i).get(round), roundNp, roundRoof)));
+        if (nRounds > 1 && !verdicts.isEmpty()) {
+            for (int r = 0; r < nRounds; r++) {
+                int round = r;
+                MachineProbe.Roofline roundRoof = new MachineProbe.Roofline(peaks.get(r), bandwidths.get(r), nThreads,
+                        roof.lanes(), roof.probeBytes());
+                Numpy.Result roundNp = r < numpyRounds.size() && numpyRounds.get(r).available() ? numpyRounds.get(r) : null;
+                roundVerdicts.add(Targets.evaluate(results(cases, weightBytes, i -> caseRounds.get(i).get(round), roundNp, roundRoof)));
+            }
         }
         Report.printTargets(out, verdicts, roundVerdicts);
         if (plot != null) {
