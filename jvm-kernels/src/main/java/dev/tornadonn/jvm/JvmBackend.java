@@ -135,7 +135,7 @@ public final class JvmBackend implements Backend {
                 xsum[w.blockGroup()[pos / GroupQuantLayout.BLOCK]] += xp[pos];
             }
             float[] xa = groupQuant.arrangeInput(w, xp);
-            Parallel.forRows(n, (from, to) -> {
+            Parallel.forRows(n, GroupQuantKernels.ROWS, (from, to) -> {
                 float[] out = new float[GroupQuantKernels.ROWS];
                 for (int j = from; j < to; j += GroupQuantKernels.ROWS) {
                     int rows = Math.min(GroupQuantKernels.ROWS, to - j);
@@ -176,7 +176,7 @@ public final class JvmBackend implements Backend {
         float[] sx = a.scales();
         if (m <= VectorKernels.GEMV_MAX_M && !w.hasSpecials()) {
             float[] xa = fp8.arrangeInput(w, xq);
-            Parallel.forRows(n, (from, to) -> {
+            Parallel.forRows(n, Fp8Kernels.ROWS, (from, to) -> {
                 float[] out = new float[Fp8Kernels.ROWS];
                 for (int j = from; j < to; j += Fp8Kernels.ROWS) {
                     int rows = Math.min(Fp8Kernels.ROWS, to - j);

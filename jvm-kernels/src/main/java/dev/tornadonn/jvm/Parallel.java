@@ -38,8 +38,25 @@ final class Parallel {
 
     /** Rows {@code [0, n)} in about {@code THREADS × 16} contiguous ranges, spread over the pool. */
     static void forRows(int n, RowRange body) {
-        int tasks = Math.min(n, THREADS * 16);
-        forEach(tasks, t -> body.run((int) ((long) n * t / tasks), (int) ((long) n * (t + 1) / tasks)));
+        forRows(n, 1, body);
+    }
+
+    /**
+     * Rows {@code [0, n)} in about {@code THREADS × 16} contiguous ranges that start at multiples
+     * of {@code block}, so that only the last range ends with fewer than {@code block} rows: a
+     * kernel that walks {@code block} rows side by side does each row of a short block in a pass
+     * of its own, and ranges cut anywhere left one in nearly every range (N = 4096 on three cores,
+     * 48 ranges of 85 or 86 rows: ten passes of eight rows and five or six of one each).
+     */
+    static void forRows(int n, int block, RowRange body) {
+        int blocks = (n + block - 1) / block;
+        int tasks = Math.min(blocks, THREADS * 16);
+        forEach(tasks, t -> body.run(rangeStart(n, block, blocks, tasks, t), rangeStart(n, block, blocks, tasks, t + 1)));
+    }
+
+    /** Where range t of {@code tasks} starts: a multiple of {@code block}, or n for t = tasks. */
+    static int rangeStart(int n, int block, int blocks, int tasks, int t) {
+        return (int) Math.min(n, (long) blocks * t / tasks * block);
     }
 
     private static final class Range extends RecursiveAction {

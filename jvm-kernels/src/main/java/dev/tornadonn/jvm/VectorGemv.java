@@ -46,7 +46,7 @@ final class VectorGemv {
         // One row loop per type, picked once per task: a loop shared by the types, with the type
         // switch inside, is compiled for the types seen so far and thrown out (deoptimised) when
         // the JVM runs another type's GEMV, as a model with an fp8 body and a bf16 head does.
-        Parallel.forRows(n, (from, to) -> {
+        Parallel.forRows(n, ROWS, (from, to) -> {
             switch (type) {
                 case F32 -> f32Range(x, m, k, w, rowBytes, n, from, to, bias, y);
                 case BF16 -> bf16Range(xs, m, k, w, rowBytes, n, from, to, bias, y);
