@@ -40,7 +40,7 @@ record Fp8Activations(float[] xq, float[] scales) {
                 };
                 float inv = s == 0f ? 0f : 1f / s;
                 for (int c = from; c < to; c++) {
-                    xq[row + c] = f.toFloat(f.fromFloat(x[row + c] * inv));
+                    xq[row + c] = f.round(x[row + c] * inv);
                 }
                 for (; seg < segs && start[seg] < to; seg++) {
                     sx[i * segs + seg] = s;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tornadonn.core.numeric.FormatChecks.Failures;
 import dev.tornadonn.core.numeric.FormatChecks.Overflow;
+import java.util.SplittableRandom;
 import java.util.function.IntToDoubleFunction;
 import org.junit.jupiter.api.Test;
 
@@ -199,6 +200,46 @@ class Float8FormatTest {
         FormatChecks.checkRandom("e5m2", seed + 1, 500_000,
                 FormatChecks.positiveTable(ReferenceFormats::e5m2, 0x7B), 0x80, 0x7C,
                 Overflow.SATURATE, v -> enc(Float8Format.E5M2, v));
+    }
+
+    /**
+     * {@code round} against decode-of-encode, bit for bit: every f32 exponent, the top twelve
+     * mantissa bits in every combination (the kept bits, the rounding bit and the upper sticky
+     * bits of both formats and of every subnormal quantum) with the low bits empty, one, or full,
+     * both signs; then random bit patterns.
+     */
+    @Test
+    void roundIsTheDecodedEncodingForEveryRoundingCase() {
+        long seed = FormatChecks.seed("Float8FormatTest.roundIsTheDecodedEncodingForEveryRoundingCase");
+        SplittableRandom random = new SplittableRandom(seed);
+        for (Float8Format f : Float8Format.values()) {
+            Failures failures = new Failures(f + " round");
+            int[] lows = {0, 1, 0x3FF, 0x400, 0x7FF};
+            for (int sign = 0; sign < 2; sign++) {
+                for (int e = 0; e < 256; e++) {
+                    for (int hi = 0; hi < 4096; hi++) {
+                        for (int lo : lows) {
+                            checkRound(f, sign << 31 | e << 23 | hi << 11 | lo, failures);
+                        }
+                    }
+                }
+            }
+            for (int i = 0; i < 1_000_000; i++) {
+                checkRound(f, random.nextInt(), failures);
+            }
+            failures.assertNone();
+        }
+    }
+
+    private static void checkRound(Float8Format f, int bits, Failures failures) {
+        float v = Float.intBitsToFloat(bits);
+        float expected = f.toFloat(f.fromFloat(v));
+        float actual = f.round(v);
+        boolean same = Float.isNaN(expected) ? Float.isNaN(actual)
+                : Float.floatToRawIntBits(expected) == Float.floatToRawIntBits(actual);
+        if (!same) { // the message only for a failure: this runs twenty million times
+            failures.check(false, "0x" + Integer.toHexString(bits) + " (" + v + "): expected " + expected + " got " + actual);
+        }
     }
 
     @Test
