@@ -130,9 +130,16 @@ public final class JvmBackend implements Backend {
         }
         if (m == 1) {
             // GEMV: one pass per block of rows, codes straight into the products.
+            // Summed a block at a time: one running sum per group, added to at every position,
+            // waited on its own store and add each time (30 us of an 8 x 8192 GEMV).
             float[] xsum = new float[w.groups()];
-            for (int pos = 0; pos < kp; pos++) {
-                xsum[w.blockGroup()[pos / GroupQuantLayout.BLOCK]] += xp[pos];
+            int[] blockGroup = w.blockGroup();
+            for (int b = 0; b < blockGroup.length; b++) {
+                float s = 0f;
+                for (int pos = b * GroupQuantLayout.BLOCK; pos < (b + 1) * GroupQuantLayout.BLOCK; pos++) {
+                    s += xp[pos];
+                }
+                xsum[blockGroup[b]] += s;
             }
             float[] xa = groupQuant.arrangeInput(w, xp);
             Parallel.forRows(n, GroupQuantKernels.ROWS, (from, to) -> {

@@ -121,12 +121,24 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
             return xp;
         }
         float[] xa = new float[xp.length];
-        for (int i = 0; i < xp.length; i++) {
-            int plane = i % GroupQuantLayout.CHUNK / GroupQuantLayout.BLOCK;
-            xa[i] = plane == 7 ? xp[i] : Math.scalb(xp[i], -4 * plane);
+        for (int c = 0; c < xp.length; c += GroupQuantLayout.CHUNK) {
+            for (int plane = 0; plane < 8; plane++) {
+                float scale = PLANE_SCALE[plane];
+                int from = c + plane * GroupQuantLayout.BLOCK;
+                for (int i = from; i < from + GroupQuantLayout.BLOCK; i++) {
+                    xa[i] = xp[i] * scale;
+                }
+            }
         }
         return xa;
     }
+
+    /**
+     * {@code 16^−p} for planes 0 to 6, and 1 for plane 7 (shifted down instead): powers of two, so
+     * each product is exact (rounded once, as {@code Math.scalb} rounds, only below f32's normal
+     * range), at a multiply per element.
+     */
+    private static final float[] PLANE_SCALE = {1f, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-20f, 0x1p-24f, 1f};
 
     /** 4-bit codes with every chunk in one group: the common GPTQ case. */
     private static boolean fourRowPath(GroupQuantLayout w) {
