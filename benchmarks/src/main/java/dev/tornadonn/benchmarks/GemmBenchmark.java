@@ -5,7 +5,10 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.backend.Backend;
+import dev.tornadonn.core.backend.PreparedMatrix;
+import dev.tornadonn.core.weights.DenseMatrix;
 import dev.tornadonn.jvm.JvmBackend;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -63,7 +66,7 @@ public class GemmBenchmark {
 
     private Backend backend;
     private Tensor x;
-    private Tensor w;
+    private PreparedMatrix w;
     private Tensor y;
 
     @Setup(Level.Trial)
@@ -76,14 +79,15 @@ public class GemmBenchmark {
         DeviceRef cpu = DeviceRef.cpu(0);
         SplittableRandom rng = new SplittableRandom(BenchData.SEED);
         x = BenchData.matrix(rng, DType.F32, m, k);
-        w = backend.prepareWeight(BenchData.matrix(rng, weights, n, k), cpu);
+        w = backend.prepare(List.of(DenseMatrix.of(BenchData.matrix(rng, weights, n, k))), null, cpu);
         y = Tensor.allocate(DType.F32, Shape.of(m, n), cpu);
-        System.out.println("# backend " + backend.name() + ", x " + x + ", w " + w);
+        System.out.println("# backend " + backend.name() + ", x " + x + ", w " + weights + " (" + n + ", " + k + "), "
+                + w.bytes() + " bytes prepared");
     }
 
     @Benchmark
     public Tensor linear() {
-        backend.linear(x, w, null, y);
+        backend.linear(x, w, y);
         return y;
     }
 }

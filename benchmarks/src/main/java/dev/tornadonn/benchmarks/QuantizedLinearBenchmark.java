@@ -12,11 +12,9 @@ import dev.tornadonn.layers.LinearConfig;
 import dev.tornadonn.layers.quant.Float8Config;
 import dev.tornadonn.layers.quant.Float8InputScaleSpec;
 import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
-import dev.tornadonn.layers.quant.Fp8Linear;
 import dev.tornadonn.layers.quant.Fp8LinearConfig;
 import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqFormat;
-import dev.tornadonn.layers.quant.GptqLinear;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
 import dev.tornadonn.layers.quant.GptqPacker;
 import java.util.LinkedHashMap;
@@ -81,7 +79,7 @@ public class QuantizedLinearBenchmark {
             case "GPTQ_INT4" -> {
                 GptqLinearConfig c = new GptqLinearConfig(k, n, new GptqConfig(4, 128, false, true, GptqFormat.GPTQ),
                         DType.F16, cpu, false, "");
-                yield GptqLinear.load(c, TensorSource.of(GptqPacker.pack(w, c, null)));
+                yield Linear.load(c, TensorSource.of(GptqPacker.pack(w, c, null)));
             }
             case "FP8" -> {
                 Float8Config f8 = Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise());
@@ -95,7 +93,7 @@ public class QuantizedLinearBenchmark {
                 Map<String, Tensor> ckpt = new LinkedHashMap<>();
                 ckpt.put("weight", codes);
                 ckpt.put("weight_scale", Tensor.of(DType.F32, Shape.of(n, 1), scales));
-                yield Fp8Linear.load(Fp8LinearConfig.of(k, n, DType.F8_E4M3FN, f8), TensorSource.of(ckpt));
+                yield Linear.load(Fp8LinearConfig.of(k, n, DType.F8_E4M3FN, f8), TensorSource.of(ckpt));
             }
             default -> throw new IllegalArgumentException("format must be BF16, GPTQ_INT4 or FP8, not " + format);
         };

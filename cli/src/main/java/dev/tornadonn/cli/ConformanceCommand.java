@@ -3,6 +3,7 @@ package dev.tornadonn.cli;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.Backends;
+import dev.tornadonn.core.weights.WeightKind;
 import dev.tornadonn.parallel.HostCommunicator;
 import dev.tornadonn.reference.CaseResult;
 import dev.tornadonn.reference.Comparison;
@@ -11,7 +12,9 @@ import dev.tornadonn.reference.ConformanceCase;
 import dev.tornadonn.reference.ConformanceSuite;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -42,13 +45,16 @@ final class ConformanceCommand implements Callable<Integer> {
         Backend backend = Backends.forDevice(dev);
         long base = seed != null ? seed : ConformanceSuite.baseSeed();
         List<ConformanceCase> all = ConformanceSuite.cases(base);
-        // A backend without quantised kernels is not failed for them, nor passed: they are counted apart.
-        List<ConformanceCase> cases = all.stream().filter(c -> backend.supportsQuantized() || !c.quantized()).toList();
+        // A backend is not failed for the weight kinds it has no kernels for, nor passed: they are counted apart.
+        Set<WeightKind> kinds = backend.weightKinds(dev);
+        List<ConformanceCase> cases = all.stream().filter(c -> kinds.contains(c.weightKind())).toList();
         int unsupported = all.size() - cases.size();
+        String missing = all.stream().map(ConformanceCase::weightKind).filter(k -> !kinds.contains(k)).distinct().sorted()
+                .map(WeightKind::toString).collect(Collectors.joining(" and "));
         PrintWriter out = spec.commandLine().getOut();
         out.printf("conformance on %s (%s), %d cases, base seed %d%n", dev, backend.name(), cases.size(), base);
         if (unsupported > 0) {
-            out.printf("not run: %d GPTQ and FP8 cases (%s has no quantised kernels)%n", unsupported, backend.name());
+            out.printf("not run: %d %s cases (%s has no kernels for them)%n", unsupported, missing, backend.name());
         }
         String format = "%-11s %-10s %-52s %-7s %12s  %s%n";
         out.printf(format, "layer", "weights", "shape", "device", "rel. error", "result");

@@ -5,32 +5,25 @@ import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.TornadoNnException;
-import dev.tornadonn.core.WeightLoadException;
+import dev.tornadonn.core.io.Checkpoint;
 import dev.tornadonn.core.io.KeyHints;
+import dev.tornadonn.core.io.QuantizationConfig;
 import dev.tornadonn.core.io.SafetensorsFile;
 import dev.tornadonn.core.io.SafetensorsWriter;
 import dev.tornadonn.core.io.TensorInfo;
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.tornadonn.core.weights.WeightKind;
 import dev.tornadonn.layers.Keys;
 import dev.tornadonn.layers.Layer;
-import dev.tornadonn.layers.quant.Float8Config;
-import dev.tornadonn.layers.quant.Fp8Linear;
-import dev.tornadonn.layers.quant.Fp8LinearConfig;
-import dev.tornadonn.layers.quant.GptqConfig;
-import dev.tornadonn.layers.quant.GptqLinear;
-import dev.tornadonn.layers.quant.GptqLinearConfig;
-import dev.tornadonn.layers.quant.QuantConfigs;
-import dev.tornadonn.layers.quant.QuantizedMlp;
+import dev.tornadonn.layers.Linear;
+import dev.tornadonn.layers.LinearSpec;
+import dev.tornadonn.layers.MLP;
+import dev.tornadonn.layers.checkpoint.CheckpointLayers;
 import dev.tornadonn.parallel.ColumnParallelLinear;
-import dev.tornadonn.parallel.DistributedGemmConfig;
 import dev.tornadonn.parallel.Communicator;
 import dev.tornadonn.parallel.Communicators;
+import dev.tornadonn.parallel.DistributedGemmConfig;
 import dev.tornadonn.parallel.RowParallelLinear;
 import dev.tornadonn.parallel.TensorParallelMlp;
-import dev.tornadonn.layers.Linear;
-import dev.tornadonn.layers.LinearConfig;
-import dev.tornadonn.layers.MLP;
-import dev.tornadonn.layers.MlpConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,8 +35,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * Runs one layer on a checkpoint: dimensions, dtypes and bias presence come from the weights
- * file; the input file holds {@code x}; the output file gets {@code y} as F32.
+ * Runs one layer on a checkpoint: its format, dimensions, dtypes and bias presence come from the
+ * tensors under the prefix and the checkpoint's config ({@link CheckpointLayers}); the input file
+ * holds {@code x}; the output file gets {@code y} as F32. Only the command line lives here.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run a layer: y = layer(x), weights and x from safetensors files, y written as F32.")
@@ -57,7 +51,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--layer", required = true, description = "Layer: ${COMPLETION-CANDIDATES}.", completionCandidates = LayerNames.class)
     String layer;
 
-    @Option(names = "--weights", required = true, description = "Checkpoint (.safetensors) holding the layer's tensors.")
+    @Option(names = "--weights", required = true, description = "Checkpoint: a .safetensors file, or a Hugging Face model folder "
+            + "(model.safetensors or its index and shards, config.json).")
     Path weights;
 
     @Option(names = "--prefix", defaultValue = "", description = "Key prefix, e.g. model.layers.0.mlp (default: none).")
@@ -80,7 +75,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--activation", description = "MLP activation (default: silu): silu, gelu, gelu_tanh, relu, tanh, sigmoid, quick_gelu.")
     String activation;
 
-    @Option(names = "--quant-config", description = "Hugging Face config.json (or its quantization_config alone) for quantised layers; with --layer mlp it quantises gate, up and down alike.")
+    @Option(names = "--quant-config", description = "Hugging Face config.json (or its quantization_config alone) for quantised layers; "
+            + "overrides the model folder's own config.")
     Path quantConfig;
 
     @Option(names = "--clip-weight", defaultValue = "0", description = "Clamp weights to [-C, C]; 0 means off (default).")
@@ -116,15 +112,19 @@ final class RunCommand implements Callable<Integer> {
         long start = System.nanoTime();
         Tensor y;
         String described;
-        try (SafetensorsFile w = SafetensorsFile.open(weights);
+        try (Checkpoint w = Checkpoint.open(weights);
              SafetensorsFile in = SafetensorsFile.open(input)) {
+            CheckpointLayers layers = CheckpointLayers.of(w, dev).withClip(clipWeight);
+            if (quantConfig != null) {
+                layers = layers.withQuantization(QuantizationConfig.read(quantConfig));
+            }
             Tensor x = inputTensor(in);
             if (parallel) {
-                y = runParallel(w, devices, act, x);
+                y = runParallel(layers, devices, act, x);
                 described = layer + (tensorParallel ? " (tensor-parallel)" : "") + " over " + devices + ", " + communicatorNote
                         + ": x " + x.shape() + " " + x.dtype() + " -> y " + y.shape() + " F32";
             } else {
-                Layer l = build(w, dev, act);
+                Layer l = build(layers, dev, act);
                 y = l.forward(x.to(dev));
                 described = l + ": x " + x.shape() + " " + x.dtype() + " -> y " + y.shape() + " F32";
             }
@@ -137,129 +137,42 @@ final class RunCommand implements Callable<Integer> {
 
     private String communicatorNote = "";
 
-    /** The layer loaded whole on the first device, sharded by the parallel wrapper, joined by the communicator the devices call for. */
-    private Tensor runParallel(SafetensorsFile w, List<DeviceRef> devices, Activation act, Tensor x) {
-        if (quantConfig != null) {
-            throw new IllegalArgumentException("the parallel layers take unquantised weights for now; drop --quant-config");
-        }
+    /** The weights cut per device before anything is prepared, the shards joined by the communicator the devices call for. */
+    private Tensor runParallel(CheckpointLayers layers, List<DeviceRef> devices, Activation act, Tensor x) {
         Communicators.Choice choice = Communicators.choose(devices);
         communicatorNote = choice.communicator().name() + " communicator (" + choice.reason() + ")";
         Communicator comm = choice.communicator();
         return switch (layer) {
-            case "column-parallel-linear" -> ColumnParallelLinear.of(linear(w, devices.get(0)), devices, comm).forward(x);
-            case "row-parallel-linear" -> RowParallelLinear.of(linear(w, devices.get(0)), devices, comm, false, true).forward(x);
+            case "column-parallel-linear" -> ColumnParallelLinear.of(layers.linear(prefix), devices, comm).forward(x);
+            case "row-parallel-linear" -> RowParallelLinear.of(layers.linear(prefix), devices, comm, false, true).forward(x);
             default -> {
-                TensorParallelMlp tp = TensorParallelMlp.of(mlp(w, devices.get(0), act), devices, comm);
+                TensorParallelMlp tp = TensorParallelMlp.of(layers.mlp(prefix), act, devices, comm);
                 yield tp.forward(devices.stream().map(x::to).toList(), DistributedGemmConfig.generate()).get(0);
             }
         };
     }
 
-    private Layer build(SafetensorsFile w, DeviceRef dev, Activation act) {
-        JsonNode quant = quantConfig == null ? null : QuantConfigs.read(quantConfig);
-        if (quant != null && clipWeight != 0) {
-            throw new IllegalArgumentException("--clip-weight applies to unquantised weights only");
+    /**
+     * {@code linear} and {@code mlp} take any format; {@code gptq-linear} and {@code fp8-linear}
+     * insist on theirs, so that a mislabelled checkpoint is an error rather than another layer.
+     */
+    private Layer build(CheckpointLayers layers, DeviceRef dev, Activation act) {
+        if (layer.equals("mlp")) {
+            String gate = Keys.join(prefix, "gate_proj");
+            return MLP.of(layers.mlp(prefix), act, dev, layers.linearSpec(gate).outputDType());
         }
-        return switch (layer) {
-            case "linear" -> {
-                if (quant != null) {
-                    throw new IllegalArgumentException("--quant-config needs a quantised layer: gptq-linear, fp8-linear or mlp");
-                }
-                yield linear(w, dev);
-            }
-            case "mlp" -> quant == null ? mlp(w, dev, act)
-                    : QuantizedMlp.load(prefix, act, w, p -> quantized(w, p, dev, quant));
-            default -> {
-                if (quant == null) {
-                    throw new IllegalArgumentException("--layer " + layer + " needs --quant-config");
-                }
-                yield quantized(w, prefix, dev, quant);
-            }
+        LinearSpec spec = layers.linearSpec(prefix);
+        WeightKind kind = CheckpointLayers.kind(spec);
+        WeightKind wanted = switch (layer) {
+            case "gptq-linear" -> WeightKind.GROUP_QUANTIZED;
+            case "fp8-linear" -> WeightKind.FP8;
+            default -> kind;
         };
-    }
-
-    /** A quantised projection under {@code p}, of the kind the config's quant_method names. */
-    private Layer quantized(SafetensorsFile w, String p, DeviceRef dev, JsonNode quant) {
-        String method = QuantConfigs.method(quant);
-        String wanted = layer.equals("mlp") ? null : layer;
-        return switch (method) {
-            case "gptq" -> {
-                if (wanted != null && !wanted.equals("gptq-linear")) {
-                    throw new IllegalArgumentException("--layer " + layer + " does not take quant_method 'gptq'; use gptq-linear");
-                }
-                yield gptq(w, p, dev, GptqConfig.fromHuggingFace(quant));
-            }
-            case "fp8", "fbgemm_fp8", "compressed-tensors" -> {
-                if (wanted != null && !wanted.equals("fp8-linear")) {
-                    throw new IllegalArgumentException("--layer " + layer + " does not take quant_method '" + method + "'; use fp8-linear");
-                }
-                yield fp8(w, p, dev, Float8Config.fromHuggingFace(quant));
-            }
-            default -> throw new IllegalArgumentException("unsupported quant_method '" + method
-                    + "'; supported: gptq, fp8, fbgemm_fp8, compressed-tensors");
-        };
-    }
-
-    private GptqLinear gptq(SafetensorsFile w, String p, DeviceRef dev, GptqConfig q) {
-        String qweightKey = Keys.join(p, "qweight");
-        TensorInfo qweight = required(w, qweightKey, "(in_dim·bits/32, out_dim)", List.of(DType.I32));
-        TensorInfo gIdx = w.info(Keys.join(p, "g_idx"));
-        int inDim;
-        if (gIdx != null && gIdx.shape().rank() == 1) {
-            inDim = gIdx.shape().dim(0);
-        } else if (qweight.shape().dim(0) * 32 % q.bits() == 0) {
-            inDim = qweight.shape().dim(0) * 32 / q.bits();
-        } else {
-            throw new WeightLoadException(w.path() + ": tensor '" + qweightKey + "' has " + qweight.shape().dim(0)
-                    + " rows, which no in_dim packs into at " + q.bits() + " bits");
+        if (kind != wanted) {
+            throw new IllegalArgumentException("--layer " + layer + " reads " + wanted + " weights, but '" + prefix
+                    + "' holds " + kind + " ones; --layer linear takes any format");
         }
-        TensorInfo scales = w.info(Keys.join(p, "scales"));
-        DType scaleDType = scales != null && FLOAT_DTYPES.contains(scales.dtype()) ? scales.dtype() : DType.F16;
-        GptqLinearConfig config = new GptqLinearConfig(inDim, qweight.shape().dim(1), q, scaleDType, dev,
-                w.info(Keys.join(p, "bias")) != null, p);
-        return GptqLinear.load(config, w);
-    }
-
-    private Fp8Linear fp8(SafetensorsFile w, String p, DeviceRef dev, Float8Config f8) {
-        TensorInfo weight = required(w, Keys.join(p, "weight"), "(out_dim, in_dim)", List.of(DType.F8_E4M3FN, DType.F8_E5M2));
-        Fp8LinearConfig config = Fp8LinearConfig.of(weight.shape().dim(1), weight.shape().dim(0), weight.dtype(), f8)
-                .withName(p).withDevice(dev).withBias(w.info(Keys.join(p, "bias")) != null);
-        return Fp8Linear.load(config, w);
-    }
-
-    private Linear linear(SafetensorsFile w, DeviceRef dev) {
-        LinearConfig probe = LinearConfig.builder(1, 1).name(prefix).build();
-        TensorInfo weight = required(w, probe.weightKey(), "(out_dim, in_dim)", FLOAT_DTYPES);
-        LinearConfig config = LinearConfig.builder(weight.shape().dim(1), weight.shape().dim(0))
-                .dtype(weight.dtype()).device(dev).name(prefix).hasBias(w.info(probe.biasKey()) != null)
-                .clipWeight(clipWeight).build();
-        return Linear.load(config, w);
-    }
-
-    private MLP mlp(SafetensorsFile w, DeviceRef dev, Activation act) {
-        MlpConfig probe = MlpConfig.builder(1, 1).name(prefix).build();
-        TensorInfo gate = required(w, probe.gateProj().weightKey(), "(intermediate, hidden)", FLOAT_DTYPES);
-        MlpConfig config = MlpConfig.builder(gate.shape().dim(1), gate.shape().dim(0))
-                .dtype(gate.dtype()).device(dev).name(prefix).activation(act)
-                .hasBias(w.info(probe.gateProj().biasKey()) != null).clipWeight(clipWeight).build();
-        return MLP.load(config, w);
-    }
-
-    /** The tensor that fixes a layer's dimensions and dtype: present, rank 2, of a dtype the layer takes. */
-    private static TensorInfo required(SafetensorsFile file, String key, String layout, List<DType> dtypes) {
-        TensorInfo t = file.info(key);
-        if (t == null) {
-            throw new WeightLoadException(file.path() + ": missing key '" + key + "'" + KeyHints.didYouMean(key, file.names())
-                    + (file.names().isEmpty() ? " (the file holds no tensors)" : " (keys: " + abbreviate(file.names()) + ")"));
-        }
-        if (t.shape().rank() != 2 || t.shape().numel() == 0) {
-            throw new WeightLoadException(file.path() + ": tensor '" + key + "' has shape " + t.shape() + ", expected " + layout);
-        }
-        if (!dtypes.contains(t.dtype())) {
-            throw new WeightLoadException(file.path() + ": tensor '" + key + "' has dtype " + t.dtype()
-                    + ", expected " + String.join(" or ", dtypes.stream().map(DType::name).toList()));
-        }
-        return t;
+        return Linear.load(spec, layers.source());
     }
 
     private static Tensor inputTensor(SafetensorsFile in) {
@@ -271,9 +184,5 @@ final class RunCommand implements Callable<Integer> {
             throw new TornadoNnException(in.path() + ": input 'x' has dtype " + x.dtype() + ", expected F32, BF16 or F16");
         }
         return in.get("x");
-    }
-
-    private static String abbreviate(java.util.Collection<String> names) {
-        return names.stream().limit(8).reduce((a, b) -> a + ", " + b).orElse("") + (names.size() > 8 ? ", ..." : "");
     }
 }

@@ -6,10 +6,10 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.io.TensorSource;
-import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.LinearConfig;
-import dev.tornadonn.layers.MLP;
+import dev.tornadonn.layers.LinearWeights;
 import dev.tornadonn.layers.MlpConfig;
+import dev.tornadonn.layers.MlpWeights;
 import dev.tornadonn.parallel.ColumnParallelLinear;
 import dev.tornadonn.parallel.Communicator;
 import dev.tornadonn.parallel.RowParallelLinear;
@@ -44,7 +44,7 @@ final class ShardedCases {
                 Tensor w = RandomTensors.uniform(dtype, Shape.of(1000, 64), rnd);
                 Tensor b = RandomTensors.uniform(dtype, Shape.of(1000), rnd);
                 Tensor x = RandomTensors.uniform(DType.F32, Shape.of(3, 64), rnd);
-                Linear full = Linear.of(LinearConfig.builder(64, 1000).dtype(dtype).hasBias(true).device(devices.get(0)).build(), w, b);
+                LinearWeights full = LinearConfig.builder(64, 1000).dtype(dtype).hasBias(true).device(devices.get(0)).build().weightsOf(w, b);
                 Tensor y = ColumnParallelLinear.of(full, devices, comm).forward(x);
                 return Comparison.of(y.toFloatArray(), Oracle.linear(Oracle.decode(x), 3, 64, Oracle.decode(w), 1000, Oracle.decode(b)));
             }));
@@ -54,7 +54,7 @@ final class ShardedCases {
                 Tensor w = RandomTensors.uniform(dtype, Shape.of(40, 1000), rnd);
                 Tensor b = RandomTensors.uniform(dtype, Shape.of(40), rnd);
                 Tensor x = RandomTensors.uniform(DType.F32, Shape.of(2, 3, 1000), rnd);
-                Linear full = Linear.of(LinearConfig.builder(1000, 40).dtype(dtype).hasBias(true).device(devices.get(0)).build(), w, b);
+                LinearWeights full = LinearConfig.builder(1000, 40).dtype(dtype).hasBias(true).device(devices.get(0)).build().weightsOf(w, b);
                 Tensor y = RowParallelLinear.of(full, devices, comm, false, true).forward(x);
                 return Comparison.of(y.toFloatArray(), Oracle.linear(Oracle.decode(x), 6, 1000, Oracle.decode(w), 40, Oracle.decode(b)));
             }));
@@ -78,9 +78,9 @@ final class ShardedCases {
             ckpt.put(p + ".bias", RandomTensors.uniform(dtype, Shape.of(ws.dim(0)), rnd));
         }
         Tensor x = RandomTensors.uniform(DType.F32, Shape.of(5, hidden), rnd);
-        MLP full = MLP.load(MlpConfig.builder(hidden, ffn).dtype(dtype).hasBias(true).device(devices.get(0)).build(),
-                TensorSource.of(ckpt));
-        TensorParallelMlp tp = TensorParallelMlp.of(full, devices, comm);
+        MlpConfig config = MlpConfig.builder(hidden, ffn).dtype(dtype).hasBias(true).device(devices.get(0)).build();
+        MlpWeights full = config.read(TensorSource.of(ckpt));
+        TensorParallelMlp tp = TensorParallelMlp.of(full, config.activation(), devices, comm);
         List<Tensor> xs = devices.stream().map(x::to).toList();
         Tensor y = (fused ? tp.forwardFused(xs, 2) : tp.forward(xs)).get(devices.size() - 1);
         double[] ref = Oracle.mlp(Oracle.decode(x), 5, hidden, ffn, Activation.SILU,

@@ -145,10 +145,10 @@ class CommandLineTest {
         assertTrue(cm.within(Tolerance.F32_ACCUMULATION), cm::toString);
 
         assertOneLineError(run("run", "--layer", "gptq-linear", "--weights", wf.toString(), "--prefix", "mlp.up_proj",
-                "--input", xf.toString(), "--output", yf.toString()), "--layer gptq-linear needs --quant-config");
+                "--input", xf.toString(), "--output", yf.toString()), "no quantization_config to read it with");
         Files.writeString(config, "{\"quant_method\": \"awq\", \"bits\": 4}");
         assertOneLineError(run("run", "--layer", "gptq-linear", "--weights", wf.toString(), "--prefix", "mlp.up_proj",
-                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString()), "unsupported quant_method 'awq'; supported: gptq, fp8, fbgemm_fp8, compressed-tensors");
+                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString()), "is GPTQ-packed, but quantization_config.quant_method is 'awq' (expected gptq)");
     }
 
     @Test
@@ -202,7 +202,7 @@ class CommandLineTest {
         assertOneLineError(run("run", "--layer", "linear", "--weights", truncated.toString(), "--input", xBad.toString(), "--output", y),
                 "truncated file?");
         assertOneLineError(run("run", "--layer", "mlp", "--weights", wf.toString(), "--input", xBad.toString(), "--output", y),
-                "missing key 'gate_proj.weight'");
+                "no layer under prefix 'gate_proj': expected 'gate_proj.weight'");
         assertOneLineError(run("run", "--layer", "conv", "--weights", wf.toString(), "--input", xBad.toString(), "--output", y),
                 "unknown layer 'conv'; valid: linear, mlp, gptq-linear, fp8-linear");
         assertOneLineError(run("run", "--layer", "linear", "--activation", "silu", "--weights", wf.toString(),

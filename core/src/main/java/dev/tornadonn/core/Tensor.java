@@ -1,7 +1,6 @@
 package dev.tornadonn.core;
 
 import dev.tornadonn.core.backend.Backends;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -11,9 +10,6 @@ import java.util.Objects;
  * else copies.
  */
 public final class Tensor {
-    /** Off-heap allocations are aligned for the widest vector loads. */
-    private static final long ALIGNMENT = 64;
-
     private final Shape shape;
     private final DType dtype;
     private final DeviceRef device;
@@ -31,10 +27,13 @@ public final class Tensor {
         }
     }
 
-    /** Zero-filled off-heap storage, freed when the tensor is no longer reachable. */
+    /**
+     * Zero-filled off-heap storage, aligned for the widest vector loads and freed when the tensor
+     * is no longer reachable; not bounded by the JVM's direct-memory limit (see {@link NativeMemory}).
+     */
     public static Tensor allocate(DType dtype, Shape shape, DeviceRef device) {
-        long bytes = shape.numel() * dtype.byteSize();
-        return new Tensor(shape, dtype, device, Arena.ofAuto().allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes));
+        long bytes = Math.multiplyExact(shape.numel(), (long) dtype.byteSize());
+        return new Tensor(shape, dtype, device, NativeMemory.allocate(bytes, "a " + dtype + " tensor " + shape + " on " + device));
     }
 
     public static Tensor allocate(DType dtype, Shape shape) {

@@ -1,7 +1,7 @@
 package dev.tornadonn.jvm;
 
 import dev.tornadonn.core.numeric.Float8Format;
-import dev.tornadonn.core.quant.Fp8InputQuantization;
+import dev.tornadonn.core.weights.Fp8InputQuantization;
 
 /**
  * Quantises x to fp8 before the product: {@code xq = fp8(x · (1/s))} in f32, RNE with saturation,

@@ -1,9 +1,12 @@
 package dev.tornadonn.jvm;
 
-import dev.tornadonn.core.backend.PreparedMatrix;
+import dev.tornadonn.core.io.MappedCopy;
 import dev.tornadonn.core.numeric.Float8Format;
-import dev.tornadonn.core.quant.Fp8InputQuantization;
-import dev.tornadonn.core.quant.Fp8Matrix;
+import dev.tornadonn.core.weights.Fp8InputQuantization;
+import dev.tornadonn.core.weights.Fp8Matrix;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.List;
 import java.util.TreeSet;
 
 /**
@@ -27,15 +30,16 @@ import java.util.TreeSet;
 record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] segmentStart, float[] weightScales,
                  Fp8InputQuantization input, boolean hasSpecials, int[] subnormalStart, int[] subnormalColumns,
                  float[] subnormalValues)
-        implements PreparedMatrix {
+        implements KernelLayout {
 
     int segments() {
         return segmentStart.length - 1;
     }
 
     @Override
-    public long streamedBytes() {
-        return codes.length + 4L * weightScales.length + 8L * subnormalColumns.length;
+    public long bytes() {
+        return codes.length + 4L * weightScales.length + 4L * segmentStart.length + 4L * subnormalStart.length
+                + 8L * subnormalColumns.length;
     }
 
     /** Whether {@code code} is a nonzero code with a zero exponent. */
@@ -44,19 +48,18 @@ record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] se
         return (code & exponentMask) == 0 && (code & 0x7F) != 0;
     }
 
-
-    /** Whether any code is a NaN (or an e5m2 infinity): without, kernels may skip patching them in. */
-    private static boolean hasSpecials(Fp8Matrix m) {
-        int mask = m.format() == Float8Format.E4M3FN ? 0x7F : 0x7C;
-        for (byte b : m.codes()) {
-            if ((b & mask) == mask) {
-                return true;
-            }
-        }
-        return false;
+    /** Whether {@code code} is a NaN (or an e5m2 infinity): without any, kernels may skip patching them in. */
+    private static boolean isSpecial(Float8Format f, byte code) {
+        int mask = f == Float8Format.E4M3FN ? 0x7F : 0x7C;
+        return (code & mask) == mask;
     }
 
     static Fp8Layout of(Fp8Matrix m) {
+        return of(List.of(m));
+    }
+
+    /** Where K is cut: every boundary at which the input or the weight scale changes. */
+    private static int[] segmentStarts(Fp8Matrix m) {
         int k = m.cols();
         TreeSet<Integer> cuts = new TreeSet<>();
         cuts.add(0);
@@ -66,35 +69,77 @@ record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] se
                 cuts.add(c);
             }
         }
-        int[] start = cuts.stream().mapToInt(Integer::intValue).toArray();
-        int segments = start.length - 1;
-        float[] ws = new float[Math.multiplyExact(m.rows(), segments)];
-        for (int n = 0; n < m.rows(); n++) {
-            for (int s = 0; s < segments; s++) {
-                ws[n * segments + s] = m.weightScale().scale(n, start[s], k);
+        return cuts.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Whether {@code blocks} can share one layout: one format, one input quantisation, the same segments. */
+    static boolean fusable(List<Fp8Matrix> blocks) {
+        Fp8Matrix first = blocks.get(0);
+        int[] cuts = segmentStarts(first);
+        for (Fp8Matrix b : blocks) {
+            if (b.format() != first.format() || !b.input().equals(first.input()) || !Arrays.equals(segmentStarts(b), cuts)) {
+                return false;
             }
         }
-        byte[] codes = m.codes().clone();
-        int[] subStart = new int[m.rows() + 1];
+        return true;
+    }
+
+    /**
+     * One layout of {@code blocks} stacked along the rows; they must be {@link #fusable}. The codes
+     * are copied once, straight from the checkpoint, a band of rows at a time.
+     */
+    static Fp8Layout of(List<Fp8Matrix> blocks) {
+        if (!fusable(blocks)) {
+            throw new IllegalArgumentException("fp8 blocks with different formats, input quantisations or scale blocks "
+                    + "cannot share a layout");
+        }
+        Fp8Matrix first = blocks.get(0);
+        int k = first.cols();
+        int[] start = segmentStarts(first);
+        int segments = start.length - 1;
+        long totalRows = 0;
+        for (Fp8Matrix b : blocks) {
+            totalRows += b.rows();
+        }
+        long codeCount = totalRows * k;
+        if (codeCount > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the JVM kernels hold an fp8 weight's codes in one array of at most 2^31 "
+                    + "bytes; this one has " + codeCount + " (shard the layer over more devices)");
+        }
+        int rows = (int) totalRows;
+        float[] ws = new float[Math.multiplyExact(rows, segments)];
+        byte[] codes = new byte[(int) codeCount];
+        int[] subStart = new int[rows + 1];
         int[] subCols = new int[16];
         float[] subVals = new float[16];
         int count = 0;
-        for (int n = 0; n < m.rows(); n++) {
-            for (int c = 0; c < k; c++) {
-                int i = n * k + c;
-                if (isSubnormal(m.format(), codes[i])) {
-                    if (count == subCols.length) {
-                        subCols = java.util.Arrays.copyOf(subCols, 2 * count);
-                        subVals = java.util.Arrays.copyOf(subVals, 2 * count);
-                    }
-                    subCols[count] = c;
-                    subVals[count++] = m.format().toFloat(codes[i]);
-                    codes[i] &= (byte) 0x80;
+        boolean specials = false;
+        int row0 = 0;
+        for (Fp8Matrix b : blocks) {
+            for (int n = 0; n < b.rows(); n++) {
+                for (int s = 0; s < segments; s++) {
+                    ws[(row0 + n) * segments + s] = b.weightScale().scale(n, start[s], k);
                 }
             }
-            subStart[n + 1] = count;
+            MappedCopy.copy(b.codes().data(), MemorySegment.ofArray(codes), (long) row0 * k);
+            for (int n = row0; n < row0 + b.rows(); n++) {
+                for (int i = n * k; i < (n + 1) * k; i++) {
+                    specials |= isSpecial(first.format(), codes[i]);
+                    if (isSubnormal(first.format(), codes[i])) {
+                        if (count == subCols.length) {
+                            subCols = Arrays.copyOf(subCols, 2 * count);
+                            subVals = Arrays.copyOf(subVals, 2 * count);
+                        }
+                        subCols[count] = i - n * k;
+                        subVals[count++] = first.format().toFloat(codes[i]);
+                        codes[i] &= (byte) 0x80;
+                    }
+                }
+                subStart[n + 1] = count;
+            }
+            row0 += b.rows();
         }
-        return new Fp8Layout(m.rows(), k, m.format(), codes, start, ws, m.input(), hasSpecials(m), subStart,
-                java.util.Arrays.copyOf(subCols, count), java.util.Arrays.copyOf(subVals, count));
+        return new Fp8Layout(rows, k, first.format(), codes, start, ws, first.input(), specials, subStart,
+                Arrays.copyOf(subCols, count), Arrays.copyOf(subVals, count));
     }
 }

@@ -1,7 +1,12 @@
 package dev.tornadonn.jvm;
 
-import dev.tornadonn.core.backend.PreparedMatrix;
-import dev.tornadonn.core.quant.GroupQuantizedMatrix;
+import dev.tornadonn.core.io.MappedCopy;
+import dev.tornadonn.core.weights.GroupQuantizedMatrix;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * The JVM kernels' layout of a group-quantised weight (GPTQ). Columns are sorted by group (which
@@ -15,13 +20,18 @@ import dev.tornadonn.core.quant.GroupQuantizedMatrix;
  * {@code (q − zero)·scale}, exactly the dequantised value rounded once. {@code chunksInOneGroup}
  * says whether every chunk lies in a single group (groups of a multiple of 128 columns, act-order
  * or not), which the multi-row GEMV needs.
+ *
+ * <p>The layout is built straight from the checkpoint's packed words, a band of them at a time,
+ * so no unpacked copy of the codes ever exists and a mapped checkpoint's pages are released as
+ * soon as they are read.
  */
 record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] packed, int[] columnOfPosition,
                         int[] blockGroup, int groups, float[] scales, float[] zeros, boolean chunksInOneGroup)
-        implements PreparedMatrix {
+        implements KernelLayout {
     static final int BLOCK = 16;
     static final int CHUNK = 8 * BLOCK;
     static final int INTS_PER_CHUNK = BLOCK;
+    private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     int chunks() {
         return paddedCols / CHUNK;
@@ -33,11 +43,33 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] pa
     }
 
     @Override
-    public long streamedBytes() {
-        return 4L * packed.length + 4L * scales.length + 4L * zeros.length;
+    public long bytes() {
+        return 4L * packed.length + 4L * scales.length + 4L * zeros.length + 4L * columnOfPosition.length
+                + 4L * blockGroup.length;
     }
 
     static GroupQuantLayout of(GroupQuantizedMatrix m) {
+        return of(List.of(m));
+    }
+
+    /** Whether {@code blocks} can share one layout: the same bits and the same groups of the same columns. */
+    static boolean fusable(List<GroupQuantizedMatrix> blocks) {
+        GroupQuantizedMatrix first = blocks.get(0);
+        for (GroupQuantizedMatrix b : blocks) {
+            if (b.bits() != first.bits() || b.groups() != first.groups() || b.cols() != first.cols()
+                    || !Arrays.equals(b.groupOf(), first.groupOf())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One layout of {@code blocks} stacked along the rows; they must be {@link #fusable}. */
+    static GroupQuantLayout of(List<GroupQuantizedMatrix> blocks) {
+        if (!fusable(blocks)) {
+            throw new IllegalArgumentException("group-quantised blocks with different bits or groups cannot share a layout");
+        }
+        GroupQuantizedMatrix m = blocks.get(0);
         int groups = m.groups();
         int[] count = new int[groups];
         for (int g : m.groupOf()) {
@@ -49,10 +81,13 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] pa
         }
         int padded = (start[groups] + CHUNK - 1) / CHUNK * CHUNK;
         int[] columnOfPosition = new int[padded];
-        java.util.Arrays.fill(columnOfPosition, -1);
+        Arrays.fill(columnOfPosition, -1);
+        int[] positionOfColumn = new int[m.cols()];
         int[] next = start.clone();
         for (int k = 0; k < m.cols(); k++) {
-            columnOfPosition[next[m.groupOf()[k]]++] = k;
+            int pos = next[m.groupOf()[k]]++;
+            columnOfPosition[pos] = k;
+            positionOfColumn[k] = pos;
         }
         int[] blockGroup = new int[padded / BLOCK];
         for (int g = 0; g < groups; g++) {
@@ -64,31 +99,90 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] pa
             blockGroup[b] = groups - 1; // tail padding: x is zero there, any group will do
         }
         int planes = m.bits() <= 4 ? 1 : 2;
-        int chunks = padded / CHUNK;
-        int planeInts = chunks * INTS_PER_CHUNK;
-        int[] packed = new int[Math.multiplyExact(Math.multiplyExact(m.rows(), planes), planeInts)];
-        for (int n = 0; n < m.rows(); n++) {
-            for (int pos = 0; pos < padded; pos++) {
-                int k = columnOfPosition[pos];
-                if (k < 0) {
-                    continue;
-                }
-                int code = m.code(n, k);
-                int chunk = pos / CHUNK;
-                int within = pos % CHUNK;
-                int plane = within / BLOCK;
-                int lane = within % BLOCK;
-                for (int p = 0; p < planes; p++) {
-                    int nibble = (code >>> (4 * p)) & 0xF;
-                    packed[(n * planes + p) * planeInts + chunk * INTS_PER_CHUNK + lane] |= nibble << (4 * plane);
-                }
-            }
+        int planeInts = padded / CHUNK * INTS_PER_CHUNK;
+        long rows = 0;
+        for (GroupQuantizedMatrix b : blocks) {
+            rows += b.rows();
+        }
+        int[] packed = new int[arrayLength(rows * planes * planeInts, "packed codes")];
+        float[] scales = new float[arrayLength(rows * groups, "scales")];
+        float[] zeros = new float[scales.length];
+        int row0 = 0;
+        for (GroupQuantizedMatrix b : blocks) {
+            pack(b, row0, planes, planeInts, positionOfColumn, packed);
+            System.arraycopy(b.scales(), 0, scales, row0 * groups, b.rows() * groups);
+            System.arraycopy(b.zeros(), 0, zeros, row0 * groups, b.rows() * groups);
+            row0 += b.rows();
         }
         boolean chunksInOneGroup = true;
         for (int b = 0; b < blockGroup.length; b++) {
             chunksInOneGroup &= blockGroup[b] == blockGroup[b / 8 * 8];
         }
-        return new GroupQuantLayout(m.rows(), m.cols(), padded, planes, packed, columnOfPosition, blockGroup, groups,
-                m.scales().clone(), m.zeros().clone(), chunksInOneGroup);
+        return new GroupQuantLayout(Math.toIntExact(rows), m.cols(), padded, planes, packed, columnOfPosition, blockGroup,
+                groups, scales, zeros, chunksInOneGroup);
+    }
+
+    /** Java arrays are int-indexed: a weight that needs more is a clear error, not a wrapped size. */
+    private static int arrayLength(long n, String what) {
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the JVM kernels hold a group-quantised weight's " + what + " in one array of at most "
+                    + "2^31 elements; this one needs " + n + " (shard the layer over more devices)");
+        }
+        return (int) n;
+    }
+
+    /**
+     * Scatters block {@code b}'s codes into rows {@code row0...} of {@code packed}, reading the
+     * checkpoint's words in bands of whole word-rows (the order they lie in the file) and
+     * releasing each band's pages once every thread has read it.
+     */
+    private static void pack(GroupQuantizedMatrix b, int row0, int planes, int planeInts, int[] positionOfColumn,
+                             int[] packed) {
+        int bits = b.bits();
+        int n = b.rows();
+        int words = b.codes().shape().dim(0);
+        MemorySegment src = b.codes().data();
+        long wordRowBytes = 4L * n;
+        int band = (int) Math.max(1, Math.min(words, MappedCopy.CHUNK / wordRowBytes));
+        for (int w0 = 0; w0 < words; w0 += band) {
+            int wFrom = w0;
+            int wTo = Math.min(words, w0 + band);
+            Parallel.forRows(n, (from, to) -> {
+                for (int w = wFrom; w < wTo; w++) {
+                    for (int r = from; r < to; r++) {
+                        int word = src.get(WORD, (w * (long) n + r) * 4);
+                        long base = (long) (row0 + r) * planes * planeInts;
+                        if (32 % bits == 0) {
+                            int per = 32 / bits;
+                            for (int j = 0; j < per; j++) {
+                                int k = w * per + j;
+                                if (k < b.cols()) {
+                                    put(packed, base, planes, planeInts, positionOfColumn[k], (word >>> (bits * j)) & ((1 << bits) - 1));
+                                }
+                            }
+                        } else { // 3-bit codes straddle words: take each code whose first bit lies in this word
+                            for (long bit = ((long) w * 32 + bits - 1) / bits * bits; bit < (long) (w + 1) * 32; bit += bits) {
+                                int k = (int) (bit / bits);
+                                if (k < b.cols()) {
+                                    put(packed, base, planes, planeInts, positionOfColumn[k], b.code(r, k));
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+            MappedCopy.release(src.asSlice(wFrom * wordRowBytes, (wTo - wFrom) * wordRowBytes));
+        }
+    }
+
+    private static void put(int[] packed, long rowBase, int planes, int planeInts, int pos, int code) {
+        int chunk = pos / CHUNK;
+        int within = pos % CHUNK;
+        int plane = within / BLOCK;
+        int lane = within % BLOCK;
+        for (int p = 0; p < planes; p++) {
+            int nibble = (code >>> (4 * p)) & 0xF;
+            packed[(int) (rowBase + (long) p * planeInts + chunk * INTS_PER_CHUNK + lane)] |= nibble << (4 * plane);
+        }
     }
 }

@@ -8,10 +8,13 @@ import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.DeviceInfo;
 import dev.tornadonn.core.backend.LinearShapes;
 import dev.tornadonn.core.backend.PreparedMatrix;
-import dev.tornadonn.core.quant.Fp8Matrix;
-import dev.tornadonn.core.quant.GroupQuantizedMatrix;
-import dev.tornadonn.core.quant.QuantizedMatrix;
+import dev.tornadonn.core.weights.DenseMatrix;
+import dev.tornadonn.core.weights.Fp8Matrix;
+import dev.tornadonn.core.weights.GroupQuantizedMatrix;
+import dev.tornadonn.core.weights.WeightKind;
+import dev.tornadonn.core.weights.WeightMatrix;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 
 /** The default backend: every {@code cpu:i} device, run by JVM kernels on the host's cores. */
@@ -54,60 +57,89 @@ public final class JvmBackend implements Backend {
     }
 
     @Override
-    public Tensor prepareWeight(Tensor weight, DeviceRef device) {
-        // An aligned private copy: decouples the layer from a memory-mapped checkpoint.
-        return copyTo(weight, device);
-    }
-
-    @Override
-    public void linear(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        LinearShapes shapes = LinearShapes.check(x, w, bias, y);
-        requireCpu(x.device());
-        requireCpu(y.device());
-        int m = shapes.m();
-        int k = shapes.k();
-        int n = shapes.n();
-        float[] xs = toArray(x.data(), Math.multiplyExact(m, k));
-        float[] ys = new float[Math.multiplyExact(m, n)];
-        float[] bs = bias == null ? null : bias.toFloatArray();
-        if (m > 0 && n > 0) {
-            kernels.linear(xs, m, k, w.data(), w.dtype(), n, bs, ys);
-        }
-        MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, ys.length);
-    }
-
-    @Override
-    public PreparedMatrix prepareQuantized(QuantizedMatrix matrix, DeviceRef device) {
+    public PreparedMatrix prepare(List<? extends WeightMatrix> rowBlocks, Tensor bias, DeviceRef device) {
         requireCpu(device);
-        return switch (matrix) {
-            case GroupQuantizedMatrix g -> GroupQuantLayout.of(g);
-            case Fp8Matrix f -> Fp8Layout.of(f);
+        int rows = LinearShapes.checkBlocks(rowBlocks, bias);
+        String what = "a " + rows + " x " + rowBlocks.get(0).cols() + " " + rowBlocks.get(0).describe() + " weight on " + device;
+        KernelLayout layout;
+        try {
+            layout = layout(rowBlocks, device, what);
+        } catch (OutOfMemoryError e) { // a heap array of the layout: one line, naming the weight
+            throw dev.tornadonn.core.NativeMemory.outOfMemory(rowBlocks.stream().mapToLong(WeightMatrix::packedBytes).sum(), what, e);
+        }
+        return new JvmMatrix(device, rowBlocks.get(0).kind(), layout, bias == null ? null : bias.toFloatArray());
+    }
+
+    /** One layout for all blocks where they can share it; else each its own, stacked. */
+    private static KernelLayout layout(List<? extends WeightMatrix> blocks, DeviceRef device, String what) {
+        return switch (blocks.get(0)) {
+            case DenseMatrix d -> DenseLayout.of(cast(blocks, DenseMatrix.class), device, what);
+            case GroupQuantizedMatrix g -> {
+                List<GroupQuantizedMatrix> gs = cast(blocks, GroupQuantizedMatrix.class);
+                yield GroupQuantLayout.fusable(gs) ? GroupQuantLayout.of(gs) : stacked(blocks, device, what);
+            }
+            case Fp8Matrix f -> {
+                List<Fp8Matrix> fs = cast(blocks, Fp8Matrix.class);
+                yield Fp8Layout.fusable(fs) ? Fp8Layout.of(fs) : stacked(blocks, device, what);
+            }
         };
     }
 
+    private static KernelLayout stacked(List<? extends WeightMatrix> blocks, DeviceRef device, String what) {
+        List<KernelLayout> parts = new ArrayList<>();
+        int rows = 0;
+        for (WeightMatrix b : blocks) {
+            parts.add(layout(List.of(b), device, what));
+            rows += b.rows();
+        }
+        return new KernelLayout.Stacked(List.copyOf(parts), rows, blocks.get(0).cols());
+    }
+
+    private static <T extends WeightMatrix> List<T> cast(List<? extends WeightMatrix> blocks, Class<T> type) {
+        return blocks.stream().map(type::cast).toList();
+    }
+
     @Override
-    public void quantizedLinear(Tensor x, PreparedMatrix w, Tensor bias, Tensor y) {
-        requireRank2(x, "x");
-        requireRank2(y, "y");
-        int m = x.shape().dim(0);
-        int k = w.cols();
-        int n = w.rows();
-        if (x.shape().dim(1) != k || !y.shape().equals(Shape.of(m, n))) {
-            throw new IllegalArgumentException("x " + x.shape() + " and y " + y.shape() + " do not fit a weight of "
-                    + n + " x " + k);
+    public void linear(Tensor x, PreparedMatrix w, Tensor y) {
+        LinearShapes shapes = LinearShapes.check(x, w, y);
+        if (!(w instanceof JvmMatrix jm)) {
+            throw new IllegalArgumentException("not a JVM-backend weight: " + w.getClass().getName()
+                    + " (prepare it with this backend, on a cpu device)");
         }
-        if (bias != null && !bias.shape().equals(Shape.of(n))) {
-            throw new IllegalArgumentException("bias must be " + Shape.of(n) + ", got " + bias.shape());
-        }
-        float[] xs = toArray(x.data(), Math.multiplyExact(m, k));
-        float[] ys = new float[Math.multiplyExact(m, n)];
-        float[] bs = bias == null ? null : bias.toFloatArray();
-        switch (w) {
-            case GroupQuantLayout g -> groupQuantLinear(xs, m, g, bs, ys);
-            case Fp8Layout f -> fp8Linear(xs, m, f, bs, ys);
-            default -> throw new IllegalArgumentException("not a JVM-backend weight: " + w.getClass().getName());
+        requireCpu(x.device());
+        int m = shapes.m();
+        float[] xs = toArray(x.data(), Math.multiplyExact(m, shapes.k()));
+        float[] ys = new float[Math.multiplyExact(m, shapes.n())];
+        if (m > 0 && shapes.n() > 0) {
+            run(jm.layout(), xs, m, jm.bias(), ys, shapes.n(), 0);
         }
         MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, ys.length);
+    }
+
+    /** Columns {@code [col0, col0 + layout.rows())} of the {@code (m, ldy)} output. */
+    private void run(KernelLayout layout, float[] x, int m, float[] bias, float[] y, int ldy, int col0) {
+        if (layout instanceof KernelLayout.Stacked s) {
+            int at = 0;
+            for (KernelLayout part : s.parts()) {
+                float[] b = bias == null ? null : java.util.Arrays.copyOfRange(bias, at, at + part.rows());
+                run(part, x, m, b, y, ldy, col0 + at);
+                at += part.rows();
+            }
+            return;
+        }
+        int n = layout.rows();
+        float[] out = ldy == n ? y : new float[Math.multiplyExact(m, n)];
+        switch (layout) {
+            case DenseLayout d -> kernels.linear(x, m, d.cols(), d.weight().data(), d.weight().dtype(), n, bias, out);
+            case GroupQuantLayout g -> groupQuantLinear(x, m, g, bias, out);
+            case Fp8Layout f -> fp8Linear(x, m, f, bias, out);
+            case KernelLayout.Stacked s -> throw new AssertionError("handled above");
+        }
+        if (out != y) {
+            for (int i = 0; i < m; i++) {
+                System.arraycopy(out, i * n, y, i * ldy + col0, n);
+            }
+        }
     }
 
     /**

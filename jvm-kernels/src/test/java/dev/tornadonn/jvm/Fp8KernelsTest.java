@@ -9,9 +9,9 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.numeric.Float8Format;
-import dev.tornadonn.core.quant.Fp8InputQuantization;
-import dev.tornadonn.core.quant.Fp8Matrix;
-import dev.tornadonn.core.quant.Fp8WeightScale;
+import dev.tornadonn.core.weights.Fp8InputQuantization;
+import dev.tornadonn.core.weights.Fp8Matrix;
+import dev.tornadonn.core.weights.Fp8WeightScale;
 import dev.tornadonn.layers.quant.Float8InputScaleSpec;
 import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
 import dev.tornadonn.reference.Comparison;
@@ -49,7 +49,7 @@ class Fp8KernelsTest {
             for (int i = 0; i < codes.length; i++) {
                 codes[i] = (byte) (i * 7 + i / k);
             }
-            Fp8Layout w = Fp8Layout.of(new Fp8Matrix(3, k, f, codes, new Fp8WeightScale.PerTensor(1f),
+            Fp8Layout w = Fp8Layout.of(Fp8Matrix.of(3, k, f, codes, new Fp8WeightScale.PerTensor(1f),
                     new Fp8InputQuantization.Static(f, 1f)));
             for (Fp8Kernels kern : kernels()) {
                 float[] row = new float[k];
@@ -78,7 +78,7 @@ class Fp8KernelsTest {
                 }
             }
             byte[] codes = ordinary.toByteArray();
-            Fp8Layout w = Fp8Layout.of(new Fp8Matrix(1, codes.length, f, codes, new Fp8WeightScale.PerTensor(1f),
+            Fp8Layout w = Fp8Layout.of(Fp8Matrix.of(1, codes.length, f, codes, new Fp8WeightScale.PerTensor(1f),
                     new Fp8InputQuantization.Static(f, 1f)));
             assertTrue(!w.hasSpecials());
             for (Fp8Kernels kern : kernels()) {
@@ -183,13 +183,13 @@ class Fp8KernelsTest {
                     default -> new Fp8InputQuantization.DynamicBlock(f, mode.in().blockSize().cols(), ub);
                 };
         JvmBackend backend = kern instanceof Fp8Kernels.Scalar ? JvmBackend.scalar() : new JvmBackend(KernelSelection.vectorOrNull());
-        var prepared = backend.prepareQuantized(new Fp8Matrix(n, k, f, codes, ws, in), DeviceRef.cpu(0));
         float[] bias = new float[n];
         for (int j = 0; j < n; j++) {
             bias[j] = (float) r.nextGaussian();
         }
+        var prepared = backend.prepare(List.of(Fp8Matrix.of(n, k, f, codes, ws, in)), Tensor.of(bias, n), DeviceRef.cpu(0));
         Tensor y = Tensor.allocate(DType.F32, Shape.of(m, n)).fill(Float.NaN);
-        backend.quantizedLinear(Tensor.of(x, m, k), prepared, Tensor.of(bias, n), y);
+        backend.linear(Tensor.of(x, m, k), prepared, y);
 
         double[] bd = new double[n];
         for (int j = 0; j < n; j++) {
@@ -250,11 +250,11 @@ class Fp8KernelsTest {
             x[i] = (float) r.nextGaussian();
         }
         JvmBackend backend = kern instanceof Fp8Kernels.Scalar ? JvmBackend.scalar() : new JvmBackend(KernelSelection.vectorOrNull());
-        Fp8Matrix matrix = new Fp8Matrix(n, k, f, codes, ws, in);
+        Fp8Matrix matrix = Fp8Matrix.of(n, k, f, codes, ws, in);
         assertTrue(!Fp8Layout.of(matrix).hasSpecials());
-        var prepared = backend.prepareQuantized(matrix, DeviceRef.cpu(0));
+        var prepared = backend.prepare(List.of(matrix), null, DeviceRef.cpu(0));
         Tensor y = Tensor.allocate(DType.F32, Shape.of(m, n)).fill(Float.NaN);
-        backend.quantizedLinear(Tensor.of(x, m, k), prepared, null, y);
+        backend.linear(Tensor.of(x, m, k), prepared, y);
         double[] ref = Fp8Oracle.linear(x, m, k, f, inSpec, 1f, wq, n, wSpec, wScales, null);
         Comparison c = Comparison.of(y.toFloatArray(), ref);
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "relative L2 " + c.relativeL2() + ", max abs " + c.maxAbsError());

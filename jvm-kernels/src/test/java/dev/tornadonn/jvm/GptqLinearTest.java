@@ -9,10 +9,10 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.io.TensorSource;
-import dev.tornadonn.core.quant.GroupQuantizedMatrix;
+import dev.tornadonn.core.weights.GroupQuantizedMatrix;
 import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqFormat;
-import dev.tornadonn.layers.quant.GptqLinear;
+import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
 import dev.tornadonn.layers.quant.GptqPacker;
 import dev.tornadonn.reference.RandomTensors;
@@ -48,8 +48,8 @@ class GptqLinearTest {
             Map<String, Tensor> ckpt2 = new LinkedHashMap<>(ckpt1);
             ckpt2.put("p.qzeros", GptqPacker.qzerosV1ToV2(ckpt1.get("p.qzeros"), bits, 96));
             Tensor x = RandomTensors.uniform(DType.F32, Shape.of(3, 256), rnd);
-            float[] y1 = GptqLinear.load(v1, TensorSource.of(ckpt1)).forward(x).toFloatArray();
-            float[] y2 = GptqLinear.load(v2, TensorSource.of(ckpt2)).forward(x).toFloatArray();
+            float[] y1 = Linear.load(v1, TensorSource.of(ckpt1)).forward(x).toFloatArray();
+            float[] y2 = Linear.load(v2, TensorSource.of(ckpt2)).forward(x).toFloatArray();
             assertArrayEquals(y1, y2, bits + " bits");
         }
     }
@@ -85,8 +85,8 @@ class GptqLinearTest {
                 xPermuted[i * k + p] = xs[i * k + perm[p]];
             }
         }
-        float[] ya = GptqLinear.load(actOrder, TensorSource.of(a)).forward(x).toFloatArray();
-        float[] yb = GptqLinear.load(plain, TensorSource.of(b)).forward(Tensor.of(xPermuted, 5, k)).toFloatArray();
+        float[] ya = Linear.load(actOrder, TensorSource.of(a)).forward(x).toFloatArray();
+        float[] yb = Linear.load(plain, TensorSource.of(b)).forward(Tensor.of(xPermuted, 5, k)).toFloatArray();
         for (int i = 0; i < ya.length; i++) {
             assertEquals(yb[i], ya[i], 1e-5f * Math.max(1, Math.abs(yb[i])), "element " + i + " (seed " + SEED + ")");
         }
@@ -103,11 +103,13 @@ class GptqLinearTest {
         SplittableRandom rnd = new SplittableRandom(SEED + 2);
         int k = 4096, n = 256;
         GptqLinearConfig c = config(k, n, new GptqConfig(4, 128, false, true, GptqFormat.GPTQ));
-        GptqLinear layer = GptqLinear.load(c, TensorSource.of(GptqPacker.pack(weights(n, k, rnd), c, null)));
+        Linear layer = Linear.load(c, TensorSource.of(GptqPacker.pack(weights(n, k, rnd), c, null)));
         long bf16Bytes = 2L * n * k;
         // codes: half a byte per weight; scale and zero: 8 bytes per 128 weights
-        assertEquals(n * (k / 2L + 8L * (k / 128)), layer.weightBytes());
-        assertTrue(layer.weightBytes() * 3 < bf16Bytes, layer.weightBytes() + " vs " + bf16Bytes);
+        long codesScalesZeros = n * (k / 2L + 8L * (k / 128));
+        long tables = 4L * k + 4L * (k / 16); // the column order and each 16-column block's group
+        assertEquals(codesScalesZeros + tables, layer.prepared().bytes());
+        assertTrue(layer.prepared().bytes() * 3 < bf16Bytes, layer.prepared().bytes() + " vs " + bf16Bytes);
     }
 
     @Test
@@ -116,7 +118,10 @@ class GptqLinearTest {
         for (int bits : new int[] {2, 3, 4, 8}) {
             int rows = 5, cols = 300, groups = 3;
             GroupQuantizedMatrix m = randomMatrix(rnd, bits, rows, cols, groups);
-            byte[] codes = m.codes();
+            int[] codes = new int[rows * cols];
+            for (int i = 0; i < codes.length; i++) {
+                codes[i] = m.code(i / cols, i % cols);
+            }
             float[] scales = m.scales();
             float[] zeros = m.zeros();
             int[] groupOf = m.groupOf();
@@ -131,7 +136,7 @@ class GptqLinearTest {
                     int col = layout.columnOfPosition()[pos];
                     if (col >= 0) {
                         int g = groupOf[col];
-                        float expected = ((codes[r * cols + col] & 0xFF) - zeros[r * groups + g]) * scales[r * groups + g];
+                        float expected = (codes[r * cols + col] - zeros[r * groups + g]) * scales[r * groups + g];
                         assertEquals(expected, scalar[pos], bits + " bits, row " + r + ", column " + col);
                     }
                 }
@@ -294,6 +299,6 @@ class GptqLinearTest {
             scales[i] = (float) rnd.nextDouble(0.001, 0.1);
             zeros[i] = rnd.nextInt(1 << bits);
         }
-        return new GroupQuantizedMatrix(rows, cols, bits, groups, codes, scales, zeros, groupOf);
+        return GroupQuantizedMatrix.pack(rows, cols, bits, groups, codes, scales, zeros, groupOf);
     }
 }

@@ -9,6 +9,7 @@ import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.weights.DenseMatrix;
 import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.RandomTensors;
 import java.util.SplittableRandom;
@@ -51,22 +52,23 @@ class JvmBackendTest {
     @Test
     void rejectsMismatchedShapesAndDevices() {
         Tensor x = Tensor.allocate(DType.F32, Shape.of(2, 3));
-        Tensor w = Tensor.allocate(DType.F32, Shape.of(4, 5));
         Tensor y = Tensor.allocate(DType.F32, Shape.of(2, 4));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.linear(x, w, null, y));
+        var w = backend.prepare(java.util.List.of(DenseMatrix.of(Tensor.allocate(DType.F32, Shape.of(4, 5)))), null, DeviceRef.cpu(0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.linear(x, w, y));
         assertTrue(e.getMessage().contains("disagree on K"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> backend.copyTo(x, DeviceRef.gpu(0)));
         Tensor wrongY = Tensor.allocate(DType.F32, Shape.of(2, 5));
         assertThrows(IllegalArgumentException.class,
-                () -> backend.linear(x, Tensor.allocate(DType.F32, Shape.of(4, 3)), null, wrongY));
+                () -> backend.linear(x, backend.prepare(java.util.List.of(DenseMatrix.of(Tensor.allocate(DType.F32, Shape.of(4, 3)))),
+                        null, DeviceRef.cpu(0)), wrongY));
     }
 
     @Test
     void emptyBatchesProduceEmptyOutputs() {
         Tensor x = Tensor.allocate(DType.F32, Shape.of(0, 3));
-        Tensor w = Tensor.allocate(DType.F32, Shape.of(4, 3));
+        var w = backend.prepare(java.util.List.of(DenseMatrix.of(Tensor.allocate(DType.F32, Shape.of(4, 3)))), null, DeviceRef.cpu(0));
         Tensor y = Tensor.allocate(DType.F32, Shape.of(0, 4));
-        backend.linear(x, w, null, y);
+        backend.linear(x, w, y);
         assertEquals(0, y.numel());
     }
 }

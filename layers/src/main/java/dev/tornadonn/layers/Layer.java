@@ -2,14 +2,9 @@ package dev.tornadonn.layers;
 
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
-import dev.tornadonn.core.Weight;
-import java.util.List;
 
 /** A loaded layer: it maps an input {@code (..., in)} to an F32 output {@code (..., out)}. */
 public interface Layer {
-
-    /** The tensors this layer reads from a checkpoint, with the dtype and shape each must have. */
-    List<Weight> weights();
 
     DeviceRef device();
 

@@ -1,132 +1,135 @@
 package dev.tornadonn.layers;
 
+import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
-import dev.tornadonn.core.Weight;
 import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.Backends;
+import dev.tornadonn.core.backend.PreparedMatrix;
 import dev.tornadonn.core.io.TensorSource;
-import dev.tornadonn.layers.sharding.ShardingStrategy;
+import dev.tornadonn.core.weights.WeightKind;
 import java.util.List;
-import java.util.Map;
+import java.util.Objects;
 
 /**
- * {@code y = x · Wᵀ + b}, MAX's {@code Linear}: W is {@code (out, in)}, x any rank ≥ 1 with
- * last dimension {@code in}; leading dimensions are kept. Weights are checked, clipped and moved
- * to the device once, at load; the output is F32.
+ * {@code y = x · Wᵀ + b}, MAX's {@code Linear}, for a weight of any kind (dense, GPTQ, FP8): W is
+ * {@code (out, in)}, x any rank ≥ 1 with last dimension {@code in}; leading dimensions are kept.
+ * The weight is prepared on the device once, at construction, and nothing else of it is kept.
+ * Outputs are F32 tensors holding values of the layer's output dtype (F32, or BF16 as MAX's fp8
+ * layers give); {@link #forward(Tensor, Tensor)} also fills an output-dtype tensor.
  */
-public final class Linear extends MatrixLayer {
-    private final LinearConfig config;
-    private final LinearOp op;
-    private final ShardingStrategy strategy;
+public final class Linear extends MatrixLayer implements AutoCloseable {
+    private final String name;
+    private final Backend backend;
+    private final PreparedMatrix weight;
+    private final DType outputDType;
+    private final String format;
 
-    private Linear(LinearConfig config, LinearOp op, ShardingStrategy strategy) {
-        this.config = config;
-        this.op = op;
-        this.strategy = strategy;
+    private Linear(String name, Backend backend, PreparedMatrix weight, DType outputDType, String format) {
+        this.name = name;
+        this.backend = backend;
+        this.weight = weight;
+        this.outputDType = outputDType;
+        this.format = format;
     }
 
-    /** Loads {@code config.name().weight} (and {@code .bias}) strictly: any mismatch fails and loads nothing. */
-    public static Linear load(LinearConfig config, TensorSource source) {
-        Map<String, Tensor> t = StrictLoader.load(source, config.name(), config.weights());
-        return of(config, t.get(config.weightKey()), t.get(config.biasKey()));
+    /** Reads the layer {@code spec} describes, strictly, and prepares it on {@code spec.device()}. */
+    public static Linear load(LinearSpec spec, TensorSource source) {
+        return of(spec.read(source), spec.device(), spec.outputDType());
     }
 
-    /** Builds the layer from tensors in hand; they are checked against the config like loaded ones. */
+    /** A dense layer from tensors in hand; they are checked against the config like loaded ones. */
     public static Linear of(LinearConfig config, Tensor weight, Tensor bias) {
-        List<Weight> declared = config.weights();
-        declared.get(0).check(weight);
-        if (config.hasBias() != (bias != null)) {
-            throw new IllegalArgumentException("config says hasBias=" + config.hasBias() + " but bias is "
-                    + (bias == null ? "absent" : "present"));
-        }
-        if (bias != null) {
-            declared.get(1).check(bias);
-        }
-        Backend backend = Backends.forDevice(config.device());
-        Tensor clipped = WeightClipping.clip(weight, config.clipWeight());
-        return new Linear(config, LinearOp.prepare(backend, config.device(), clipped, bias), null);
+        return of(config.weightsOf(weight, bias), config.device());
     }
 
-    public LinearConfig config() {
-        return config;
+    public static Linear of(LinearWeights weights, DeviceRef device) {
+        return of(weights, device, DType.F32);
     }
 
-    /** The weight as the kernels use it (clipped), in host memory. */
-    public Tensor hostWeight() {
-        return op.hostWeight();
+    /** Prepares {@code weights} on {@code device}; outputs are rounded to {@code outputDType}. */
+    public static Linear of(LinearWeights weights, DeviceRef device, DType outputDType) {
+        Objects.requireNonNull(device, "device");
+        Prepared.checkOutputDType(outputDType);
+        Backend backend = Backends.forDevice(device);
+        String layer = named("Linear", weights.name());
+        PreparedMatrix w = Prepared.on(backend, device, List.of(weights.weight()), weights.bias(), layer);
+        return new Linear(weights.name(), backend, w, outputDType, weights.weight().describe());
     }
 
-    /** The bias in host memory, or null. */
-    public Tensor hostBias() {
-        return op.hostBias();
+    public String name() {
+        return name;
     }
 
-    /** This layer, with the same weights, to be cut by {@code s} on {@link #shard}. */
-    public Linear withShardingStrategy(ShardingStrategy s) {
-        return new Linear(config, op, java.util.Objects.requireNonNull(s, "strategy"));
+    public WeightKind weightKind() {
+        return weight.kind();
     }
 
-    /** The strategy {@link #shard} uses, or null. */
-    public ShardingStrategy shardingStrategy() {
-        return strategy;
+    public DType outputDType() {
+        return outputDType;
     }
 
-    /**
-     * One layer per device, each with its shard of the weight and bias (see
-     * {@link ShardingStrategy#shardBias}: where the input features are split, only the first
-     * shard adds the bias, so that the reduced sum has it once). The device list must match the
-     * strategy's device count, and be distinct.
-     */
-    public List<Linear> shard(List<DeviceRef> devices) {
-        if (strategy == null) {
-            throw new IllegalStateException(describe() + " cannot be sharded: no sharding strategy set");
-        }
-        Sharding.checkDevices(devices, strategy.numDevices(), describe());
-        List<Linear> shards = new java.util.ArrayList<>();
-        for (int i = 0; i < devices.size(); i++) {
-            Tensor w = strategy.shard(op.hostWeight(), i);
-            Tensor b = op.hostBias() == null ? null : strategy.shardBias(op.hostBias(), i);
-            LinearConfig c = new LinearConfig(w.shape().dim(1), w.shape().dim(0), config.dtype(), devices.get(i), b != null,
-                    config.name(), 0);
-            shards.add(of(c, w, b));
-        }
-        return List.copyOf(shards);
+    /** The weight as the backend holds it: its bytes, its kind. */
+    public PreparedMatrix prepared() {
+        return weight;
     }
 
-    @Override
-    public List<Weight> weights() {
-        return config.weights();
+    public boolean hasBias() {
+        return weight.hasBias();
     }
 
     @Override
     public int inDim() {
-        return config.inDim();
+        return weight.cols();
     }
 
     @Override
     public int outDim() {
-        return config.outDim();
+        return weight.rows();
     }
 
     @Override
     public DeviceRef device() {
-        return config.device();
+        return weight.device();
     }
 
     @Override
     protected void apply(Tensor x2d, Tensor y2d) {
-        op.apply(x2d, y2d);
+        backend.linear(x2d, weight, y2d);
+        Prepared.round(y2d, outputDType);
+    }
+
+    /** {@code out} is F32, or of the output dtype, of shape {@code x.shape[:-1] + (out,)}. */
+    @Override
+    public void forward(Tensor x, Tensor out) {
+        if (out.dtype() == DType.F32 || out.dtype() != outputDType) {
+            super.forward(x, out);
+            return;
+        }
+        if (!out.shape().equals(x.shape().withLast(outDim())) || !out.device().equals(device())) {
+            throw new IllegalArgumentException(describe() + ": output must be " + outputDType + " or F32 "
+                    + x.shape().withLast(outDim()) + " on " + device() + ", got " + out);
+        }
+        Tensor y = forward(x);
+        for (long i = 0; i < y.numel(); i++) {
+            out.setFloat(i, y.getFloat(i)); // exact: y already holds values of the output dtype
+        }
+    }
+
+    /** Frees what the device holds of the weight; the layer must not be used afterwards. */
+    @Override
+    public void close() {
+        weight.close();
     }
 
     @Override
     protected String describe() {
-        return named("Linear", config.name());
+        return named("Linear", name);
     }
 
     @Override
     public String toString() {
-        return describe() + "(" + config.inDim() + " -> " + config.outDim() + ", " + config.dtype()
-                + (config.hasBias() ? ", bias" : "") + ", " + config.device() + ", " + op.backend().name() + ")";
+        return describe() + "(" + inDim() + " -> " + outDim() + ", " + format + (hasBias() ? ", bias" : "")
+                + (outputDType == DType.F32 ? "" : ", out " + outputDType) + ", " + device() + ", " + backend.name() + ")";
     }
 }

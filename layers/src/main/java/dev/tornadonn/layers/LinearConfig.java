@@ -3,10 +3,15 @@ package dev.tornadonn.layers;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.Weight;
+import dev.tornadonn.core.io.TensorSource;
+import dev.tornadonn.core.weights.DenseMatrix;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * What MAX's {@code Linear(in_dim, out_dim, dtype, device, has_bias, name, clip_weight)} takes.
@@ -15,7 +20,7 @@ import java.util.Objects;
  * {@code name} prefixes their keys ({@code name.weight}); {@code clipWeight} 0 means no clipping.
  */
 public record LinearConfig(int inDim, int outDim, DType dtype, DeviceRef device, boolean hasBias,
-                           String name, double clipWeight) {
+                           String name, double clipWeight) implements LinearSpec {
 
     public LinearConfig {
         if (inDim < 0 || outDim < 0) {
@@ -26,7 +31,9 @@ public record LinearConfig(int inDim, int outDim, DType dtype, DeviceRef device,
         if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
             throw new IllegalArgumentException("Linear weights must be F32, BF16 or F16, got " + dtype);
         }
-        WeightClipping.validate(clipWeight);
+        if (!(clipWeight >= 0) || Double.isInfinite(clipWeight)) {
+            throw new IllegalArgumentException("clipWeight must be a finite value >= 0 (0 means off), got " + clipWeight);
+        }
         name = name == null ? "" : name;
     }
 
@@ -50,6 +57,28 @@ public record LinearConfig(int inDim, int outDim, DType dtype, DeviceRef device,
             w.add(new Weight(biasKey(), dtype, Shape.of(outDim), device));
         }
         return List.copyOf(w);
+    }
+
+    /** Reads {@code name.weight} (and {@code .bias}) strictly: any mismatch fails and reads nothing. */
+    @Override
+    public LinearWeights read(TensorSource source) {
+        Map<String, Tensor> t = StrictLoader.load(source, name, weights());
+        return new LinearWeights(name, new DenseMatrix(t.get(weightKey()), clipWeight), t.get(biasKey()),
+                weights().stream().map(Weight::name).collect(Collectors.toSet()));
+    }
+
+    /** Tensors in hand, checked against this config like loaded ones. */
+    public LinearWeights weightsOf(Tensor weight, Tensor bias) {
+        List<Weight> declared = weights();
+        declared.get(0).check(weight);
+        if (hasBias != (bias != null)) {
+            throw new IllegalArgumentException("config says hasBias=" + hasBias + " but bias is "
+                    + (bias == null ? "absent" : "present"));
+        }
+        if (bias != null) {
+            declared.get(1).check(bias);
+        }
+        return new LinearWeights(name, new DenseMatrix(weight, clipWeight), bias, java.util.Set.of());
     }
 
     public static final class Builder {

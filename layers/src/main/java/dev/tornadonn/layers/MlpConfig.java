@@ -44,6 +44,16 @@ public record MlpConfig(int hiddenDim, int feedForwardDim, DType dtype, DeviceRe
         return new LinearConfig(in, out, dtype, device, hasBias, Keys.join(name, sub), clipWeight);
     }
 
+    /** The three projections, read strictly: any missing, unexpected or mismatched key fails and reads nothing. */
+    public MlpWeights read(dev.tornadonn.core.io.TensorSource source) {
+        StrictLoader.load(source, name, weights()); // every problem of all three at once
+        return MlpWeights.read(source, name, p -> projection(p).read(source));
+    }
+
+    private LinearConfig projection(String key) {
+        return key.equals(gateProj().name()) ? gateProj() : key.equals(upProj().name()) ? upProj() : downProj();
+    }
+
     public List<Weight> weights() {
         List<Weight> w = new ArrayList<>(gateProj().weights());
         w.addAll(upProj().weights());

@@ -3,6 +3,7 @@ package dev.tornadonn.parallel;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.layers.Linear;
+import dev.tornadonn.layers.LinearWeights;
 import dev.tornadonn.layers.sharding.ShardingStrategy;
 import java.util.List;
 
@@ -25,16 +26,23 @@ public final class ColumnParallelLinear {
         this.gatherOutput = gatherOutput;
     }
 
-    /** Shards a loaded layer over {@code devices} (uneven splits follow MAX's rule). */
-    public static ColumnParallelLinear of(Linear full, List<DeviceRef> devices, Communicator comm, boolean gatherOutput) {
+    /**
+     * Cuts a layer's weights (of any kind) over {@code devices}, uneven splits following MAX's rule,
+     * and prepares each shard on its own device only.
+     */
+    public static ColumnParallelLinear of(LinearWeights full, List<DeviceRef> devices, Communicator comm, boolean gatherOutput) {
         if (devices.isEmpty()) {
             throw new IllegalArgumentException("ColumnParallelLinear requires a non-empty devices argument");
         }
-        List<Linear> shards = full.withShardingStrategy(ShardingStrategy.rowwise(devices.size())).shard(devices);
+        ShardingStrategy s = ShardingStrategy.rowwise(devices.size());
+        s.checkDevices(devices, "ColumnParallelLinear");
+        List<LinearWeights> cut = java.util.stream.IntStream.range(0, devices.size()).mapToObj(i -> full.shard(s, i)).toList();
+        List<Linear> shards = java.util.stream.IntStream.range(0, devices.size())
+                .mapToObj(i -> Linear.of(cut.get(i), devices.get(i))).toList();
         return new ColumnParallelLinear(shards, List.copyOf(devices), comm, gatherOutput);
     }
 
-    public static ColumnParallelLinear of(Linear full, List<DeviceRef> devices, Communicator comm) {
+    public static ColumnParallelLinear of(LinearWeights full, List<DeviceRef> devices, Communicator comm) {
         return of(full, devices, comm, true);
     }
 

@@ -1,6 +1,6 @@
 package dev.tornadonn.parallel;
 
-import dev.tornadonn.core.Split;
+import dev.tornadonn.layers.sharding.Split;
 import dev.tornadonn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;

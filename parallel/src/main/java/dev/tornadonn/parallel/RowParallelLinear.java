@@ -1,10 +1,10 @@
 package dev.tornadonn.parallel;
 
 import dev.tornadonn.core.DeviceRef;
-import dev.tornadonn.core.Split;
+import dev.tornadonn.layers.sharding.Split;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.layers.Linear;
-import dev.tornadonn.layers.LinearConfig;
+import dev.tornadonn.layers.LinearWeights;
 import dev.tornadonn.layers.sharding.ShardingStrategy;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,22 +37,28 @@ public final class RowParallelLinear {
         this.reduceResults = reduceResults;
     }
 
-    public static RowParallelLinear of(Linear full, List<DeviceRef> devices, Communicator comm,
+    /**
+     * Cuts a layer's weights (of any kind) along the input features over {@code devices} and
+     * prepares each shard on its own device only; the bias is kept aside, to be added once after
+     * the reduction.
+     */
+    public static RowParallelLinear of(LinearWeights full, List<DeviceRef> devices, Communicator comm,
                                        boolean inputIsParallel, boolean reduceResults) {
         if (devices.isEmpty()) {
             throw new IllegalArgumentException("RowParallelLinear requires a non-empty devices argument");
         }
-        LinearConfig c = full.config();
-        if (c.hasBias() && !reduceResults) {
+        if (full.bias() != null && !reduceResults) {
             throw new IllegalArgumentException("RowParallelLinear with a bias needs reduceResults: the bias belongs to the "
                     + "reduced sum, which this layer would not form");
         }
-        // Shards carry no bias; the layer adds it after the reduction.
-        Linear noBias = c.hasBias() ? Linear.of(new LinearConfig(c.inDim(), c.outDim(), c.dtype(), c.device(), false,
-                c.name(), 0), full.hostWeight(), null) : full;
-        List<Linear> shards = noBias.withShardingStrategy(ShardingStrategy.columnwise(devices.size())).shard(devices);
-        Tensor bias = c.hasBias() ? full.hostBias().toDType(dev.tornadonn.core.DType.F32) : null;
-        return new RowParallelLinear(shards, List.copyOf(devices), comm, bias, new Split(c.inDim(), devices.size()),
+        ShardingStrategy s = ShardingStrategy.columnwise(devices.size());
+        s.checkDevices(devices, "RowParallelLinear");
+        LinearWeights noBias = full.withoutBias();
+        List<LinearWeights> cut = java.util.stream.IntStream.range(0, devices.size()).mapToObj(i -> noBias.shard(s, i)).toList();
+        List<Linear> shards = java.util.stream.IntStream.range(0, devices.size())
+                .mapToObj(i -> Linear.of(cut.get(i), devices.get(i))).toList();
+        Tensor bias = full.bias() == null ? null : full.bias().toDType(dev.tornadonn.core.DType.F32);
+        return new RowParallelLinear(shards, List.copyOf(devices), comm, bias, new Split(full.inDim(), devices.size()),
                 inputIsParallel, reduceResults);
     }
 

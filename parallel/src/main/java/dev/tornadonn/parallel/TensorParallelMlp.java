@@ -4,7 +4,9 @@ import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.Activation;
 import dev.tornadonn.layers.MLP;
+import dev.tornadonn.layers.MlpWeights;
 import dev.tornadonn.layers.sharding.ShardingStrategy;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
  * explicitly rather than by changing what the MLP returns (as MAX does):
  *
  * <ul>
- *   <li>{@link #forward}: each shard runs its whole MLP (down's bias on shard 0), then one
+ *   <li>{@link #forward}: each shard runs its whole MLP without the down bias, then one
  *       all-reduce;
  *   <li>{@link #forwardFused}: each shard computes its hidden activations, then the down
  *       projection and the all-reduce run in chunks of rows, the reduction of one chunk
@@ -38,11 +40,22 @@ public final class TensorParallelMlp {
         this.hidden = hidden;
     }
 
-    public static TensorParallelMlp of(MLP full, List<DeviceRef> devices, Communicator comm) {
-        List<MLP> shards = full.withShardingStrategy(new ShardingStrategy.TensorParallel(devices.size())).shard(devices);
-        Tensor bias = shards.get(0).downBias();
-        return new TensorParallelMlp(shards, List.copyOf(devices), comm,
-                bias == null ? null : bias.toDType(DType.F32), full.config().hiddenDim());
+    /**
+     * Cuts the MLP's weights (of any kind) tensor-parallel over {@code devices} and prepares each
+     * shard on its own device only. Shards carry no down bias: it is added once, after the reduction.
+     */
+    public static TensorParallelMlp of(MlpWeights full, Activation activation, List<DeviceRef> devices, Communicator comm) {
+        if (devices.isEmpty()) {
+            throw new IllegalArgumentException("TensorParallelMlp requires a non-empty devices argument");
+        }
+        new ShardingStrategy.TensorParallel(devices.size()).checkDevices(devices, "TensorParallelMlp");
+        MlpWeights noBias = full.withoutDownBias();
+        List<MlpWeights> cut = java.util.stream.IntStream.range(0, devices.size())
+                .mapToObj(i -> noBias.shard(devices.size(), i)).toList();
+        List<MLP> shards = java.util.stream.IntStream.range(0, devices.size())
+                .mapToObj(i -> MLP.of(cut.get(i), activation, devices.get(i))).toList();
+        Tensor bias = full.down().bias() == null ? null : full.down().bias().toDType(DType.F32);
+        return new TensorParallelMlp(shards, List.copyOf(devices), comm, bias, full.hiddenDim());
     }
 
     public List<MLP> shards() {
@@ -52,7 +65,8 @@ public final class TensorParallelMlp {
     /** {@code xs.get(i)}: the whole input on device i. Every device gets the whole output. */
     public List<Tensor> forward(List<Tensor> xs) {
         checkInputs(xs);
-        return comm.allReduceSum(DeviceThreads.run(shards.size(), i -> shards.get(i).forward(xs.get(i))));
+        List<Tensor> sums = comm.allReduceSum(DeviceThreads.run(shards.size(), i -> shards.get(i).forward(xs.get(i))));
+        return downBias == null ? sums : sums.stream().map(y -> RowParallelLinear.addBias(y, downBias)).toList();
     }
 
     /** {@link #forward} or {@link #forwardFused}, as {@code config} says. */
@@ -83,7 +97,7 @@ public final class TensorParallelMlp {
             int to = Math.min(m, r0 + chunk);
             List<Tensor> partials = DeviceThreads.run(n, i -> {
                 Tensor y = Tensor.allocate(DType.F32, Shape.of(to - from, hidden), devices.get(i));
-                shards.get(i).downProjectionWithoutBias(h.get(i).slice(0, from, to), y);
+                shards.get(i).downProjection(h.get(i).slice(0, from, to), y);
                 return y;
             });
             reducing = reducing.thenRunAsync(() -> {

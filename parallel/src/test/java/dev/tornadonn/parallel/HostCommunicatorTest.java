@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
-import dev.tornadonn.core.Split;
+import dev.tornadonn.layers.sharding.Split;
 import dev.tornadonn.core.Tensor;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -6,19 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
-import dev.tornadonn.core.Split;
+import dev.tornadonn.layers.sharding.Split;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.io.TensorSource;
 import dev.tornadonn.core.numeric.Float8Format;
+import dev.tornadonn.core.Activation;
 import dev.tornadonn.layers.Layer;
+import dev.tornadonn.layers.Linear;
+import dev.tornadonn.layers.LinearSpec;
+import dev.tornadonn.layers.LinearWeights;
+import dev.tornadonn.layers.MLP;
+import dev.tornadonn.layers.MlpWeights;
 import dev.tornadonn.layers.quant.Float8Config;
 import dev.tornadonn.layers.quant.Float8InputScaleSpec;
 import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
-import dev.tornadonn.layers.quant.Fp8Linear;
 import dev.tornadonn.layers.quant.Fp8LinearConfig;
 import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqFormat;
-import dev.tornadonn.layers.quant.GptqLinear;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
 import dev.tornadonn.layers.quant.GptqPacker;
 import dev.tornadonn.layers.sharding.ShardingStrategy;
@@ -51,6 +55,13 @@ class QuantizedShardingTest {
         return IntStream.range(0, n).mapToObj(DeviceRef::cpu).toList();
     }
 
+    /** Shard {@code i} of {@code full} cut by {@code s}, prepared on cpu:i only, as a sharded layer's are. */
+    private static List<Linear> shard(LinearWeights full, ShardingStrategy s, List<DeviceRef> devices, DType outputDType) {
+        s.checkDevices(devices, "Linear '" + full.name() + "'");
+        List<LinearWeights> cut = IntStream.range(0, devices.size()).mapToObj(i -> full.shard(s, i)).toList();
+        return IntStream.range(0, devices.size()).mapToObj(i -> Linear.of(cut.get(i), devices.get(i), outputDType)).toList();
+    }
+
     /** Row shards concatenate along the output; input shards (bias on the first) all-reduce. */
     private static Tensor combine(List<? extends Layer> shards, Tensor x, boolean splitsInput) {
         int n = shards.size();
@@ -79,17 +90,21 @@ class QuantizedShardingTest {
         }
         Map<String, Tensor> ckpt = new LinkedHashMap<>(GptqPacker.pack(RandomTensors.uniform(DType.F32, Shape.of(n, k), rnd).toFloatArray(), config, groups));
         ckpt.put("bias", RandomTensors.uniform(DType.F16, Shape.of(n), rnd));
-        GptqLinear full = GptqLinear.load(config, TensorSource.of(ckpt));
+        LinearWeights full = config.read(TensorSource.of(ckpt));
         Tensor x = RandomTensors.uniform(DType.F32, Shape.of(3, k), rnd);
         ShardingStrategy s = byColumn ? ShardingStrategy.columnwise(devices) : ShardingStrategy.rowwise(devices);
-        Tensor y = combine(full.withShardingStrategy(s).shard(cpus(devices)), x, byColumn);
+        Tensor y = combine(shard(full, s, cpus(devices), config.outputDType()), x, byColumn);
         double[] w = GptqOracle.dequantize(ckpt.get("qweight"), ckpt.get("qzeros"), ckpt.get("scales"), ckpt.get("g_idx"), bits, 128, true);
         double[] ref = Oracle.linear(Oracle.decode(x), 3, k, w, n, Oracle.decode(ckpt.get("bias")));
         Comparison c = Comparison.of(y.toFloatArray(), ref);
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "seed " + SEED + ": " + c);
     }
 
-    private record Fp8(Fp8Linear layer, Map<String, Tensor> ckpt, Float8Config cfg) {}
+    private record Fp8(LinearWeights weights, Fp8LinearConfig config, Map<String, Tensor> ckpt, Float8Config cfg) {
+        List<Linear> shard(ShardingStrategy s, int devices) {
+            return QuantizedShardingTest.shard(weights, s, cpus(devices), config.outputDType());
+        }
+    }
 
     private static Fp8 fp8(int k, int n, Float8Config cfg, SplittableRandom rnd) {
         Map<String, Tensor> ckpt = new LinkedHashMap<>();
@@ -105,7 +120,7 @@ class QuantizedShardingTest {
         }
         ckpt.put("bias", RandomTensors.uniform(DType.F32, Shape.of(n), rnd));
         Fp8LinearConfig lc = Fp8LinearConfig.of(k, n, DType.F8_E4M3FN, cfg.withOutputDType(DType.F32)).withBias(true);
-        return new Fp8(Fp8Linear.load(lc, TensorSource.of(ckpt)), ckpt, cfg);
+        return new Fp8(lc.read(TensorSource.of(ckpt)), lc, ckpt, cfg);
     }
 
     private static double[] fp8Reference(Fp8 f, Tensor x, int k, int n) {
@@ -120,18 +135,18 @@ class QuantizedShardingTest {
         SplittableRandom rnd = new SplittableRandom(SEED + 1);
         Fp8 perRow = fp8(96, 1000, Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise()), rnd);
         Tensor x = RandomTensors.uniform(DType.F32, Shape.of(4, 96), rnd);
-        Tensor y = combine(perRow.layer().withShardingStrategy(ShardingStrategy.rowwise(3)).shard(cpus(3)), x, false);
+        Tensor y = combine(perRow.shard(ShardingStrategy.rowwise(3), 3), x, false);
         Comparison c = Comparison.of(y.toFloatArray(), fp8Reference(perRow, x, 96, 1000));
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), c::toString);
 
         Fp8 block = fp8(256, 1024, Float8Config.of(Float8InputScaleSpec.dynamicBlock(128, null), Float8WeightScaleSpec.block(128, 128)), rnd);
         Tensor xb = RandomTensors.uniform(DType.F32, Shape.of(2, 256), rnd);
-        Tensor yb = combine(block.layer().withShardingStrategy(ShardingStrategy.rowwise(4)).shard(cpus(4)), xb, false);
+        Tensor yb = combine(block.shard(ShardingStrategy.rowwise(4), 4), xb, false);
         Comparison cb = Comparison.of(yb.toFloatArray(), fp8Reference(block, xb, 256, 1024));
         assertTrue(cb.within(Tolerance.F32_ACCUMULATION), cb::toString);
 
         String msg = assertThrows(IllegalArgumentException.class,
-                () -> block.layer().withShardingStrategy(ShardingStrategy.rowwise(3)).shard(cpus(3))).getMessage();
+                () -> block.shard(ShardingStrategy.rowwise(3), 3)).getMessage();
         assertTrue(msg.contains("inside a weight block of 128") && msg.contains("wrong scales"), msg);
     }
 
@@ -140,18 +155,18 @@ class QuantizedShardingTest {
         SplittableRandom rnd = new SplittableRandom(SEED + 2);
         Fp8 stat = fp8(512, 40, Float8Config.of(Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.block(128, 128)), rnd);
         Tensor x = RandomTensors.uniform(DType.F32, Shape.of(3, 512), rnd);
-        Tensor y = combine(stat.layer().withShardingStrategy(ShardingStrategy.columnwise(4)).shard(cpus(4)), x, true);
+        Tensor y = combine(stat.shard(ShardingStrategy.columnwise(4), 4), x, true);
         Comparison c = Comparison.of(y.toFloatArray(), fp8Reference(stat, x, 512, 40));
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), c::toString);
 
         Fp8 perToken = fp8(512, 40, Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise()), rnd);
         String msg = assertThrows(IllegalArgumentException.class,
-                () -> perToken.layer().withShardingStrategy(ShardingStrategy.columnwise(2)).shard(cpus(2))).getMessage();
+                () -> perToken.shard(ShardingStrategy.columnwise(2), 2)).getMessage();
         assertTrue(msg.contains("each shard would scale its own slice of x"), msg);
         assertThrows(IllegalArgumentException.class,
-                () -> stat.layer().withShardingStrategy(ShardingStrategy.columnwise(3)).shard(cpus(3)), "171 columns straddle a block");
+                () -> stat.shard(ShardingStrategy.columnwise(3), 3), "171 columns straddle a block");
         assertThrows(IllegalArgumentException.class,
-                () -> stat.layer().withShardingStrategy(ShardingStrategy.columnwise(4)).shard(cpus(3)), "device count mismatch");
+                () -> stat.shard(ShardingStrategy.columnwise(4), 3), "device count mismatch");
     }
 
     @ParameterizedTest(name = "{0} MLP over {1} devices")
@@ -161,7 +176,8 @@ class QuantizedShardingTest {
         int hidden = 256;
         int ffn = 384;
         Map<String, Tensor> ckpt = new LinkedHashMap<>();
-        java.util.function.Function<String, Layer> loader;
+        java.util.function.Function<String, LinearSpec> spec;
+        DType outputDType;
         if (format.equals("gptq")) {
             GptqConfig q = new GptqConfig(4, 128, false, true, GptqFormat.GPTQ_V2);
             for (String p : new String[] {"gate_proj", "up_proj", "down_proj"}) {
@@ -171,11 +187,11 @@ class QuantizedShardingTest {
                 ckpt.putAll(GptqPacker.pack(RandomTensors.uniform(DType.F32, Shape.of(out, in), rnd).toFloatArray(), c, null));
                 ckpt.put(p + ".bias", RandomTensors.uniform(DType.F16, Shape.of(out), rnd));
             }
-            loader = p -> {
+            spec = p -> {
                 boolean down = p.equals("down_proj");
-                return GptqLinear.load(new GptqLinearConfig(down ? ffn : hidden, down ? hidden : ffn, q, DType.F16,
-                        DeviceRef.cpu(0), true, p), TensorSource.of(ckpt));
+                return new GptqLinearConfig(down ? ffn : hidden, down ? hidden : ffn, q, DType.F16, DeviceRef.cpu(0), true, p);
             };
+            outputDType = DType.F32;
         } else {
             // Static input scaling: the down projection may split its input features.
             Float8Config cfg = Float8Config.of(Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.rowwise())
@@ -192,14 +208,15 @@ class QuantizedShardingTest {
                 ckpt.put(p + ".input_scale", Tensor.of(DType.F32, Shape.of(), 0.02f));
                 ckpt.put(p + ".bias", RandomTensors.uniform(DType.F32, Shape.of(out), rnd));
             }
-            loader = p -> {
+            spec = p -> {
                 boolean down = p.equals("down_proj");
-                return Fp8Linear.load(Fp8LinearConfig.of(down ? ffn : hidden, down ? hidden : ffn, DType.F8_E4M3FN, cfg)
-                        .withBias(true).withName(p), TensorSource.of(ckpt));
+                return Fp8LinearConfig.of(down ? ffn : hidden, down ? hidden : ffn, DType.F8_E4M3FN, cfg).withBias(true).withName(p);
             };
+            outputDType = cfg.outputDType();
         }
-        dev.tornadonn.layers.quant.QuantizedMlp full = dev.tornadonn.layers.quant.QuantizedMlp.load("", dev.tornadonn.core.Activation.SILU,
-                TensorSource.of(ckpt), loader);
+        TensorSource source = TensorSource.of(ckpt);
+        MlpWeights weights = MlpWeights.read(source, "", p -> spec.apply(p).read(source));
+        MLP full = MLP.of(weights, Activation.SILU, DeviceRef.cpu(0), outputDType);
         Tensor x = RandomTensors.uniform(DType.F32, Shape.of(3, hidden), rnd);
         double[] expected = new double[3 * hidden];
         float[] whole = full.forward(x).toFloatArray();
@@ -207,9 +224,9 @@ class QuantizedShardingTest {
             expected[e] = whole[e];
         }
         List<Tensor> partials = new ArrayList<>();
-        List<dev.tornadonn.layers.quant.QuantizedMlp> shards = full.shard(cpus(devices));
         for (int i = 0; i < devices; i++) {
-            partials.add(shards.get(i).forward(x.to(DeviceRef.cpu(i))));
+            MLP shard = MLP.of(weights.shard(devices, i), Activation.SILU, DeviceRef.cpu(i), outputDType);
+            partials.add(shard.forward(x.to(DeviceRef.cpu(i))));
         }
         Comparison c = Comparison.of(COMM.allReduceSum(partials).get(0).toFloatArray(), expected);
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> format + " seed " + SEED + ": " + c);

@@ -11,10 +11,11 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.io.TensorSource;
-import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.LinearConfig;
-import dev.tornadonn.layers.MLP;
+import dev.tornadonn.layers.LinearWeights;
 import dev.tornadonn.layers.MlpConfig;
+import dev.tornadonn.layers.MlpWeights;
+import dev.tornadonn.layers.sharding.Split;
 import dev.tornadonn.reference.Comparison;
 import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.RandomTensors;
@@ -46,12 +47,12 @@ class TensorParallelTest {
         return IntStream.range(0, n).mapToObj(DeviceRef::cpu).toList();
     }
 
-    private record Loaded(Linear layer, Tensor w, Tensor b) {}
+    private record Loaded(LinearWeights layer, Tensor w, Tensor b) {}
 
     private static Loaded linear(int in, int out, DType dtype, SplittableRandom rnd) {
         Tensor w = RandomTensors.uniform(dtype, Shape.of(out, in), rnd);
         Tensor b = RandomTensors.uniform(dtype, Shape.of(out), rnd);
-        return new Loaded(Linear.of(LinearConfig.builder(in, out).dtype(dtype).hasBias(true).build(), w, b), w, b);
+        return new Loaded(LinearConfig.builder(in, out).dtype(dtype).hasBias(true).build().weightsOf(w, b), w, b);
     }
 
     private static void assertMatches(Tensor y, double[] ref, String what) {
@@ -90,7 +91,7 @@ class TensorParallelTest {
             assertMatches(y, ref, "scattered input");
         }
         RowParallelLinear parallelIn = RowParallelLinear.of(l.layer(), cpus(n), COMM, true, true);
-        dev.tornadonn.core.Split split = new dev.tornadonn.core.Split(in, n);
+        Split split = new Split(in, n);
         List<Tensor> slices = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             slices.add(x.slice(2, split.start(i), split.end(i)).to(DeviceRef.cpu(i)));
@@ -111,14 +112,14 @@ class TensorParallelTest {
                 ckpt.put(p + ".bias", RandomTensors.uniform(DType.BF16, Shape.of(ws.dim(0)), rnd));
             }
         }
-        MLP full = MLP.load(MlpConfig.builder(hidden, ffn).dtype(DType.BF16).hasBias(bias).activation(Activation.GELU).build(),
-                TensorSource.of(ckpt));
+        MlpWeights full = MlpConfig.builder(hidden, ffn).dtype(DType.BF16).hasBias(bias).activation(Activation.GELU).build()
+                .read(TensorSource.of(ckpt));
         Tensor x = RandomTensors.uniform(DType.F32, Shape.of(9, hidden), rnd);
         double[] ref = Oracle.mlp(Oracle.decode(x), 9, hidden, ffn, Activation.GELU,
                 Oracle.decode(ckpt.get("gate_proj.weight")), bias ? Oracle.decode(ckpt.get("gate_proj.bias")) : null,
                 Oracle.decode(ckpt.get("up_proj.weight")), bias ? Oracle.decode(ckpt.get("up_proj.bias")) : null,
                 Oracle.decode(ckpt.get("down_proj.weight")), bias ? Oracle.decode(ckpt.get("down_proj.bias")) : null);
-        TensorParallelMlp tp = TensorParallelMlp.of(full, cpus(n), COMM);
+        TensorParallelMlp tp = TensorParallelMlp.of(full, Activation.GELU, cpus(n), COMM);
         List<Tensor> xs = cpus(n).stream().map(x::to).toList();
         List<Tensor> plain = tp.forward(xs);
         List<Tensor> fused = tp.forwardFused(xs, 2);

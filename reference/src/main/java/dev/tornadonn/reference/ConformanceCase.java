@@ -2,6 +2,7 @@ package dev.tornadonn.reference;
 
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.weights.WeightKind;
 
 /** One layer configuration and input shape, checked on a device against the oracle. */
 public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearCase, Fp8LinearCase {
@@ -22,9 +23,14 @@ public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearC
 
     long seed();
 
-    /** Whether the layer has quantised (GPTQ, FP8) weights, which only some backends run. */
+    /** The kind of the layer's weights: a backend runs only the kinds it has kernels for. */
+    default WeightKind weightKind() {
+        return WeightKind.DENSE;
+    }
+
+    /** Whether the weights are quantised (GPTQ, FP8) rather than dense. */
     default boolean quantized() {
-        return false;
+        return weightKind() != WeightKind.DENSE;
     }
 
     /** Builds the layer on {@code device} through the public API, runs it, and compares with the oracle. */

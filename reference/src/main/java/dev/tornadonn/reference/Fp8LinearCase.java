@@ -5,17 +5,18 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.io.TensorSource;
+import dev.tornadonn.core.weights.WeightKind;
+import dev.tornadonn.layers.Linear;
 import dev.tornadonn.core.numeric.Float8Format;
 import dev.tornadonn.layers.quant.Float8Config;
 import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
-import dev.tornadonn.layers.quant.Fp8Linear;
 import dev.tornadonn.layers.quant.Fp8LinearConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * {@code Fp8Linear(in → out)} loaded from a checkpoint map and compared with {@link Fp8Oracle}.
+ * An fp8 {@code Linear(in → out)} loaded from a checkpoint map and compared with {@link Fp8Oracle}.
  *
  * @param boundaryWeights about one weight in 8 is ±FMAX, ±0 or a subnormal
  * @param zeroRow         the first row of x is all zeros (a zero dynamic scale)
@@ -30,8 +31,8 @@ public record Fp8LinearCase(Shape xShape, int outDim, DType dtype, Float8Config 
     public static final Tolerance BF16_OUTPUT = new Tolerance(1e-2, 1e-2);
 
     @Override
-    public boolean quantized() {
-        return true;
+    public WeightKind weightKind() {
+        return WeightKind.FP8;
     }
 
     @Override
@@ -110,10 +111,11 @@ public record Fp8LinearCase(Shape xShape, int outDim, DType dtype, Float8Config 
                 checkpoint.put("proj.bias", b);
             }
             Fp8LinearConfig cfg = Fp8LinearConfig.of(k, n, dtype, config).withBias(bias).withName("proj").withDevice(device);
-            Fp8Linear layer = Fp8Linear.load(cfg, TensorSource.of(checkpoint));
             Tensor xt = Tensor.of(DType.F32, xShape, x).to(device);
             Tensor y = Tensor.allocate(DType.F32, xShape.withLast(n), device).fill(Float.NaN);
-            layer.forward(xt, y);
+            try (Linear layer = Linear.load(cfg, TensorSource.of(checkpoint))) {
+                layer.forward(xt, y);
+            }
             return new CaseResult(this, device, Comparison.of(y.toFloatArray(), ref, scale), tolerance(), null);
         } catch (RuntimeException e) {
             return new CaseResult(this, device, null, tolerance(), e.toString());

@@ -5,9 +5,10 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.io.TensorSource;
+import dev.tornadonn.core.weights.WeightKind;
+import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqFormat;
-import dev.tornadonn.layers.quant.GptqLinear;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
 import dev.tornadonn.layers.quant.GptqPacker;
 import java.util.ArrayList;
@@ -25,8 +26,8 @@ public record GptqLinearCase(Shape xShape, int outDim, GptqConfig quant, boolean
         implements ConformanceCase {
 
     @Override
-    public boolean quantized() {
-        return true;
+    public WeightKind weightKind() {
+        return WeightKind.GROUP_QUANTIZED;
     }
 
     @Override
@@ -73,9 +74,10 @@ public record GptqLinearCase(Shape xShape, int outDim, GptqConfig quant, boolean
         double[] ref = Oracle.linear(xd, m, inDim, wd, outDim, bd);
         double[] scale = Oracle.linear(Oracle.abs(xd), m, inDim, Oracle.abs(wd), outDim, bd == null ? null : Oracle.abs(bd));
         try {
-            GptqLinear layer = GptqLinear.load(config, TensorSource.of(checkpoint));
             Tensor y = Tensor.allocate(DType.F32, xShape.withLast(outDim), device).fill(Float.NaN);
-            layer.forward(x.to(device), y);
+            try (Linear layer = Linear.load(config, TensorSource.of(checkpoint))) {
+                layer.forward(x.to(device), y);
+            }
             return new CaseResult(this, device, Comparison.of(y.toFloatArray(), ref, scale), Tolerance.F32_ACCUMULATION, null);
         } catch (RuntimeException e) {
             return new CaseResult(this, device, null, Tolerance.F32_ACCUMULATION, e.toString());

@@ -10,13 +10,15 @@ import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.DeviceInfo;
 import dev.tornadonn.core.backend.LinearShapes;
 import dev.tornadonn.core.backend.PreparedMatrix;
-import dev.tornadonn.core.quant.QuantizedMatrix;
+import dev.tornadonn.core.weights.DenseMatrix;
+import dev.tornadonn.core.weights.WeightKind;
+import dev.tornadonn.core.weights.WeightMatrix;
 import dev.tornadonn.twins.KernelActivation;
 import dev.tornadonn.twins.WeightFormat;
-import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
+import java.util.Set;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
@@ -24,9 +26,8 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * The {@code gpu:i} devices, run by the kernels in {@link DeviceKernels} as TornadoVM compiles them
  * for each device (OpenCL, PTX or SPIR-V, whatever the runtime was built with).
  *
- * <p>Weights are copied once, at load, into TornadoVM arrays; the tensor handed back to the layer
- * is a view of that host copy, and the device copy is made on the layer's first forward and stays
- * resident. Activations ({@code x}, {@code y}) are host memory tagged with the device: each forward
+ * <p>Weights are copied once, at load, into TornadoVM arrays held by the prepared matrix; the
+ * device copy is made on the layer's first forward and stays resident. Activations ({@code x}, {@code y}) are host memory tagged with the device: each forward
  * copies x in and y out. A layer's plan (one task graph) is built on its first forward and kept
  * with its weight; it grows, by doubling, when more rows arrive than it holds.
  *
@@ -43,14 +44,57 @@ public final class TornadoVmBackend implements Backend {
         }
     }
 
-    /** Prepared tensor → its device arrays; weak, so a dropped layer frees its arrays and plans. */
-    private final Map<Tensor, Resident> residents = Collections.synchronizedMap(new WeakHashMap<>());
+    /**
+     * A weight as this backend holds it: the kernels' arrays (uploaded on a plan's first
+     * execution and kept on the device) and the plans that read them first, so that a dropped
+     * layer frees its arrays and plans with it.
+     */
+    record TornadoMatrix(DeviceRef device, ResidentWeight matrix, FloatArray bias, Map<List<Object>, LayerPlan> plans)
+            implements PreparedMatrix {
+        @Override
+        public int rows() {
+            return matrix.rows();
+        }
 
-    /** What a prepared tensor stands for on the device, and the plans that read it first. */
-    private record Resident(DeviceRef device, ResidentWeight matrix, FloatArray vector, Map<List<Object>, LayerPlan> plans) {
-        /** Plans are looked up and replaced under the map's own lock (see {@link #plan}). */
-        Resident(DeviceRef device, ResidentWeight matrix, FloatArray vector) {
-            this(device, matrix, vector, new java.util.HashMap<>());
+        @Override
+        public int cols() {
+            return matrix.cols();
+        }
+
+        @Override
+        public WeightKind kind() {
+            return WeightKind.DENSE;
+        }
+
+        @Override
+        public boolean hasBias() {
+            return bias != null;
+        }
+
+        @Override
+        public long bytes() {
+            long weight = matrix.format() == WeightFormat.F32 ? 4L * matrix.f32().getSize() : 2L * matrix.half().getSize();
+            return weight + (bias == null ? 0 : 4L * bias.getSize());
+        }
+
+        /** Identity: a prepared weight is one device allocation, and plan keys must not hash its mutable plans. */
+        @Override
+        public boolean equals(Object o) {
+            return this == o;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(this);
+        }
+
+        /** Frees the plans' device memory; the weight must not be used afterwards. */
+        @Override
+        public void close() {
+            synchronized (plans) {
+                plans.values().forEach(LayerPlan::close);
+                plans.clear();
+            }
         }
     }
 
@@ -76,69 +120,79 @@ public final class TornadoVmBackend implements Backend {
         return t.copy(device);
     }
 
+    /** Dense weights only, until the dequantising kernels exist: a quantised layer is refused by name. */
+    @Override
+    public Set<WeightKind> weightKinds(DeviceRef device) {
+        return EnumSet.of(WeightKind.DENSE);
+    }
+
     /**
-     * Rank-2 weights keep their dtype (F32, BF16 or F16, decoded in the kernel); vectors (biases)
-     * are decoded to F32 once, since the epilogue reads them as f32.
+     * Dense weights keep their dtype (F32, BF16 or F16, decoded in the kernel), copied once into
+     * the TornadoVM array the kernels read; the bias is decoded to F32 once, since the epilogue
+     * reads it as f32.
      */
     @Override
-    public Tensor prepareWeight(Tensor weight, DeviceRef device) {
+    public PreparedMatrix prepare(List<? extends WeightMatrix> rowBlocks, Tensor bias, DeviceRef device) {
         TornadoDevices.get(device);
-        if (weight.numel() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("a TornadoVM array holds at most 2^31-1 elements; " + weight + " has "
-                    + weight.numel() + " (shard the layer over more devices)");
+        int rows = LinearShapes.checkBlocks(rowBlocks, bias);
+        int cols = rowBlocks.get(0).cols();
+        List<DenseMatrix> blocks = new java.util.ArrayList<>();
+        for (WeightMatrix w : rowBlocks) {
+            if (!(w instanceof DenseMatrix d)) {
+                throw new UnsupportedOperationException(w.kind() + " weights are not supported on " + device
+                        + " by the TornadoVM backend yet; load quantised layers on a cpu device");
+            }
+            if (d.dtype() != ((DenseMatrix) rowBlocks.get(0)).dtype()) {
+                throw new IllegalArgumentException("dense blocks stacked into one must share a dtype");
+            }
+            blocks.add(d);
         }
-        if (weight.shape().rank() == 1) {
-            FloatArray v = FloatArray.fromSegment(weight.toDType(DType.F32).data());
-            Tensor view = new Tensor(weight.shape(), DType.F32, device, v.getSegment());
-            residents.put(view, new Resident(device, null, v));
-            return view;
+        long elements = (long) rows * cols;
+        if (elements > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a TornadoVM array holds at most 2^31-1 elements; a " + rows + " x " + cols
+                    + " weight has " + elements + " (shard the layer over more devices)");
         }
-        if (weight.shape().rank() != 2) {
-            throw new IllegalArgumentException("weights must be rank 2 (out, in) or rank 1 (bias), got " + weight.shape());
-        }
-        int format = WeightFormat.of(weight.dtype());
-        int rows = weight.shape().dim(0);
-        int cols = weight.shape().dim(1);
+        int format = WeightFormat.of(blocks.get(0).dtype());
+        java.lang.foreign.MemorySegment target;
         ResidentWeight w;
-        java.lang.foreign.MemorySegment hostCopy;
         if (format == WeightFormat.F32) {
-            FloatArray values = FloatArray.fromSegment(weight.data());
+            FloatArray values = new FloatArray((int) elements);
             w = ResidentWeight.ofF32(values, rows, cols);
-            hostCopy = values.getSegment();
+            target = values.getSegment();
         } else {
-            ShortArray bits = ShortArray.fromSegment(weight.data());
+            ShortArray bits = new ShortArray((int) elements);
             w = ResidentWeight.ofHalf(format, bits, rows, cols);
-            hostCopy = bits.getSegment();
+            target = bits.getSegment();
         }
-        Tensor view = new Tensor(weight.shape(), weight.dtype(), device, hostCopy);
-        residents.put(view, new Resident(device, w, null));
-        return view;
+        long at = 0;
+        for (DenseMatrix d : blocks) {
+            d.copyTo(target, at);
+            at += d.packedBytes();
+        }
+        FloatArray b = bias == null ? null : FloatArray.fromSegment(bias.toDType(DType.F32).data());
+        return new TornadoMatrix(device, w, b, new java.util.HashMap<>());
     }
 
     @Override
-    public void linear(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        LinearShapes shapes = LinearShapes.check(x, w, bias, y);
-        Resident weight = matrix(w, "weight");
-        FloatArray b = bias == null ? null : vector(bias, "bias");
-        requireOn(weight.device(), x, "x");
-        requireOn(weight.device(), y, "y");
-        LayerPlan plan = plan(weight, List.of(bias == null ? "" : bias), shapes.m(),
+    public void linear(Tensor x, PreparedMatrix w, Tensor y) {
+        TornadoMatrix weight = ours(w, "weight");
+        LinearShapes shapes = LinearShapes.check(x, w, y);
+        LayerPlan plan = plan(weight, List.of("linear"), shapes.m(),
                 capacity -> new LayerPlan(TornadoDevices.get(weight.device()), capacity,
-                        List.of(new LayerPlan.Stage(weight.matrix(), b, shapes.n(), KernelActivation.NONE, false))));
+                        List.of(new LayerPlan.Stage(weight.matrix(), weight.bias(), shapes.n(), KernelActivation.NONE, false))));
         plan.run(x, y);
     }
 
     /** The whole MLP as one task graph: the fused gate/up kernel's output stays on the device for the down projection. */
     @Override
-    public void gatedMlp(Activation act, Tensor x, Tensor gateUpW, Tensor gateUpBias, Tensor downW, Tensor downBias,
-                         Tensor y) {
-        Resident gateUp = matrix(gateUpW, "gate/up weight");
-        Resident down = matrix(downW, "down weight");
-        int f = gateUp.matrix().rows() / 2;
-        int hidden = gateUp.matrix().cols();
-        if (gateUp.matrix().rows() != 2 * f || down.matrix().cols() != f || down.matrix().rows() != hidden) {
-            throw new IllegalArgumentException("gate/up weight " + gateUpW.shape() + " and down weight " + downW.shape()
-                    + " do not form an MLP (expected (2F, H) and (H, F))");
+    public void gatedMlp(Activation act, Tensor x, PreparedMatrix gateUpW, PreparedMatrix downW, Tensor y) {
+        TornadoMatrix gateUp = ours(gateUpW, "gate/up weight");
+        TornadoMatrix down = ours(downW, "down weight");
+        int f = gateUp.rows() / 2;
+        int hidden = gateUp.cols();
+        if (gateUp.rows() != 2 * f || down.cols() != f || down.rows() != hidden) {
+            throw new IllegalArgumentException("gate/up weight " + gateUp.rows() + " x " + gateUp.cols() + " and down weight "
+                    + down.rows() + " x " + down.cols() + " do not form an MLP (expected (2F, H) and (H, F))");
         }
         LinearShapes.requireRank2(x, "x");
         LinearShapes.requireRank2(y, "y");
@@ -146,31 +200,31 @@ public final class TornadoVmBackend implements Backend {
         if (x.shape().dim(1) != hidden || !y.shape().equals(Shape.of(m, hidden))) {
             throw new IllegalArgumentException("x " + x.shape() + " and y " + y.shape() + " must both be (M, " + hidden + ")");
         }
-        FloatArray gub = gateUpBias == null ? null : vector(gateUpBias, "gate/up bias");
-        FloatArray db = downBias == null ? null : vector(downBias, "down bias");
         requireOn(gateUp.device(), x, "x");
         requireOn(gateUp.device(), y, "y");
-        List<Object> key = List.of("mlp", act, downW, gateUpBias == null ? "" : gateUpBias, downBias == null ? "" : downBias);
+        List<Object> key = List.of("mlp", act, down);
         LayerPlan plan = plan(gateUp, key, m, capacity -> new LayerPlan(TornadoDevices.get(gateUp.device()), capacity,
-                List.of(new LayerPlan.Stage(gateUp.matrix(), gub, f, KernelActivation.code(act), true),
-                        new LayerPlan.Stage(down.matrix(), db, hidden, KernelActivation.NONE, false))));
+                List.of(new LayerPlan.Stage(gateUp.matrix(), gateUp.bias(), f, KernelActivation.code(act), true),
+                        new LayerPlan.Stage(down.matrix(), down.bias(), hidden, KernelActivation.NONE, false))));
         plan.run(x, y);
     }
 
+    /**
+     * The MLP's hidden activations alone, for the tensor-parallel fused path: the gate/up kernel
+     * with its activation epilogue, as a plan of its own.
+     */
     @Override
-    public boolean supportsQuantized() {
-        return false;
-    }
-
-    @Override
-    public PreparedMatrix prepareQuantized(QuantizedMatrix matrix, DeviceRef device) {
-        throw new UnsupportedOperationException("GPTQ and FP8 weights are not supported on " + device
-                + " by the TornadoVM backend yet; load quantised layers on a cpu device");
-    }
-
-    @Override
-    public void quantizedLinear(Tensor x, PreparedMatrix w, Tensor bias, Tensor y) {
-        throw new UnsupportedOperationException("GPTQ and FP8 weights are not supported by the TornadoVM backend yet");
+    public Tensor gatedHidden(Activation act, Tensor x, PreparedMatrix gateUpW) {
+        TornadoMatrix gateUp = ours(gateUpW, "gate/up weight");
+        LinearShapes.requireRank2(x, "x");
+        requireOn(gateUp.device(), x, "x");
+        int m = x.shape().dim(0);
+        int f = gateUp.rows() / 2;
+        Tensor h = Tensor.allocate(DType.F32, Shape.of(m, f), x.device());
+        LayerPlan plan = plan(gateUp, List.of("hidden", act), m, capacity -> new LayerPlan(TornadoDevices.get(gateUp.device()),
+                capacity, List.of(new LayerPlan.Stage(gateUp.matrix(), gateUp.bias(), f, KernelActivation.code(act), true))));
+        plan.run(x, h);
+        return h;
     }
 
     @Override
@@ -180,7 +234,7 @@ public final class TornadoVmBackend implements Backend {
     }
 
     /** The layer's plan for {@code m} rows, built (or regrown to twice its size) when it holds fewer. */
-    private static LayerPlan plan(Resident first, List<Object> key, int m,
+    private static LayerPlan plan(TornadoMatrix first, List<Object> key, int m,
                                   java.util.function.IntFunction<LayerPlan> build) {
         synchronized (first.plans()) {
             LayerPlan p = first.plans().get(key);
@@ -196,21 +250,11 @@ public final class TornadoVmBackend implements Backend {
         }
     }
 
-    private Resident matrix(Tensor t, String what) {
-        return resident(t, what, true);
-    }
-
-    private FloatArray vector(Tensor t, String what) {
-        return resident(t, what, false).vector();
-    }
-
-    private Resident resident(Tensor t, String what, boolean matrix) {
-        Resident r = residents.get(t);
-        if (r == null || (matrix ? r.matrix() == null : r.vector() == null)) {
-            throw new IllegalArgumentException(what + " " + t + " was not prepared by the TornadoVM backend "
-                    + "(prepareWeight on a gpu device)");
+    private static TornadoMatrix ours(PreparedMatrix w, String what) {
+        if (!(w instanceof TornadoMatrix t)) {
+            throw new IllegalArgumentException(what + " was not prepared by the TornadoVM backend (prepare it on a gpu device)");
         }
-        return r;
+        return t;
     }
 
     private static void requireOn(DeviceRef device, Tensor t, String what) {

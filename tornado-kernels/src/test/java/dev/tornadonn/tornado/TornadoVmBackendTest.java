@@ -9,6 +9,7 @@ import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.weights.DenseMatrix;
 import dev.tornadonn.core.TornadoNnException;
 import dev.tornadonn.core.backend.Backends;
 import dev.tornadonn.core.backend.DeviceInfo;
@@ -87,10 +88,11 @@ class TornadoVmBackendTest {
 
     @Test
     void aWeightPreparedElsewhereIsRefused() {
-        Tensor host = Tensor.allocate(DType.F32, Shape.of(4, 3), GPU);
+        var host = Backends.forDevice(DeviceRef.cpu(0)).prepare(
+                List.of(DenseMatrix.of(Tensor.allocate(DType.F32, Shape.of(4, 3)))), null, DeviceRef.cpu(0));
         Tensor x = Tensor.allocate(DType.F32, Shape.of(1, 3), GPU);
         Tensor y = Tensor.allocate(DType.F32, Shape.of(1, 4), GPU);
-        var e = assertThrows(IllegalArgumentException.class, () -> Backends.forDevice(GPU).linear(x, host, null, y));
+        var e = assertThrows(IllegalArgumentException.class, () -> Backends.forDevice(GPU).linear(x, host, y));
         assertTrue(e.getMessage().contains("not prepared by the TornadoVM backend"), e.getMessage());
     }
 }

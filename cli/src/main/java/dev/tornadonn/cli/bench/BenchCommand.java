@@ -3,6 +3,7 @@ package dev.tornadonn.cli.bench;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.Backends;
+import dev.tornadonn.core.weights.WeightKind;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -11,8 +12,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.IntFunction;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -87,8 +90,8 @@ public final class BenchCommand implements Callable<Integer> {
         String backend = deviceBackend.name();
 
         PrintWriter out = spec.commandLine().getOut();
-        List<BenchCase> cases = s.cases().stream().filter(c -> deviceBackend.supportsQuantized() || !c.format().isQuantized())
-                .toList();
+        Set<WeightKind> kinds = deviceBackend.weightKinds(dev);
+        List<BenchCase> cases = s.cases().stream().filter(c -> kinds.contains(c.format().weightKind())).toList();
         List<int[]> numpyShapes = noNumpy ? List.of() : numpyShapes(cases);
         Progress bar = new Progress(spec.commandLine().getErr(), progress || Progress.interactive(),
                 nRounds * (2 + cases.size() + numpyShapes.size()));
@@ -97,7 +100,9 @@ public final class BenchCommand implements Callable<Integer> {
                 dev, backend, s.label(), rep, budgetS,
                 nRounds == 1 ? "" : ", " + nRounds + " rounds (each case: the median of its rounds' medians)");
         if (cases.size() < s.cases().size()) {
-            out.printf("not run: %d GPTQ and FP8 cases (%s has no quantised kernels)%n", s.cases().size() - cases.size(), backend);
+            String missing = s.cases().stream().map(c -> c.format().weightKind()).filter(k -> !kinds.contains(k)).distinct()
+                    .sorted().map(WeightKind::toString).collect(Collectors.joining(" and "));
+            out.printf("not run: %d %s cases (%s has no kernels for them)%n", s.cases().size() - cases.size(), missing, backend);
         }
         if (!dev.isCpu()) {
             out.println("the roofline below is this host's CPU, probed here; a gpu device's own peak is not probed");

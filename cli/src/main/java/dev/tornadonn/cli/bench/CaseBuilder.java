@@ -15,11 +15,9 @@ import dev.tornadonn.layers.MlpConfig;
 import dev.tornadonn.layers.quant.Float8Config;
 import dev.tornadonn.layers.quant.Float8InputScaleSpec;
 import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
-import dev.tornadonn.layers.quant.Fp8Linear;
 import dev.tornadonn.layers.quant.Fp8LinearConfig;
 import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqFormat;
-import dev.tornadonn.layers.quant.GptqLinear;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -48,9 +46,9 @@ final class CaseBuilder {
                     weightBytes = c.weightElements() + 4L * c.n(); // e4m3 codes and one f32 scale per row
                 }
                 case GPTQ_INT4 -> {
-                    GptqLinear g = gptq(c, dev);
+                    Linear g = gptq(c, dev);
                     layer = g;
-                    weightBytes = g.weightBytes();
+                    weightBytes = g.prepared().bytes(); // codes, scales and zero points as the kernel streams them
                 }
                 default -> throw new IllegalStateException("unhandled format " + c.format());
             }
@@ -80,7 +78,7 @@ final class CaseBuilder {
      * codes span e4m3's range and subnormal codes are as rare as in a real checkpoint; per-token
      * dynamic input scales.
      */
-    private static Fp8Linear fp8(BenchCase c, DeviceRef dev, WeightData data) {
+    private static Linear fp8(BenchCase c, DeviceRef dev, WeightData data) {
         Float8Config f8 = Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise());
         float[] w = data.matrix(c.n(), c.k(), 0);
         Tensor codes = Tensor.allocate(DType.F8_E4M3FN, Shape.of(c.n(), c.k()));
@@ -99,7 +97,7 @@ final class CaseBuilder {
         Map<String, Tensor> ckpt = new LinkedHashMap<>();
         ckpt.put("weight", codes);
         ckpt.put("weight_scale", Tensor.of(DType.F32, Shape.of(c.n(), 1), scales));
-        return Fp8Linear.load(Fp8LinearConfig.of(c.k(), c.n(), DType.F8_E4M3FN, f8).withDevice(dev), TensorSource.of(ckpt));
+        return Linear.load(Fp8LinearConfig.of(c.k(), c.n(), DType.F8_E4M3FN, f8).withDevice(dev), TensorSource.of(ckpt));
     }
 
     /**
@@ -107,7 +105,7 @@ final class CaseBuilder {
      * 32768 × 8192 matrix that way scans every row once per group (minutes), and the values do
      * not change the kernel's speed.
      */
-    private static GptqLinear gptq(BenchCase c, DeviceRef dev) {
+    private static Linear gptq(BenchCase c, DeviceRef dev) {
         GptqLinearConfig cfg = new GptqLinearConfig(c.k(), c.n(), new GptqConfig(4, 128, false, true, GptqFormat.GPTQ),
                 DType.F16, dev, false, "");
         SplittableRandom rng = new SplittableRandom(c.n() * 17L + c.k());
@@ -120,7 +118,7 @@ final class CaseBuilder {
             scales[i] = (float) (0.01 + 0.01 * rng.nextDouble());
         }
         t.put(cfg.key("scales"), Tensor.of(DType.F16, Shape.of(groups, c.n()), scales));
-        return GptqLinear.load(cfg, TensorSource.of(t));
+        return Linear.load(cfg, TensorSource.of(t));
     }
 
     private static int[] randomInts(SplittableRandom rng, int count) {

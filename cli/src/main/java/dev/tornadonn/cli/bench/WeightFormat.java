@@ -1,6 +1,7 @@
 package dev.tornadonn.cli.bench;
 
 import dev.tornadonn.core.DType;
+import dev.tornadonn.core.weights.WeightKind;
 
 /** The weight formats bench times: plain floats and the two quantised layouts. */
 public enum WeightFormat {
@@ -24,8 +25,12 @@ public enum WeightFormat {
         return dtype;
     }
 
-    /** GPTQ and FP8: the formats only backends with quantised kernels run. */
-    public boolean isQuantized() {
-        return this == FP8 || this == GPTQ_INT4;
+    /** The kind of weight a backend must have kernels for to run this format. */
+    public WeightKind weightKind() {
+        return switch (this) {
+            case F32, BF16, F16 -> WeightKind.DENSE;
+            case FP8 -> WeightKind.FP8;
+            case GPTQ_INT4 -> WeightKind.GROUP_QUANTIZED;
+        };
     }
 }

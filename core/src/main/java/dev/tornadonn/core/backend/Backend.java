@@ -5,7 +5,11 @@ import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
-import dev.tornadonn.core.quant.QuantizedMatrix;
+import dev.tornadonn.core.weights.WeightKind;
+import dev.tornadonn.core.weights.WeightMatrix;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * What a device family must provide for the layers to run on it. Implementations are found with
@@ -21,32 +25,24 @@ public interface Backend {
 
     boolean supports(DeviceRef device);
 
+    /** The weight kinds {@link #prepare} takes on {@code device}. */
+    default Set<WeightKind> weightKinds(DeviceRef device) {
+        return EnumSet.allOf(WeightKind.class);
+    }
+
     /** A copy of {@code t}'s elements owned by {@code device}, same dtype and shape. */
     Tensor copyTo(Tensor t, DeviceRef device);
 
     /**
-     * Moves a weight onto {@code device} once, at load, in whatever form this backend's kernels
-     * read fastest. The result is only ever passed back to this backend.
+     * Copies a weight onto {@code device} once, in the layout this backend's kernels read, and
+     * keeps nothing else of it. {@code rowBlocks} are stacked along the output features (an MLP's
+     * gate and up projections become one {@code (2F, H)} weight); they share their kind and input
+     * features. {@code bias} is null or a float {@code (Σ rows,)} tensor.
      */
-    Tensor prepareWeight(Tensor weight, DeviceRef device);
+    PreparedMatrix prepare(List<? extends WeightMatrix> rowBlocks, Tensor bias, DeviceRef device);
 
-    /**
-     * {@code y = x · wᵀ (+ bias)}: x is F32 {@code (M, K)}; w a prepared F32, BF16 or F16
-     * {@code (N, K)}; bias null or a float {@code (N,)}; y F32 {@code (M, N)}, every element written.
-     */
-    void linear(Tensor x, Tensor w, Tensor bias, Tensor y);
-
-    /**
-     * Moves a quantised weight onto {@code device} once, at load, in this backend's kernel layout.
-     * The result is only ever passed back to this backend.
-     */
-    PreparedMatrix prepareQuantized(QuantizedMatrix matrix, DeviceRef device);
-
-    /**
-     * {@code y = x · dequant(w)ᵀ (+ bias)} with the dequantisation fused into the product: x F32
-     * {@code (M, K)}, bias null or a float {@code (N,)}, y F32 {@code (M, N)}, every element written.
-     */
-    void quantizedLinear(Tensor x, PreparedMatrix w, Tensor bias, Tensor y);
+    /** {@code y = x · wᵀ + bias}: x F32 {@code (M, K)}, y F32 {@code (M, N)}, every element written. */
+    void linear(Tensor x, PreparedMatrix w, Tensor y);
 
     /**
      * The gated activation of an MLP: {@code gateUp} is F32 {@code (M, 2F)} holding gate in its
@@ -56,36 +52,29 @@ public interface Backend {
     void gatedActivation(Activation act, Tensor gateUp, Tensor out);
 
     /**
-     * A whole gated MLP forward, {@code y = (act(x·W_gᵀ + b_g) · (x·W_uᵀ + b_u))·W_dᵀ + b_d}: {@code gateUpW}
-     * is a prepared {@code (2F, H)} weight holding gate in its first F rows and up in its last F,
-     * {@code downW} a prepared {@code (H, F)} one, biases null or prepared; x F32 {@code (M, H)}, y F32
-     * {@code (M, H)}. A device backend overrides it to keep the intermediates on the device; this default
-     * runs the two products and the gated activation one after the other.
+     * A whole gated MLP forward, {@code y = (act(x·W_gᵀ + b_g) · (x·W_uᵀ + b_u))·W_dᵀ + b_d}, for
+     * {@code gateUp} prepared from the gate and up blocks (in that order) and {@code down}
+     * {@code (H, F)}; x and y F32 {@code (M, H)}. A device backend overrides it to keep the
+     * intermediates on the device; this default runs the steps one after the other.
      */
-    default void gatedMlp(Activation act, Tensor x, Tensor gateUpW, Tensor gateUpBias, Tensor downW, Tensor downBias,
-                          Tensor y) {
-        linear(gatedHidden(act, x, gateUpW, gateUpBias), downW, downBias, y);
+    default void gatedMlp(Activation act, Tensor x, PreparedMatrix gateUp, PreparedMatrix down, Tensor y) {
+        linear(gatedHidden(act, x, gateUp), down, y);
     }
 
     /**
      * The MLP's hidden activations, {@code act(x·W_gᵀ + b_g) · (x·W_uᵀ + b_u)}, F32 {@code (M, F)} on
-     * x's device, for {@code gateUpW} a prepared {@code (2F, H)} weight as in {@link #gatedMlp}.
+     * x's device, for {@code gateUp} as in {@link #gatedMlp}.
      */
-    default Tensor gatedHidden(Activation act, Tensor x, Tensor gateUpW, Tensor gateUpBias) {
+    default Tensor gatedHidden(Activation act, Tensor x, PreparedMatrix gateUp) {
         int m = x.shape().dim(0);
-        int f = gateUpW.shape().dim(0) / 2;
-        Tensor gateUp = Tensor.allocate(DType.F32, Shape.of(m, 2 * f), x.device());
-        linear(x, gateUpW, gateUpBias, gateUp);
+        int f = gateUp.rows() / 2;
+        Tensor gu = Tensor.allocate(DType.F32, Shape.of(m, 2 * f), x.device());
+        linear(x, gateUp, gu);
         Tensor h = Tensor.allocate(DType.F32, Shape.of(m, f), x.device());
-        gatedActivation(act, gateUp, h);
+        gatedActivation(act, gu, h);
         return h;
     }
 
-    /** Whether {@link #prepareQuantized} and {@link #quantizedLinear} work on this backend's devices. */
-    default boolean supportsQuantized() {
-        return true;
-    }
-
     /** The devices this backend can run on right now, for {@code tornado-nn devices}. */
-    java.util.List<DeviceInfo> devices();
+    List<DeviceInfo> devices();
 }

@@ -10,23 +10,22 @@ import dev.tornadonn.core.Tensor;
  */
 public record LinearShapes(int m, int k, int n) {
 
-    public static LinearShapes check(Tensor x, Tensor w, Tensor bias, Tensor y) {
+    public static LinearShapes check(Tensor x, PreparedMatrix w, Tensor y) {
         requireRank2(x, "x");
         requireRank2(y, "y");
-        if (w.shape().rank() != 2) {
-            throw new IllegalArgumentException("weight must be rank 2 (out, in), got " + w.shape());
-        }
         int m = x.shape().dim(0);
         int k = x.shape().dim(1);
-        int n = w.shape().dim(0);
-        if (w.shape().dim(1) != k) {
-            throw new IllegalArgumentException("x " + x.shape() + " and weight " + w.shape() + " disagree on K");
+        int n = w.rows();
+        if (w.cols() != k) {
+            throw new IllegalArgumentException("x " + x.shape() + " and the " + w.rows() + " x " + w.cols()
+                    + " weight disagree on K");
         }
         if (!y.shape().equals(Shape.of(m, n))) {
             throw new IllegalArgumentException("y must be " + Shape.of(m, n) + ", got " + y.shape());
         }
-        if (bias != null && !bias.shape().equals(Shape.of(n))) {
-            throw new IllegalArgumentException("bias must be " + Shape.of(n) + ", got " + bias.shape());
+        if (!x.device().equals(w.device()) || !y.device().equals(w.device())) {
+            throw new IllegalArgumentException("x on " + x.device() + " and y on " + y.device() + " must be on the weight's device "
+                    + w.device());
         }
         return new LinearShapes(m, k, n);
     }
@@ -36,5 +35,29 @@ public record LinearShapes(int m, int k, int n) {
         if (t.shape().rank() != 2 || t.dtype() != DType.F32) {
             throw new IllegalArgumentException(what + " must be a rank-2 F32 tensor, got " + t);
         }
+    }
+
+    /**
+     * The row blocks of one {@link Backend#prepare} call: at least one, one kind, the same input
+     * features, and a bias of their total rows. Returns the total rows.
+     */
+    public static int checkBlocks(java.util.List<? extends dev.tornadonn.core.weights.WeightMatrix> blocks, Tensor bias) {
+        if (blocks.isEmpty()) {
+            throw new IllegalArgumentException("nothing to prepare: no weight blocks");
+        }
+        var first = blocks.get(0);
+        long rows = 0;
+        for (var b : blocks) {
+            if (b.kind() != first.kind() || b.cols() != first.cols()) {
+                throw new IllegalArgumentException("weight blocks stacked into one must share their kind and input features: "
+                        + first.kind() + " x " + first.cols() + " and " + b.kind() + " x " + b.cols());
+            }
+            rows += b.rows();
+        }
+        int total = Math.toIntExact(rows);
+        if (bias != null && (!bias.shape().equals(Shape.of(total)) || !bias.dtype().isFloatingPoint())) {
+            throw new IllegalArgumentException("bias must be a float " + Shape.of(total) + ", got " + bias);
+        }
+        return total;
     }
 }

@@ -1,7 +1,15 @@
 package dev.tornadonn.core.backend;
 
-/** A quantised weight in a backend's own kernel layout, made by {@link Backend#prepareQuantized}. */
-public interface PreparedMatrix {
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.weights.WeightKind;
+
+/**
+ * A weight (and its bias) in a backend's own layout on one device, made once by
+ * {@link Backend#prepare} and only ever handed back to that backend. It holds the device's copy
+ * of the weight and nothing else of it; {@link #close} frees what the device holds where the
+ * backend manages that memory itself.
+ */
+public interface PreparedMatrix extends AutoCloseable {
 
     /** N, the output features. */
     int rows();
@@ -9,6 +17,15 @@ public interface PreparedMatrix {
     /** K, the input features. */
     int cols();
 
-    /** Bytes the kernels stream per product (codes, scales, zero points): what a GEMV must read. */
-    long streamedBytes();
+    WeightKind kind();
+
+    DeviceRef device();
+
+    boolean hasBias();
+
+    /** Bytes this prepared copy holds (weight, scales, zero points, bias, index tables). */
+    long bytes();
+
+    @Override
+    default void close() {}
 }

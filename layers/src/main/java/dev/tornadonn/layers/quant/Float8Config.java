@@ -1,7 +1,7 @@
 package dev.tornadonn.layers.quant;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.tornadonn.core.DType;
+import dev.tornadonn.core.io.QuantizationConfig;
 import java.util.Objects;
 
 /**
@@ -45,7 +45,7 @@ public record Float8Config(Float8InputScaleSpec inputScale, Float8WeightScaleSpe
      *
      * @throws IllegalArgumentException naming the field and value that is unknown or unsupported
      */
-    public static Float8Config fromHuggingFace(JsonNode quantizationConfig) {
+    public static Float8Config fromHuggingFace(QuantizationConfig quantizationConfig) {
         return HuggingFaceFloat8.map(quantizationConfig);
     }
 

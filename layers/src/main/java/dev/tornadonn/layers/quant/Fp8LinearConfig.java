@@ -4,7 +4,11 @@ import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Weight;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.io.TensorSource;
 import dev.tornadonn.layers.Keys;
+import dev.tornadonn.layers.LinearSpec;
+import dev.tornadonn.layers.LinearWeights;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -16,7 +20,7 @@ import java.util.Objects;
  * codes is not meaningful, so anything but 0 is an error here.
  */
 public record Fp8LinearConfig(int inDim, int outDim, DType weightDType, Float8Config float8, DeviceRef device,
-                              boolean hasBias, String name, double clipWeight) {
+                              boolean hasBias, String name, double clipWeight) implements LinearSpec {
 
     public Fp8LinearConfig {
         if (inDim <= 0 || outDim <= 0) {
@@ -49,6 +53,27 @@ public record Fp8LinearConfig(int inDim, int outDim, DType weightDType, Float8Co
 
     public Fp8LinearConfig withDevice(DeviceRef v) {
         return new Fp8LinearConfig(inDim, outDim, weightDType, float8, v, hasBias, name, clipWeight);
+    }
+
+    /**
+     * Reads {@code P.weight}, {@code P.weight_scale} (or {@code P.weight_scale_inv}),
+     * {@code P.input_scale} (static inputs only) and {@code P.bias} (when hasBias), strictly: every
+     * problem is collected into one exception and nothing is read.
+     */
+    @Override
+    public LinearWeights read(TensorSource source) {
+        return Fp8Weights.read(this, source);
+    }
+
+    /** Tensors in hand (inputScale null unless static, bias null unless hasBias), checked like loaded ones. */
+    public LinearWeights weightsOf(Tensor weight, Tensor weightScale, Tensor inputScale, Tensor bias) {
+        return Fp8Weights.of(this, weight, weightScale, inputScale, bias);
+    }
+
+    /** The float8 config's output dtype: BF16 as MAX gives, or F32. */
+    @Override
+    public DType outputDType() {
+        return float8.outputDType();
     }
 
     public String weightKey() {

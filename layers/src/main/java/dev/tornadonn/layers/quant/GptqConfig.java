@@ -1,6 +1,6 @@
 package dev.tornadonn.layers.quant;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.tornadonn.core.io.QuantizationConfig;
 
 /**
  * A GPTQ {@code quantization_config}: bits 2, 3, 4 or 8; {@code groupSize} a positive count of
@@ -41,13 +41,13 @@ public record GptqConfig(int bits, int groupSize, boolean descAct, boolean sym, 
      * Reads Hugging Face's {@code quantization_config} ({@code quant_method: "gptq"}, {@code bits},
      * {@code group_size}, {@code desc_act}, {@code sym}, {@code checkpoint_format}).
      */
-    public static GptqConfig fromHuggingFace(JsonNode q) {
-        String method = QuantConfigs.text(q, "quant_method", null);
+    public static GptqConfig fromHuggingFace(QuantizationConfig q) {
+        String method = q.method();
         if (!"gptq".equals(method)) {
             throw new IllegalArgumentException("quantization_config.quant_method is '" + method + "', expected 'gptq'");
         }
-        return new GptqConfig(QuantConfigs.integer(q, "bits", null), QuantConfigs.integer(q, "group_size", 128),
-                QuantConfigs.bool(q, "desc_act", false), QuantConfigs.bool(q, "sym", true),
-                GptqFormat.parse(QuantConfigs.text(q, "checkpoint_format", "gptq")));
+        return new GptqConfig(q.integer("bits", null), q.integer("group_size", 128),
+                q.bool("desc_act", false), q.bool("sym", true),
+                GptqFormat.parse(q.text("checkpoint_format", "gptq")));
     }
 }

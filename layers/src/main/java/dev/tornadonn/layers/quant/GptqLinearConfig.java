@@ -4,7 +4,10 @@ import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Weight;
+import dev.tornadonn.core.io.TensorSource;
 import dev.tornadonn.layers.Keys;
+import dev.tornadonn.layers.LinearSpec;
+import dev.tornadonn.layers.LinearWeights;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -17,7 +20,7 @@ import java.util.Objects;
  * {@code scaleDType} (F16 in GPTQ checkpoints).
  */
 public record GptqLinearConfig(int inDim, int outDim, GptqConfig quant, DType scaleDType, DeviceRef device,
-                               boolean hasBias, String name) {
+                               boolean hasBias, String name) implements LinearSpec {
 
     public GptqLinearConfig {
         Objects.requireNonNull(quant, "quant");
@@ -39,6 +42,12 @@ public record GptqLinearConfig(int inDim, int outDim, GptqConfig quant, DType sc
         }
         quant.groups(inDim); // the group size must divide in_dim
         name = name == null ? "" : name;
+    }
+
+    /** Reads the layer strictly: every shape and the packing are checked before anything is kept. */
+    @Override
+    public LinearWeights read(TensorSource source) {
+        return GptqWeights.read(this, source);
     }
 
     public int groups() {

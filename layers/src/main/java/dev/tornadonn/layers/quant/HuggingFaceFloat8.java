@@ -1,6 +1,7 @@
 package dev.tornadonn.layers.quant;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.tornadonn.core.io.QuantizationConfig;
+import java.util.List;
 
 /**
  * Hugging Face {@code quantization_config} → {@link Float8Config}, after MAX's
@@ -10,11 +11,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 final class HuggingFaceFloat8 {
     private HuggingFaceFloat8() {}
 
-    static Float8Config map(JsonNode q) {
-        if (q == null || !q.isObject()) {
-            throw new IllegalArgumentException("quantization_config must be a JSON object, got " + q);
+    static Float8Config map(QuantizationConfig q) {
+        if (q == null) {
+            throw new IllegalArgumentException("quantization_config must be a JSON object, got null");
         }
-        String method = required(q, "quant_method", "");
+        String method = q.method();
         return switch (method) {
             case "fp8" -> fp8(q);
             case "fbgemm_fp8" -> fbgemm(q);
@@ -25,20 +26,19 @@ final class HuggingFaceFloat8 {
     }
 
     /** DeepSeek-V3 / transformers FineGrainedFP8: block weights, per-token-and-block dynamic inputs. */
-    private static Float8Config fp8(JsonNode q) {
-        String scheme = optional(q, "activation_scheme", "dynamic", "");
-        JsonNode blockNode = q.get("weight_block_size");
-        boolean hasBlock = blockNode != null && !blockNode.isNull();
+    private static Float8Config fp8(QuantizationConfig q) {
+        String scheme = q.text("activation_scheme", "dynamic");
+        boolean hasBlock = q.has("weight_block_size");
         return switch (scheme) {
             case "dynamic" -> {
                 // transformers' FineGrainedFP8Config defaults weight_block_size to [128, 128].
-                Float8BlockSize b = hasBlock ? pair(blockNode, "weight_block_size") : new Float8BlockSize(128, 128);
+                Float8BlockSize b = hasBlock ? pair(q, "weight_block_size") : new Float8BlockSize(128, 128);
                 yield Float8Config.of(Float8InputScaleSpec.dynamicBlock(b.cols(), null),
                         Float8WeightScaleSpec.block(b.rows(), b.cols()));
             }
             case "static" -> {
                 Float8WeightScaleSpec w = hasBlock
-                        ? block(pair(blockNode, "weight_block_size"))
+                        ? block(pair(q, "weight_block_size"))
                         : Float8WeightScaleSpec.tensor();
                 yield Float8Config.of(Float8InputScaleSpec.staticTensor(), w);
             }
@@ -47,85 +47,78 @@ final class HuggingFaceFloat8 {
         };
     }
 
-    private static Float8Config fbgemm(JsonNode q) {
-        JsonNode ub = q.get("activation_scale_ub");
+    private static Float8Config fbgemm(QuantizationConfig q) {
+        Object ub = q.asMap().get("activation_scale_ub");
         Float bound = null;
-        if (ub != null && !ub.isNull()) {
-            if (!ub.isNumber()) {
-                throw new IllegalArgumentException("activation_scale_ub must be a number, got " + ub);
+        if (ub != null) {
+            if (!(ub instanceof Number n)) {
+                throw new IllegalArgumentException(q.path() + ".activation_scale_ub must be a number, got " + show(ub));
             }
-            bound = ub.floatValue();
+            bound = n.floatValue();
         }
         return Float8Config.of(Float8InputScaleSpec.dynamicPerToken(bound), Float8WeightScaleSpec.rowwise());
     }
 
-    private static Float8Config compressedTensors(JsonNode q) {
-        JsonNode group = q.path("config_groups").path("group_0");
-        if (!group.isObject()) {
-            throw new IllegalArgumentException("compressed-tensors config has no object config_groups.group_0");
+    private static Float8Config compressedTensors(QuantizationConfig q) {
+        QuantizationConfig group = q.object("config_groups").flatMap(g -> g.object("group_0")).orElseThrow(
+                () -> new IllegalArgumentException("compressed-tensors config has no object config_groups.group_0"));
+        QuantizationConfig weights = group.object("weights").orElseThrow(
+                () -> new IllegalArgumentException(group.path() + ".weights must be an object, got null"));
+        QuantizationConfig inputs = group.object("input_activations").orElseThrow(
+                () -> new IllegalArgumentException(group.path() + ".input_activations is null"
+                        + ": weight-only fp8 (W8A16) is not supported, activations must be fp8 too"));
+        checkFloat8(weights);
+        checkFloat8(inputs);
+        // compressed-tensors may also write "local" here; bool() rejects it rather than read it as false.
+        if (weights.bool("dynamic", false)) {
+            throw new IllegalArgumentException(weights.path() + ".dynamic is true: dynamic weight scales are not supported");
         }
-        JsonNode weights = group.get("weights");
-        JsonNode inputs = group.get("input_activations");
-        if (weights == null || !weights.isObject()) {
-            throw new IllegalArgumentException("config_groups.group_0.weights must be an object, got " + weights);
-        }
-        if (inputs == null || !inputs.isObject()) {
-            throw new IllegalArgumentException("config_groups.group_0.input_activations is " + inputs
-                    + ": weight-only fp8 (W8A16) is not supported, activations must be fp8 too");
-        }
-        String wp = "config_groups.group_0.weights";
-        String ip = "config_groups.group_0.input_activations";
-        checkFloat8(weights, wp);
-        checkFloat8(inputs, ip);
-        if (weights.path("dynamic").asBoolean(false)) {
-            throw new IllegalArgumentException(wp + ".dynamic is true: dynamic weight scales are not supported");
-        }
-        String ws = required(weights, "strategy", wp);
+        String ws = weights.text("strategy", null);
         Float8WeightScaleSpec weight = switch (ws) {
             case "tensor" -> Float8WeightScaleSpec.tensor();
             case "channel" -> Float8WeightScaleSpec.rowwise();
-            case "block" -> block(pair(weights.get("block_structure"), wp + ".block_structure"));
-            case "group" -> Float8WeightScaleSpec.block(1, groupSize(weights, wp));
-            default -> throw new IllegalArgumentException(wp + ".strategy '" + ws
+            case "block" -> block(pair(weights, "block_structure"));
+            case "group" -> Float8WeightScaleSpec.block(1, groupSize(weights));
+            default -> throw new IllegalArgumentException(weights.path() + ".strategy '" + ws
                     + "' is not supported: expected tensor, channel, block or group");
         };
-        boolean dynamic = inputs.path("dynamic").asBoolean(false);
-        String is = required(inputs, "strategy", ip);
+        boolean dynamic = inputs.bool("dynamic", false);
+        String is = inputs.text("strategy", null);
         Float8InputScaleSpec input;
         if (dynamic) {
             input = switch (is) {
                 case "tensor" -> Float8InputScaleSpec.dynamicTensor(null);
                 case "token" -> Float8InputScaleSpec.dynamicPerToken(null);
-                case "group" -> Float8InputScaleSpec.dynamicBlock(groupSize(inputs, ip), null);
-                default -> throw new IllegalArgumentException(ip + ".strategy '" + is
+                case "group" -> Float8InputScaleSpec.dynamicBlock(groupSize(inputs), null);
+                default -> throw new IllegalArgumentException(inputs.path() + ".strategy '" + is
                         + "' is not supported for dynamic inputs: expected tensor, token or group");
             };
         } else if (is.equals("tensor")) {
             input = Float8InputScaleSpec.staticTensor();
         } else {
-            throw new IllegalArgumentException(ip + ".strategy '" + is
+            throw new IllegalArgumentException(inputs.path() + ".strategy '" + is
                     + "' is not supported for static inputs (dynamic=false): only tensor");
         }
         return Float8Config.of(input, weight);
     }
 
-    private static void checkFloat8(JsonNode args, String path) {
-        JsonNode bits = args.get("num_bits");
-        if (bits == null || !bits.canConvertToInt() || bits.asInt() != 8) {
-            throw new IllegalArgumentException(path + ".num_bits must be 8, got " + bits);
+    private static void checkFloat8(QuantizationConfig args) {
+        Object bits = args.asMap().get("num_bits");
+        if (!(bits instanceof Long b) || b != 8) {
+            throw new IllegalArgumentException(args.path() + ".num_bits must be 8, got " + show(bits));
         }
-        String type = required(args, "type", path);
+        String type = args.text("type", null);
         if (!type.equals("float")) {
-            throw new IllegalArgumentException(path + ".type must be \"float\", got \"" + type + "\"");
+            throw new IllegalArgumentException(args.path() + ".type must be \"float\", got \"" + type + "\"");
         }
     }
 
-    private static int groupSize(JsonNode args, String path) {
-        JsonNode g = args.get("group_size");
-        if (g == null || !g.canConvertToInt() || g.asInt() <= 0) {
-            throw new IllegalArgumentException(path + ".group_size must be a positive integer, got " + g);
+    private static int groupSize(QuantizationConfig args) {
+        Object g = args.asMap().get("group_size");
+        if (!(g instanceof Long n) || n <= 0 || n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(args.path() + ".group_size must be a positive integer, got " + show(g));
         }
-        return g.asInt();
+        return n.intValue();
     }
 
     private static Float8WeightScaleSpec block(Float8BlockSize b) {
@@ -133,42 +126,38 @@ final class HuggingFaceFloat8 {
     }
 
     /** {@code [bn, bk]}, or compressed-tensors' older {@code "bnxbk"} string. */
-    private static Float8BlockSize pair(JsonNode node, String field) {
-        if (node != null && node.isTextual() && node.asText().matches("\\d+x\\d+")) {
-            String[] p = node.asText().split("x");
-            return sized(Integer.parseInt(p[0]), Integer.parseInt(p[1]), field, node);
+    private static Float8BlockSize pair(QuantizationConfig obj, String field) {
+        Object node = obj.asMap().get(field);
+        String name = obj.path() + "." + field;
+        if (node instanceof String s && s.matches("\\d{1,9}x\\d{1,9}")) {
+            String[] p = s.split("x");
+            return sized(Integer.parseInt(p[0]), Integer.parseInt(p[1]), name, node);
         }
-        if (node == null || !node.isArray() || node.size() != 2 || !node.get(0).canConvertToInt()
-                || !node.get(1).canConvertToInt()) {
-            throw new IllegalArgumentException(field + " must be two integers [bn, bk], got " + node);
+        if (!(node instanceof List<?> l) || l.size() != 2 || !isInt(l.get(0)) || !isInt(l.get(1))) {
+            throw new IllegalArgumentException(name + " must be two integers [bn, bk], got " + show(node));
         }
-        return sized(node.get(0).asInt(), node.get(1).asInt(), field, node);
+        return sized(((Long) l.get(0)).intValue(), ((Long) l.get(1)).intValue(), name, node);
     }
 
-    private static Float8BlockSize sized(int bn, int bk, String field, JsonNode node) {
+    private static boolean isInt(Object v) {
+        return v instanceof Long l && l == l.intValue();
+    }
+
+    private static Float8BlockSize sized(int bn, int bk, String field, Object node) {
         if (bn <= 0 || bk <= 0) {
-            throw new IllegalArgumentException(field + " must be two positive integers, got " + node);
+            throw new IllegalArgumentException(field + " must be two positive integers, got " + show(node));
         }
         return new Float8BlockSize(bn, bk);
     }
 
-    /** A required string field; {@code path} locates obj in messages (empty at top level). */
-    private static String required(JsonNode obj, String field, String path) {
-        String v = optional(obj, field, null, path);
-        if (v == null) {
-            throw new IllegalArgumentException((path.isEmpty() ? "" : path + ".") + field + " is missing");
+    /** A config value as JSON shows it, for messages: strings quoted, lists as [a,b]. */
+    private static String show(Object v) {
+        if (v instanceof String s) {
+            return '"' + s + '"';
         }
-        return v;
-    }
-
-    private static String optional(JsonNode obj, String field, String fallback, String path) {
-        JsonNode v = obj.get(field);
-        if (v == null || v.isNull()) {
-            return fallback;
+        if (v instanceof List<?> l) {
+            return "[" + String.join(",", l.stream().map(HuggingFaceFloat8::show).toList()) + "]";
         }
-        if (!v.isTextual()) {
-            throw new IllegalArgumentException((path.isEmpty() ? "" : path + ".") + field + " must be a string, got " + v);
-        }
-        return v.asText();
+        return String.valueOf(v);
     }
 }

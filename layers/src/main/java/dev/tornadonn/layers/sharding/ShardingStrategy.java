@@ -1,8 +1,11 @@
 package dev.tornadonn.layers.sharding;
 
-import dev.tornadonn.core.Split;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.weights.WeightMatrix;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 
 /**
@@ -28,6 +31,34 @@ public sealed interface ShardingStrategy {
     /** Whether shards hold slices of the input features, so their outputs are partial sums to reduce. */
     default boolean splitsInput() {
         return false;
+    }
+
+    /**
+     * Shard {@code i} of a weight of any kind, scales and zero points included. The strategy is
+     * applied to a tensor of row (or column) indices, so every strategy's selection is followed
+     * exactly by every format; where a format's scales cannot follow it, the weight refuses the
+     * cut with the reason, never silently misaligning.
+     */
+    default WeightMatrix shard(WeightMatrix weight, int i) {
+        boolean byColumn = splitsInput();
+        int size = byColumn ? weight.cols() : weight.rows();
+        int[] index = new int[size];
+        for (int j = 0; j < size; j++) {
+            index[j] = j;
+        }
+        int[] picked = shard(Tensor.ofInts(byColumn ? Shape.of(1, size) : Shape.of(size, 1), index), i).toIntArray();
+        return byColumn ? weight.selectColumns(picked) : weight.selectRows(picked);
+    }
+
+    /** The device list must be as long as the strategy says (MAX does not check) and hold distinct devices. */
+    default void checkDevices(List<DeviceRef> devices, String layer) {
+        if (devices.size() != numDevices()) {
+            throw new IllegalArgumentException(layer + ": the sharding strategy is for " + numDevices() + " devices, got "
+                    + devices.size() + " " + devices);
+        }
+        if (new HashSet<>(devices).size() != devices.size()) {
+            throw new IllegalArgumentException(layer + ": devices must be distinct, got " + devices);
+        }
     }
 
     static RowWise rowwise(int n) {

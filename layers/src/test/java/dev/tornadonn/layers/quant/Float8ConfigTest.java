@@ -5,21 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tornadonn.core.DType;
+import dev.tornadonn.core.io.QuantizationConfig;
 import org.junit.jupiter.api.Test;
 
 /** Config validation and the Hugging Face mapping. */
 class Float8ConfigTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    private static JsonNode json(String s) {
-        try {
-            return JSON.readTree(s.replace('\'', '"'));
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+    private static QuantizationConfig json(String s) {
+        return QuantizationConfig.parse(s.replace('\'', '"'));
     }
 
     private static void rejects(String fragment, org.junit.jupiter.api.function.Executable e) {
@@ -88,6 +81,7 @@ class Float8ConfigTest {
         rejects("weights.strategy 'weird'", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "weird"))));
         rejects("num_bits must be 8", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel").replace("'num_bits':8,'type':'float','dynamic':false", "'num_bits':4,'type':'float','dynamic':false"))));
         rejects("type must be \"float\"", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel").replace("'type':'float','dynamic':true", "'type':'int','dynamic':true"))));
+        rejects("weights.dynamic must be true or false, got \"local\"", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel").replace("'dynamic':false,'strategy'", "'dynamic':'local','strategy'"))));
         rejects("dynamic weight scales", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel").replace("'dynamic':false,'strategy'", "'dynamic':true,'strategy'"))));
         rejects("weight-only", () -> Float8Config.fromHuggingFace(json("{'quant_method':'compressed-tensors','config_groups':{'group_0':{'weights':{'num_bits':8,'type':'float','strategy':'channel'}}}}")));
     }

@@ -29,7 +29,7 @@ class Fp8LinearLoadingTest {
     }
 
     private static void fails(Map<String, Tensor> ckpt, Fp8LinearConfig cfg, String... fragments) {
-        WeightLoadException e = assertThrows(WeightLoadException.class, () -> Fp8Linear.load(cfg, TensorSource.of(ckpt)));
+        WeightLoadException e = assertThrows(WeightLoadException.class, () -> dev.tornadonn.layers.Linear.load(cfg, TensorSource.of(ckpt)));
         for (String f : fragments) {
             assertTrue(e.getMessage().contains(f), () -> "'" + e.getMessage() + "' lacks '" + f + "'");
         }

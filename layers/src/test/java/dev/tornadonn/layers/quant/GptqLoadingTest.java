@@ -4,13 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.TornadoNnException;
 import dev.tornadonn.core.WeightLoadException;
+import dev.tornadonn.core.io.Checkpoint;
+import dev.tornadonn.core.io.QuantizationConfig;
+import dev.tornadonn.core.io.SafetensorsWriter;
 import dev.tornadonn.core.io.TensorSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,12 +40,12 @@ class GptqLoadingTest {
     }
 
     private static String loadError(Map<String, Tensor> ckpt) {
-        return assertThrows(WeightLoadException.class, () -> GptqLinear.load(CONFIG, TensorSource.of(ckpt))).getMessage();
+        return assertThrows(WeightLoadException.class, () -> dev.tornadonn.layers.Linear.load(CONFIG, TensorSource.of(ckpt))).getMessage();
     }
 
     @Test
     void aPackedCheckpointIsAccepted() {
-        TornadoNnException e = assertThrows(TornadoNnException.class, () -> GptqLinear.load(CONFIG, TensorSource.of(checkpoint(CONFIG, null))));
+        TornadoNnException e = assertThrows(TornadoNnException.class, () -> dev.tornadonn.layers.Linear.load(CONFIG, TensorSource.of(checkpoint(CONFIG, null))));
         assertTrue(e.getMessage().contains("no backend"), e.getMessage());
     }
 
@@ -103,18 +105,35 @@ class GptqLoadingTest {
                 {"architectures": ["LlamaForCausalLM"], "hidden_size": 4096,
                  "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 128, "desc_act": true,
                                          "sym": false, "checkpoint_format": "gptq_v2", "damp_percent": 0.01}}""");
-        assertEquals(new GptqConfig(4, 128, true, false, GptqFormat.GPTQ_V2), GptqConfig.fromHuggingFace(QuantConfigs.read(model)));
+        assertEquals(new GptqConfig(4, 128, true, false, GptqFormat.GPTQ_V2), GptqConfig.fromHuggingFace(QuantizationConfig.read(model)));
         Path bare = dir.resolve("quantize_config.json");
         Files.writeString(bare, """
                 {"quant_method": "gptq", "bits": 8, "group_size": -1}""");
-        assertEquals(new GptqConfig(8, -1, false, true, GptqFormat.GPTQ), GptqConfig.fromHuggingFace(QuantConfigs.read(bare)));
-        ObjectMapper json = new ObjectMapper();
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(json.readTree(
+        assertEquals(new GptqConfig(8, -1, false, true, GptqFormat.GPTQ), GptqConfig.fromHuggingFace(QuantizationConfig.read(bare)));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(QuantizationConfig.parse(
                 "{\"quant_method\": \"awq\", \"bits\": 4}"))).getMessage().contains("'awq', expected 'gptq'"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(json.readTree(
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(QuantizationConfig.parse(
                 "{\"quant_method\": \"gptq\", \"bits\": 4, \"checkpoint_format\": \"marlin\"}"))).getMessage().contains("marlin"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(json.readTree(
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(QuantizationConfig.parse(
                 "{\"quant_method\": \"gptq\", \"bits\": \"4\"}"))).getMessage().contains("bits must be an integer"));
+    }
+
+    @Test
+    void autoGptqFoldersReadThroughCheckpoint(@TempDir Path dir) throws Exception {
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), Map.of("w", Tensor.of(new float[] {1}, 1)));
+        Files.writeString(dir.resolve("quantize_config.json"), """
+                {"bits": 4, "group_size": 64, "desc_act": false, "sym": false, "true_sequential": true}""");
+        try (Checkpoint c = Checkpoint.open(dir)) {
+            QuantizationConfig q = c.config().orElseThrow().quantization().orElseThrow();
+            assertEquals(new GptqConfig(4, 64, false, false, GptqFormat.GPTQ), GptqConfig.fromHuggingFace(q));
+        }
+        Files.writeString(dir.resolve("quantize_config.json"), """
+                {"bits": 4, "group_size": 128, "is_marlin_format": true}""");
+        try (Checkpoint c = Checkpoint.open(dir)) {
+            QuantizationConfig q = c.config().orElseThrow().quantization().orElseThrow();
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(q))
+                    .getMessage().contains("marlin"));
+        }
     }
 
     @Test

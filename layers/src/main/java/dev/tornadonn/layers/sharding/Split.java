@@ -1,4 +1,4 @@
-package dev.tornadonn.core;
+package dev.tornadonn.layers.sharding;
 
 /**
  * MAX's uneven split: {@code size} items over {@code parts} devices, the first

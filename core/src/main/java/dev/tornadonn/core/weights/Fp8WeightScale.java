@@ -1,4 +1,4 @@
-package dev.tornadonn.core.quant;
+package dev.tornadonn.core.weights;
 
 import java.util.Objects;
 
@@ -15,6 +15,15 @@ public sealed interface Fp8WeightScale {
 
     /** How many scales a {@code rows × cols} weight needs. */
     long expectedCount(int rows, int cols);
+
+    /** A few words for messages, e.g. {@code per row}. */
+    default String describe() {
+        return switch (this) {
+            case PerTensor t -> "per tensor";
+            case PerRow r -> "per row";
+            case Block b -> "blocks of " + b.blockRows() + " x " + b.blockCols();
+        };
+    }
 
     record PerTensor(float scale) implements Fp8WeightScale {
         @Override

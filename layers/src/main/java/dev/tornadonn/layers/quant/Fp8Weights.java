@@ -1,53 +1,36 @@
 package dev.tornadonn.layers.quant;
 
 import dev.tornadonn.core.DType;
-import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
-import dev.tornadonn.core.Weight;
 import dev.tornadonn.core.WeightLoadException;
-import dev.tornadonn.core.backend.Backend;
-import dev.tornadonn.core.backend.Backends;
-import dev.tornadonn.core.backend.PreparedMatrix;
 import dev.tornadonn.core.io.KeyHints;
 import dev.tornadonn.core.io.TensorSource;
 import dev.tornadonn.core.numeric.Float8Format;
-import dev.tornadonn.core.quant.Fp8InputQuantization;
-import dev.tornadonn.core.quant.Fp8Matrix;
-import dev.tornadonn.core.quant.Fp8WeightScale;
+import dev.tornadonn.core.weights.Fp8InputQuantization;
+import dev.tornadonn.core.weights.Fp8Matrix;
+import dev.tornadonn.core.weights.Fp8WeightScale;
 import dev.tornadonn.layers.Keys;
-import dev.tornadonn.layers.sharding.ShardingStrategy;
+import dev.tornadonn.layers.LinearWeights;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * {@code y = round_out(Σ xq·wq·sx·sw + b)}: MAX's fp8 {@code Linear}, with every input/weight
- * scale granularity pair executable, inputs of any rank ≥ 1, the config's activation bound, and
- * the dequantisation fused into the backend's product. The bias is added to the f32 result before
- * the single rounding to the output dtype. Outputs are F32 tensors holding values of the output
- * dtype ({@link Layer}'s contract); {@link #forward(Tensor, Tensor)} also fills an output-dtype tensor.
+ * Reads MAX's fp8 {@code Linear} from a checkpoint: every input/weight scale granularity pair is
+ * executable and the codes are kept as the checkpoint holds them, a view until a backend
+ * prepares them. The output dtype is the layer's ({@link Fp8LinearConfig#outputDType}).
  */
-public final class Fp8Linear extends QuantizedLinearLayer<Fp8Matrix> {
-    private final Fp8LinearConfig config;
-    private final ShardingStrategy strategy;
-    private final boolean isShard;
-
-    private Fp8Linear(Fp8LinearConfig config, Backend backend, PreparedMatrix weight, Tensor bias, Fp8Matrix matrix,
-                      DeviceRef device, ShardingStrategy strategy, boolean isShard) {
-        super(backend, weight, bias, matrix, device);
-        this.config = config;
-        this.strategy = strategy;
-        this.isShard = isShard;
-    }
+final class Fp8Weights {
+    private Fp8Weights() {}
 
     /**
      * Reads {@code P.weight}, {@code P.weight_scale} (or {@code P.weight_scale_inv}),
      * {@code P.input_scale} (static inputs only) and {@code P.bias} (when hasBias), strictly: every
-     * problem is collected into one {@link WeightLoadException} and nothing is loaded.
+     * problem is collected into one {@link WeightLoadException} and nothing is read.
      */
-    public static Fp8Linear load(Fp8LinearConfig config, TensorSource source) {
+    static LinearWeights read(Fp8LinearConfig config, TensorSource source) {
         Set<String> names = source.names();
         List<String> problems = new ArrayList<>();
         Set<String> used = new LinkedHashSet<>();
@@ -90,11 +73,11 @@ public final class Fp8Linear extends QuantizedLinearLayer<Fp8Matrix> {
             throw new WeightLoadException(source.describe() + ": " + String.join("; ", problems)
                     + " (the layer expects: " + String.join(", ", expected) + ")");
         }
-        return build(config, w, ws, is, b);
+        return new LinearWeights(config.name(), matrix(config, w, ws, is), b, Set.copyOf(expected));
     }
 
     /** Builds the layer from tensors in hand (inputScale null unless static, bias null unless hasBias), checked like loaded ones. */
-    public static Fp8Linear of(Fp8LinearConfig config, Tensor weight, Tensor weightScale, Tensor inputScale, Tensor bias) {
+    static LinearWeights of(Fp8LinearConfig config, Tensor weight, Tensor weightScale, Tensor inputScale, Tensor bias) {
         List<String> problems = new ArrayList<>();
         if (weight == null || weightScale == null) {
             problems.add("weight and weight scale are required");
@@ -111,7 +94,7 @@ public final class Fp8Linear extends QuantizedLinearLayer<Fp8Matrix> {
         if (!problems.isEmpty()) {
             throw new WeightLoadException(String.join("; ", problems));
         }
-        return build(config, weight, weightScale, inputScale, bias);
+        return new LinearWeights(config.name(), matrix(config, weight, weightScale, inputScale), bias, Set.of());
     }
 
     private static Tensor get(TensorSource source, Set<String> used, String key) {
@@ -173,10 +156,8 @@ public final class Fp8Linear extends QuantizedLinearLayer<Fp8Matrix> {
         }
     }
 
-    private static Fp8Linear build(Fp8LinearConfig c, Tensor w, Tensor ws, Tensor is, Tensor b) {
+    private static Fp8Matrix matrix(Fp8LinearConfig c, Tensor w, Tensor ws, Tensor is) {
         Float8Format format = c.weightDType() == DType.F8_E4M3FN ? Float8Format.E4M3FN : Float8Format.E5M2;
-        byte[] codes = new byte[Math.multiplyExact(c.outDim(), c.inDim())];
-        java.lang.foreign.MemorySegment.copy(w.data(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, codes, 0, codes.length);
         float[] scales = ws.toFloatArray();
         Float8WeightScaleSpec wspec = c.float8().weightScale();
         Fp8WeightScale weightScale = switch (wspec.granularity()) {
@@ -194,76 +175,6 @@ public final class Fp8Linear extends QuantizedLinearLayer<Fp8Matrix> {
                     case BLOCK -> new Fp8InputQuantization.DynamicBlock(format, ispec.blockSize().cols(), ub);
                     case ROWWISE -> throw new AssertionError("rejected by Float8InputScaleSpec");
                 };
-        Backend backend = Backends.forDevice(c.device());
-        Fp8Matrix matrix = new Fp8Matrix(c.outDim(), c.inDim(), format, codes, weightScale, input);
-        PreparedMatrix prepared = backend.prepareQuantized(matrix, c.device());
-        Tensor bias = b == null ? null : backend.prepareWeight(b, c.device());
-        return new Fp8Linear(c, backend, prepared, bias, matrix, c.device(), null, false);
-    }
-
-    public Fp8LinearConfig config() {
-        return config;
-    }
-
-    /** This layer, same weights, to be cut by {@code s} on {@link #shard}. */
-    public Fp8Linear withShardingStrategy(ShardingStrategy s) {
-        return new Fp8Linear(config, backend, weight, bias, matrix, device, java.util.Objects.requireNonNull(s), isShard);
-    }
-
-    /**
-     * One layer per device, cut like a plain Linear by the strategy, the weight scales with the
-     * rows or columns they belong to. Refused, with the reason: block scales straddling a shard
-     * boundary, and splitting the input features of a layer whose inputs are scaled per token or
-     * per tensor (each shard would see only its slice of x).
-     */
-    public List<Fp8Linear> shard(List<DeviceRef> devices) {
-        return shardWith(strategy, devices,
-                (be, w, b, m, dev) -> new Fp8Linear(config, be, w, b, m, dev, null, true),
-                (m, i) -> QuantizedSharding.shard(m, strategy, i));
-    }
-
-    @Override
-    public List<Weight> weights() {
-        return isShard ? List.of() : config.weights(); // a shard is cut from tensors, not loaded
-    }
-
-    /** {@code out} is F32 or the output dtype, of shape {@code x.shape[:-1] + (out,)}. */
-    @Override
-    public void forward(Tensor x, Tensor out) {
-        DType outType = config.float8().outputDType();
-        if (out.dtype() == DType.F32 || out.dtype() != outType) {
-            super.forward(x, out);
-            return;
-        }
-        if (!out.shape().equals(x.shape().withLast(outDim())) || !out.device().equals(device)) {
-            throw new IllegalArgumentException(describe() + ": output must be " + outType + " or F32 "
-                    + x.shape().withLast(outDim()) + " on " + device + ", got " + out);
-        }
-        Tensor y = forward(x);
-        for (long i = 0; i < y.numel(); i++) {
-            out.setFloat(i, y.getFloat(i)); // exact: y already holds values of outType
-        }
-    }
-
-    @Override
-    protected void apply(Tensor x2d, Tensor y2d) {
-        super.apply(x2d, y2d);
-        DType outType = config.float8().outputDType();
-        if (outType != DType.F32) {
-            for (long i = 0; i < y2d.numel(); i++) {
-                y2d.setFloat(i, outType.round(y2d.getFloat(i)));
-            }
-        }
-    }
-
-    @Override
-    protected String describe() {
-        return named("Fp8Linear", config.name());
-    }
-
-    @Override
-    public String toString() {
-        return describe() + "(" + inDim() + " -> " + outDim() + ", " + config.weightDType() + ", "
-                + config.float8() + (bias != null ? ", bias" : "") + ", " + device + ", " + backend.name() + ")";
+        return new Fp8Matrix(c.outDim(), c.inDim(), format, w, weightScale, input);
     }
 }

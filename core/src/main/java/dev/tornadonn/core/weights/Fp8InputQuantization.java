@@ -1,4 +1,4 @@
-package dev.tornadonn.core.quant;
+package dev.tornadonn.core.weights;
 
 import dev.tornadonn.core.numeric.Float8Format;
 import java.util.Objects;
@@ -16,6 +16,16 @@ public sealed interface Fp8InputQuantization {
     /** The k-extent of one input scale, or 0 when a scale spans the whole row. */
     default int blockCols() {
         return 0;
+    }
+
+    /** A few words for messages, e.g. {@code dynamic per token}. */
+    default String describe() {
+        return switch (this) {
+            case Static s -> "static";
+            case DynamicPerTensor t -> "dynamic per tensor";
+            case DynamicPerToken t -> "dynamic per token";
+            case DynamicBlock b -> "dynamic blocks of " + b.blockCols();
+        };
     }
 
     record Static(Float8Format format, float scale) implements Fp8InputQuantization {

@@ -1,0 +1,22 @@
+package dev.tornadonn.core.weights;
+
+/** The families of {@link WeightMatrix}: what a backend says it can run on a device. */
+public enum WeightKind {
+    /** F32, BF16 or F16 values. */
+    DENSE("dense"),
+    /** Integer codes with a scale and zero point per group of input features (GPTQ). */
+    GROUP_QUANTIZED("group-quantised (GPTQ)"),
+    /** fp8 codes with weight scales and an input quantisation (FP8). */
+    FP8("fp8");
+
+    private final String description;
+
+    WeightKind(String description) {
+        this.description = description;
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.tornadonn.layers;
+
+import dev.tornadonn.core.DType;
+import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.backend.Backend;
+import dev.tornadonn.core.backend.PreparedMatrix;
+import dev.tornadonn.core.weights.WeightKind;
+import dev.tornadonn.core.weights.WeightMatrix;
+import java.util.List;
+import java.util.Set;
+
+/** The one way layers put weights on a device: the backend's check of the kind, then its prepare. */
+final class Prepared {
+    private Prepared() {}
+
+    static PreparedMatrix on(Backend backend, DeviceRef device, List<? extends WeightMatrix> blocks, Tensor bias, String layer) {
+        Set<WeightKind> kinds = backend.weightKinds(device);
+        for (WeightMatrix w : blocks) {
+            if (!kinds.contains(w.kind())) {
+                throw new UnsupportedOperationException(layer + ": " + w.kind() + " weights are not supported on " + device
+                        + " by the " + backend.name() + " backend yet (it runs " + kinds + "); load this layer on a cpu device");
+            }
+        }
+        return backend.prepare(blocks, bias, device);
+    }
+
+    /** Rounds every element to {@code dtype}'s values, in place: the layers' output dtype. */
+    static void round(Tensor y, DType dtype) {
+        if (dtype != DType.F32) {
+            long n = y.numel();
+            for (long i = 0; i < n; i++) {
+                y.setFloat(i, dtype.round(y.getFloat(i)));
+            }
+        }
+    }
+
+    static void checkOutputDType(DType dtype) {
+        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
+            throw new IllegalArgumentException("output dtype must be F32, BF16 or F16, got " + dtype);
+        }
+    }
+}
