@@ -96,12 +96,32 @@ def gptq_int4(out, rng, inf=32768, outf=65536, group=128):
     x_file(d, inf, rng)
 
 
+def e4m3_values():
+    """The 127 non-negative finite e4m3fn values, by code."""
+    codes = np.arange(127)
+    exp, man = codes >> 3, codes & 7
+    return np.where(exp == 0, man / 8 * 2.0 ** -6, (1 + man / 8) * 2.0 ** (exp - 7))
+
+
 def fp8_rowwise(out, rng, n=32768):
+    """Quantised as fbgemm does it: each row of a normal weight scaled by amax / 448, rounded to e4m3."""
     d = folder(out, "fp8-rowwise", {"torch_dtype": "bfloat16", "quantization_config": {
         "quant_method": "fbgemm_fp8", "activation_scale_ub": 1200.0}})
-    scale = (rng.random((n, 1), dtype=np.float32) * 1e-3 + 1e-4)
-    t = [("layer.weight", "F8_E4M3", (n, n), n * n, bytes_of(rng, n * n, avoid=(0x7F, 0xFF))),
-         ("layer.weight_scale", "F32", scale.shape, scale.nbytes, array(scale))]
+    values = e4m3_values()
+    mid = (values[1:] + values[:-1]) / 2
+    scale = np.empty((n, 1), dtype=np.float32)
+
+    def codes(f):
+        for r in range(0, n, BAND):
+            w = rng.standard_normal((min(BAND, n - r), n), dtype=np.float32) * np.float32(1 / np.sqrt(n))
+            s = np.abs(w).max(axis=1, keepdims=True) / np.float32(448)
+            scale[r:r + len(w)] = s
+            q = w / s
+            c = np.searchsorted(mid, np.abs(q)).astype(np.uint8) | np.where(q < 0, 0x80, 0).astype(np.uint8)
+            f.write(c.tobytes())
+
+    t = [("layer.weight", "F8_E4M3", (n, n), n * n, codes),
+         ("layer.weight_scale", "F32", scale.shape, scale.nbytes, lambda f: f.write(scale.tobytes()))]
     write_safetensors(os.path.join(d, "model.safetensors"), t)
     x_file(d, n, rng)
 

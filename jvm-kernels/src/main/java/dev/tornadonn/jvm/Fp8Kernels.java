@@ -42,11 +42,11 @@ interface Fp8Kernels {
         @Override
         public void decodeRow(Fp8Layout w, int n, float[] out) {
             float[] table = w.format() == Float8Format.E4M3FN ? E4M3FN : E5M2;
-            byte[] codes = w.codes();
+            java.lang.foreign.MemorySegment codes = w.codes();
             int k = w.cols();
             int base = n * k;
             for (int c = 0; c < k; c++) {
-                out[c] = table[codes[base + c] & 0xFF];
+                out[c] = table[codes.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + c) & 0xFF];
             }
             patchSubnormals(w, n, out);
         }

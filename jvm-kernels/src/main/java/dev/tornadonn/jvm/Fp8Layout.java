@@ -1,10 +1,12 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.NativeMemory;
 import dev.tornadonn.core.io.MappedCopy;
 import dev.tornadonn.core.numeric.Float8Format;
 import dev.tornadonn.core.weights.Fp8InputQuantization;
 import dev.tornadonn.core.weights.Fp8Matrix;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
@@ -27,7 +29,7 @@ import java.util.TreeSet;
  * @param subnormalColumns the column of each subnormal weight
  * @param subnormalValues  its exact value
  */
-record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] segmentStart, float[] weightScales,
+record Fp8Layout(int rows, int cols, Float8Format format, MemorySegment codes, int[] segmentStart, float[] weightScales,
                  Fp8InputQuantization input, boolean hasSpecials, int[] subnormalStart, int[] subnormalColumns,
                  float[] subnormalValues)
         implements KernelLayout {
@@ -38,7 +40,7 @@ record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] se
 
     @Override
     public long bytes() {
-        return codes.length + 4L * weightScales.length + 4L * segmentStart.length + 4L * subnormalStart.length
+        return codes.byteSize() + 4L * weightScales.length + 4L * segmentStart.length + 4L * subnormalStart.length
                 + 8L * subnormalColumns.length;
     }
 
@@ -108,7 +110,9 @@ record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] se
         }
         int rows = (int) totalRows;
         float[] ws = new float[Math.multiplyExact(rows, segments)];
-        byte[] codes = new byte[(int) codeCount];
+        // Off the heap: a heap this large would let the young generation grow with it.
+        MemorySegment codes = NativeMemory.allocate(codeCount, "the codes of a " + rows + " x " + k + " " + first.describe()
+                + " weight");
         int[] subStart = new int[rows + 1];
         int[] subCols = new int[16];
         float[] subVals = new float[16];
@@ -121,18 +125,19 @@ record Fp8Layout(int rows, int cols, Float8Format format, byte[] codes, int[] se
                     ws[(row0 + n) * segments + s] = b.weightScale().scale(n, start[s], k);
                 }
             }
-            MappedCopy.copy(b.codes().data(), MemorySegment.ofArray(codes), (long) row0 * k);
+            MappedCopy.copy(b.codes().data(), codes, (long) row0 * k);
             for (int n = row0; n < row0 + b.rows(); n++) {
-                for (int i = n * k; i < (n + 1) * k; i++) {
-                    specials |= isSpecial(first.format(), codes[i]);
-                    if (isSubnormal(first.format(), codes[i])) {
+                for (long i = (long) n * k; i < (long) (n + 1) * k; i++) {
+                    byte code = codes.get(ValueLayout.JAVA_BYTE, i);
+                    specials |= isSpecial(first.format(), code);
+                    if (isSubnormal(first.format(), code)) {
                         if (count == subCols.length) {
                             subCols = Arrays.copyOf(subCols, 2 * count);
                             subVals = Arrays.copyOf(subVals, 2 * count);
                         }
-                        subCols[count] = i - n * k;
-                        subVals[count++] = first.format().toFloat(codes[i]);
-                        codes[i] &= (byte) 0x80;
+                        subCols[count] = (int) (i - (long) n * k);
+                        subVals[count++] = first.format().toFloat(code);
+                        codes.set(ValueLayout.JAVA_BYTE, i, (byte) (code & 0x80));
                     }
                 }
                 subStart[n + 1] = count;

@@ -45,7 +45,8 @@ interface GroupQuantKernels {
     static int code(GroupQuantLayout w, int n, int c, int plane, int lane) {
         int q = 0;
         for (int p = 0; p < w.planes(); p++) {
-            int word = w.packed()[(n * w.planes() + p) * w.planeInts() + c * GroupQuantLayout.INTS_PER_CHUNK + lane];
+            int word = w.packed().getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT,
+                    (long) (n * w.planes() + p) * w.planeInts() + c * GroupQuantLayout.INTS_PER_CHUNK + lane);
             q |= ((word >>> (4 * plane)) & 0xF) << (4 * p);
         }
         return q;

@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.NativeMemory;
 import dev.tornadonn.core.io.MappedCopy;
 import dev.tornadonn.core.weights.GroupQuantizedMatrix;
 import java.lang.foreign.MemorySegment;
@@ -25,12 +26,14 @@ import java.util.List;
  * so no unpacked copy of the codes ever exists and a mapped checkpoint's pages are released as
  * soon as they are read.
  */
-record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] packed, int[] columnOfPosition,
+record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, MemorySegment packed, int[] columnOfPosition,
                         int[] blockGroup, int groups, float[] scales, float[] zeros, boolean chunksInOneGroup)
         implements KernelLayout {
     static final int BLOCK = 16;
     static final int CHUNK = 8 * BLOCK;
     static final int INTS_PER_CHUNK = BLOCK;
+    /** The packed ints' order: the kernels load them as vectors in the machine's own order. */
+    static final java.nio.ByteOrder ORDER = java.nio.ByteOrder.nativeOrder();
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     int chunks() {
@@ -44,7 +47,7 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] pa
 
     @Override
     public long bytes() {
-        return 4L * packed.length + 4L * scales.length + 4L * zeros.length + 4L * columnOfPosition.length
+        return packed.byteSize() + 4L * scales.length + 4L * zeros.length + 4L * columnOfPosition.length
                 + 4L * blockGroup.length;
     }
 
@@ -104,14 +107,19 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] pa
         for (GroupQuantizedMatrix b : blocks) {
             rows += b.rows();
         }
-        int[] packed = new int[arrayLength(rows * planes * planeInts, "packed codes")];
-        float[] scales = new float[arrayLength(rows * groups, "scales")];
-        float[] zeros = new float[scales.length];
+        // Off the heap: a heap this large would let the young generation grow with it.
+        long ints = intIndexed(rows * planes * planeInts, "packed codes");
+        MemorySegment packed = NativeMemory.allocate(4 * ints, "the packed codes of a " + rows + " x " + m.cols() + " "
+                + m.describe() + " weight");
+        float[] scales = blocks.size() == 1 ? m.scales() : new float[(int) intIndexed(rows * groups, "scales")];
+        float[] zeros = blocks.size() == 1 ? m.zeros() : new float[scales.length];
         int row0 = 0;
         for (GroupQuantizedMatrix b : blocks) {
             pack(b, row0, planes, planeInts, positionOfColumn, packed);
-            System.arraycopy(b.scales(), 0, scales, row0 * groups, b.rows() * groups);
-            System.arraycopy(b.zeros(), 0, zeros, row0 * groups, b.rows() * groups);
+            if (blocks.size() > 1) {
+                System.arraycopy(b.scales(), 0, scales, row0 * groups, b.rows() * groups);
+                System.arraycopy(b.zeros(), 0, zeros, row0 * groups, b.rows() * groups);
+            }
             row0 += b.rows();
         }
         boolean chunksInOneGroup = true;
@@ -122,13 +130,13 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] pa
                 groups, scales, zeros, chunksInOneGroup);
     }
 
-    /** Java arrays are int-indexed: a weight that needs more is a clear error, not a wrapped size. */
-    private static int arrayLength(long n, String what) {
-        if (n > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("the JVM kernels hold a group-quantised weight's " + what + " in one array of at most "
-                    + "2^31 elements; this one needs " + n + " (shard the layer over more devices)");
+    /** The kernels index codes and scales with ints: a weight that needs more is a clear error, not a wrapped index. */
+    private static long intIndexed(long n, String what) {
+        if (n > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("the JVM kernels index a group-quantised weight's " + what + " with ints, at most "
+                    + "2^31; this one needs " + n + " (shard the layer over more devices)");
         }
-        return (int) n;
+        return n;
     }
 
     /**
@@ -137,7 +145,7 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] pa
      * releasing each band's pages once every thread has read it.
      */
     private static void pack(GroupQuantizedMatrix b, int row0, int planes, int planeInts, int[] positionOfColumn,
-                             int[] packed) {
+                             MemorySegment packed) {
         int bits = b.bits();
         int n = b.rows();
         int words = b.codes().shape().dim(0);
@@ -175,14 +183,15 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, int[] pa
         }
     }
 
-    private static void put(int[] packed, long rowBase, int planes, int planeInts, int pos, int code) {
+    private static void put(MemorySegment packed, long rowBase, int planes, int planeInts, int pos, int code) {
         int chunk = pos / CHUNK;
         int within = pos % CHUNK;
         int plane = within / BLOCK;
         int lane = within % BLOCK;
         for (int p = 0; p < planes; p++) {
             int nibble = (code >>> (4 * p)) & 0xF;
-            packed[(int) (rowBase + (long) p * planeInts + chunk * INTS_PER_CHUNK + lane)] |= nibble << (4 * plane);
+            long at = rowBase + (long) p * planeInts + chunk * INTS_PER_CHUNK + lane;
+            packed.setAtIndex(ValueLayout.JAVA_INT, at, packed.getAtIndex(ValueLayout.JAVA_INT, at) | nibble << (4 * plane));
         }
     }
 }

@@ -1,6 +1,9 @@
 package dev.tornadonn.jvm;
 
 import dev.tornadonn.core.numeric.Float8Format;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -44,7 +47,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
         int shift = fn ? 20 : 21;
         float rebias = fn ? 0x1p120f : 0x1p112f;
         int expMask = fn ? 0x78 : 0x7C;
-        byte[] codes = w.codes();
+        MemorySegment codes = w.codes();
         int k = w.cols();
         int base = n * k;
         int c = 0;
@@ -54,7 +57,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
             int down = 24 - shift;
             int keep = 0x80000000 | (0x7F << shift);
             for (; c <= k - B.length(); c += B.length()) {
-                ByteVector bytes = ByteVector.fromArray(B, codes, base + c);
+                ByteVector bytes = ByteVector.fromMemorySegment(B, codes, base + c, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < PARTS; p++) {
                     IntVector b = (IntVector) bytes.convertShape(VectorOperators.B2I, I, p);
                     IntVector bits = b.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, down).and(keep);
@@ -63,7 +66,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
             }
         }
         for (; c <= k - B.length(); c += B.length()) {
-            ByteVector bytes = ByteVector.fromArray(B, codes, base + c);
+            ByteVector bytes = ByteVector.fromMemorySegment(B, codes, base + c, ByteOrder.LITTLE_ENDIAN);
             for (int p = 0; p < PARTS; p++) {
                 IntVector b = ((IntVector) bytes.convertShape(VectorOperators.B2I, I, p)).and(0xFF);
                 IntVector mag = b.and(0x7F);
@@ -77,7 +80,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
             }
         }
         for (; c < k; c++) {
-            out[c] = w.format().toFloat(codes[base + c]);
+            out[c] = w.format().toFloat(codes.get(ValueLayout.JAVA_BYTE, base + c));
         }
         Fp8Kernels.patchSubnormals(w, n, out);
     }
@@ -140,7 +143,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
         int sh = fn ? 20 : 21;
         int oddShift = sh - 16;
         float unscale = (fn ? 0x1p120f : 0x1p112f) / X_SCALE;
-        byte[] codes = w.codes();
+        MemorySegment codes = w.codes();
         int k = w.cols();
         int segs = w.segments();
         int[] start = w.segmentStart();
@@ -168,35 +171,35 @@ final class VectorFp8Kernels implements Fp8Kernels {
                 FloatVector xe = FloatVector.fromArray(F, xa, xo + c);
                 FloatVector xd = FloatVector.fromArray(F, xa, xo + c + L);
                 IntVector v;
-                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c0 + c)
+                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c0 + c, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
                 a0 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
                         xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a0));
-                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c1 + c)
+                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c1 + c, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
                 a1 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
                         xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a1));
-                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c2 + c)
+                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c2 + c, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
                 a2 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
                         xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a2));
-                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c3 + c)
+                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c3 + c, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
                 a3 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
                         xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a3));
-                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c4 + c)
+                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c4 + c, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
                 a4 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
                         xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a4));
-                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c5 + c)
+                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c5 + c, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
                 a5 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
                         xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a5));
-                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c6 + c)
+                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c6 + c, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
                 a6 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
                         xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a6));
-                v = ((ShortVector) ByteVector.fromArray(PAIR_BYTES, codes, c7 + c)
+                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c7 + c, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
                 a7 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
                         xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a7));
@@ -231,13 +234,13 @@ final class VectorFp8Kernels implements Fp8Kernels {
      * method of its own, keeping {@link #rows} (near C2's node budget, past which C2 stops
      * inlining) smaller.
      */
-    private static void tailDots(byte[] codes, int c0, int stride, int c, int end, float[] xa, int xo, int sh, int keep,
+    private static void tailDots(MemorySegment codes, int c0, int stride, int c, int end, float[] xa, int xo, int sh, int keep,
                                  float[] p) {
         Arrays.fill(p, 0f);
         for (; c < end; c++) {
             float xc = xa[xo + c];
             for (int r = 0; r < ROWS; r++) {
-                p[r] += xc * Float.intBitsToFloat((codes[c0 + r * stride + c] << sh) & keep);
+                p[r] += xc * Float.intBitsToFloat((codes.get(ValueLayout.JAVA_BYTE, c0 + r * stride + c) << sh) & keep);
             }
         }
     }

@@ -1,5 +1,7 @@
 package dev.tornadonn.jvm;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -10,11 +12,12 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
     private static final VectorSpecies<Float> F = VectorKernels.F;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final int L = F.length();
+    private static final ByteOrder ORDER = GroupQuantLayout.ORDER;
 
     @Override
     public void decodeRow(GroupQuantLayout w, int n, float[] out) {
         int planeInts = w.planeInts();
-        int[] packed = w.packed();
+        MemorySegment packed = w.packed();
         int lo = n * w.planes() * planeInts;
         int hi = lo + planeInts;
         boolean twoPlanes = w.planes() == 2;
@@ -22,8 +25,8 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
         for (int c = 0; c < w.chunks(); c++) {
             int wordBase = c * GroupQuantLayout.INTS_PER_CHUNK;
             for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
-                IntVector low = IntVector.fromArray(I, packed, lo + wordBase + h);
-                IntVector high = twoPlanes ? IntVector.fromArray(I, packed, hi + wordBase + h) : null;
+                IntVector low = IntVector.fromMemorySegment(I, packed, 4L * (lo + wordBase + h), ORDER);
+                IntVector high = twoPlanes ? IntVector.fromMemorySegment(I, packed, 4L * (hi + wordBase + h), ORDER) : null;
                 for (int plane = 0; plane < 8; plane++) {
                     int block = c * 8 + plane;
                     int g = rowGroups + w.blockGroup()[block];
@@ -43,7 +46,7 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
      */
     @Override
     public float fusedDot(GroupQuantLayout w, int n, float[] xp, int xo, float[] xsum) {
-        int[] packed = w.packed();
+        MemorySegment packed = w.packed();
         int lo = n * w.planes() * w.planeInts();
         int hi = lo + w.planeInts();
         boolean twoPlanes = w.planes() == 2;
@@ -67,7 +70,7 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
                     group = first;
                 }
                 for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
-                    IntVector v = IntVector.fromArray(I, packed, lo + wordBase + h);
+                    IntVector v = IntVector.fromMemorySegment(I, packed, 4L * (lo + wordBase + h), ORDER);
                     int x0 = xb + h;
                     a0 = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0))
                             .fma(FloatVector.fromArray(F, xp, x0), a0);
@@ -89,8 +92,8 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
                 continue;
             }
             for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
-                IntVector low = IntVector.fromArray(I, packed, lo + wordBase + h);
-                IntVector high = twoPlanes ? IntVector.fromArray(I, packed, hi + wordBase + h) : null;
+                IntVector low = IntVector.fromMemorySegment(I, packed, 4L * (lo + wordBase + h), ORDER);
+                IntVector high = twoPlanes ? IntVector.fromMemorySegment(I, packed, 4L * (hi + wordBase + h), ORDER) : null;
                 for (int plane = 0; plane < 8; plane++) {
                     int block = c * 8 + plane;
                     if (blockGroup[block] != group) {
@@ -173,7 +176,7 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
      */
     private static void fourRows(GroupQuantLayout w, int n, int stride, int groupStride, float[] xa, float[] xsum,
                                  float[] out) {
-        int[] packed = w.packed();
+        MemorySegment packed = w.packed();
         int[] blockGroup = w.blockGroup();
         float[] scales = w.scales();
         float[] zeros = w.zeros();
@@ -186,8 +189,8 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
         FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
         // Each step decodes the codes loaded one step before and loads the next step's (the last
         // step reloads its own): the loads' latency hides behind a step of arithmetic.
-        IntVector n0 = IntVector.fromArray(I, packed, p0), n1 = IntVector.fromArray(I, packed, p1);
-        IntVector n2 = IntVector.fromArray(I, packed, p2), n3 = IntVector.fromArray(I, packed, p3);
+        IntVector n0 = IntVector.fromMemorySegment(I, packed, 4L * (p0), ORDER), n1 = IntVector.fromMemorySegment(I, packed, 4L * (p1), ORDER);
+        IntVector n2 = IntVector.fromMemorySegment(I, packed, 4L * (p2), ORDER), n3 = IntVector.fromMemorySegment(I, packed, 4L * (p3), ORDER);
         for (int o = 0; o < planeInts; o += L) { // o: chunk c's ints at c·INTS_PER_CHUNK, h lanes in
             int c = o / GroupQuantLayout.INTS_PER_CHUNK;
             int h = o % GroupQuantLayout.INTS_PER_CHUNK;
@@ -195,10 +198,10 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
             int g = blockGroup[c * 8];
             IntVector q0 = n0, q1 = n1, q2 = n2, q3 = n3;
             int next = Math.min(o + L, planeInts - L);
-            n0 = IntVector.fromArray(I, packed, p0 + next);
-            n1 = IntVector.fromArray(I, packed, p1 + next);
-            n2 = IntVector.fromArray(I, packed, p2 + next);
-            n3 = IntVector.fromArray(I, packed, p3 + next);
+            n0 = IntVector.fromMemorySegment(I, packed, 4L * (p0 + next), ORDER);
+            n1 = IntVector.fromMemorySegment(I, packed, 4L * (p1 + next), ORDER);
+            n2 = IntVector.fromMemorySegment(I, packed, 4L * (p2 + next), ORDER);
+            n3 = IntVector.fromMemorySegment(I, packed, 4L * (p3 + next), ORDER);
             FloatVector x0 = FloatVector.fromArray(F, xa, xb + h);
             FloatVector x1 = FloatVector.fromArray(F, xa, xb + GroupQuantLayout.BLOCK + h);
             FloatVector x2 = FloatVector.fromArray(F, xa, xb + 2 * GroupQuantLayout.BLOCK + h);
