@@ -4,9 +4,11 @@
 Writes random checkpoints and inputs as safetensors (with its own writer), runs the command for
 Linear and MLP over every activation, F32/BF16/F16 weights, bias on and off, clipping on and off;
 for GPTQ (packed here, 2/3/4/8 bits, v1 and v2 zeros, act-order) and FP8 (static, per-token and
-block scaling, Hugging Face configs); and compares the output with numpy's float64 result from the
-exactly decoded tensors. Then feeds it malformed files and bad options, and expects a non-zero exit
-with a one-line message each time.
+block scaling, Hugging Face configs); for Hugging Face model folders as transformers and AutoGPTQ
+write them (config.json or quantize_config.json, one file or an index and its shards), where the
+command finds the format from the tensors and the folder's config alone; and compares the output
+with numpy's float64 result from the exactly decoded tensors. Then feeds it malformed files and bad
+options, and expects a non-zero exit with a one-line message each time.
 
 Usage: scripts/crosscheck-numpy.py [--seed N]   (needs python3 with numpy)
 """
@@ -51,9 +53,9 @@ def encode(a, dtype):
     raise ValueError(dtype)
 
 
-def write_safetensors(path, tensors):
-    """tensors: name -> (dtype, shape, raw bytes)."""
-    header, blobs, offset = {}, [], 0
+def write_safetensors(path, tensors, metadata=None):
+    """tensors: name -> (dtype, shape, raw bytes); metadata: the optional __metadata__ strings."""
+    header, blobs, offset = ({"__metadata__": metadata} if metadata else {}), [], 0
     for name, (dtype, shape, raw) in tensors.items():
         header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
@@ -309,6 +311,167 @@ class Fp8Case:
     check = Case.check
 
 
+# ---------------------------------------------------------------- Hugging Face model folders
+
+def write_model_folder(folder, tensors, shards, config, quantize_config=None):
+    """A model folder as transformers saves it: config.json, and model.safetensors (shards == 1) or
+    model-0000i-of-0000n.safetensors files split in key order, as max_shard_size splits them (one
+    layer's tensors may straddle two files), with model.safetensors.index.json naming each key's file.
+    quantize_config: AutoGPTQ's quantize_config.json, written too when given."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+        f.write("\n")
+    if quantize_config is not None:
+        with open(os.path.join(folder, "quantize_config.json"), "w") as f:
+            json.dump(quantize_config, f, indent=2)
+    meta = {"format": "pt"}
+    if shards == 1:
+        write_safetensors(os.path.join(folder, "model.safetensors"), tensors, meta)
+        return
+    sizes = {key: len(raw) for key, (_, _, raw) in tensors.items()}
+
+    def split(limit):  # transformers' rule: a tensor that would take the shard past the limit starts the next
+        parts, size = [[]], 0
+        for key, n in sizes.items():
+            if size + n > limit and parts[-1]:
+                parts, size = parts + [[]], 0
+            parts[-1].append(key)
+            size += n
+        return parts
+
+    # the smallest max_shard_size that gives `shards` files: the most even split
+    parts = next(p for p in map(split, range(8, sum(sizes.values()) + 8, 8)) if len(p) <= shards)
+    assert len(parts) == shards, (shards, parts)
+    weight_map = {}
+    for i, part in enumerate(parts):
+        name = f"model-{i + 1:05d}-of-{shards:05d}.safetensors"
+        write_safetensors(os.path.join(folder, name), {k: tensors[k] for k in part}, meta)
+        weight_map.update({k: name for k in part})
+    with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": sum(sizes.values())}, "weight_map": weight_map}, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+LLAMA_CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
+                "num_hidden_layers": 1, "transformers_version": "4.46.0"}
+
+
+def gptq_sym_tensors(rng, prefix, k, n, bits, group):
+    """A symmetric GPTQ v1 layer as AutoGPTQ/optimum pack it: zero 2^(bits-1) everywhere, stored as
+    zero − 1; (tensors, float64 weight (n, k))."""
+    groups = k // group
+    maxq = (1 << bits) - 1
+    q = rng.integers(0, maxq + 1, size=(k, n))
+    z = np.full((groups, n), 1 << (bits - 1))
+    scales = rng.uniform(0.001, 0.05, size=(groups, n)).astype("<f2")
+    g_idx = np.arange(k) // group
+    stored_z = (z - 1) % (maxq + 1)
+    tensors = {
+        f"{prefix}.qweight": ("I32", (k * bits // 32, n), pack_bits(q, bits, k, n).astype("<i4").tobytes()),
+        f"{prefix}.qzeros": ("I32", (groups, n * bits // 32),
+                             pack_bits(stored_z.T, bits, n, groups).T.copy().astype("<i4").tobytes()),
+        f"{prefix}.scales": ("F16", (groups, n), scales.tobytes()),
+        f"{prefix}.g_idx": ("I32", (k,), g_idx.astype("<i4").tobytes()),
+    }
+    return tensors, (scales.astype(np.float64)[g_idx, :] * (q - z[g_idx, :])).T
+
+
+def mlp64(x2, ws, activation="silu"):
+    hid = ACTIVATIONS[activation](x2 @ ws["gate_proj"].T) * (x2 @ ws["up_proj"].T)
+    return hid @ ws["down_proj"].T
+
+
+class FolderCase:
+    """One `run --weights FOLDER` against numpy; no --quant-config: the folder says it all."""
+
+    def __init__(self, name, folder, layer, prefix, x, x_dtype, expected, tolerance, tmp):
+        self.name, self.expected, self.tolerance = name, expected, tolerance
+        _, self.input, self.output, _ = scratch_files(tmp)
+        x_raw, _ = encode(x, x_dtype)
+        write_safetensors(self.input, {"x": (x_dtype, x.shape, x_raw)})
+        self.args = ["--layer", layer, "--prefix", prefix, "--weights", folder, "--input", self.input,
+                     "--output", self.output]
+
+    check = Case.check
+
+
+def folder_cases(tmp, rng):
+    cases = []
+    # 1. dense bf16 MLP, two shards and an index
+    h, f = 96, 160
+    dense, ws = {}, {}
+    dense["model.embed_tokens.weight"] = ("BF16", (50, h), encode(rng.uniform(-1, 1, (50, h)), "BF16")[0])
+    for proj, shape in (("gate_proj", (f, h)), ("up_proj", (f, h)), ("down_proj", (h, f))):
+        raw, ws[proj] = encode(rng.uniform(-1, 1, shape), "BF16")
+        dense[f"model.layers.0.mlp.{proj}.weight"] = ("BF16", shape, raw)
+    dense["model.norm.weight"] = ("BF16", (h,), encode(np.ones(h), "BF16")[0])
+    folder = os.path.join(tmp, "hf-dense")
+    write_model_folder(folder, dense, 2, dict(LLAMA_CONFIG, torch_dtype="bfloat16", hidden_size=h, intermediate_size=f))
+    _, x = encode(rng.uniform(-2, 2, (2, 3, h)), "BF16")
+    cases.append(FolderCase("folder dense bf16 mlp, 2 shards + index", folder, "mlp", "model.layers.0.mlp", x, "BF16",
+                            mlp64(x.reshape(-1, h), ws).reshape(2, 3, h), 1e-2, tmp))
+
+    # 2-5. GPTQ int4 g64 sym v1 MLP over 3 shards, a dense bf16 lm_head
+    bits, group, h, f, vocab = 4, 64, 128, 192, 64
+    gptq, wq = {}, {}
+    for proj, (n, k) in (("gate_proj", (f, h)), ("up_proj", (f, h)), ("down_proj", (h, f))):
+        t, wq[proj] = gptq_sym_tensors(rng, f"model.layers.0.mlp.{proj}", k, n, bits, group)
+        gptq.update(t)
+    lm_raw, lm = encode(rng.uniform(-1, 1, (vocab, h)), "BF16")
+    gptq["lm_head.weight"] = ("BF16", (vocab, h), lm_raw)
+    settings = {"bits": bits, "group_size": group, "desc_act": False, "sym": True}
+    config = dict(LLAMA_CONFIG, torch_dtype="float16", hidden_size=h, intermediate_size=f,
+                  quantization_config=dict(settings, quant_method="gptq", damp_percent=0.1, true_sequential=True,
+                                           use_exllama=True, checkpoint_format="gptq", block_name_to_quantize="model.layers",
+                                           modules_to_not_convert=["lm_head"]))
+    folder_a = os.path.join(tmp, "hf-gptq-config")
+    write_model_folder(folder_a, gptq, 3, config)
+    folder_b = os.path.join(tmp, "hf-gptq-autogptq")
+    plain = {k: v for k, v in config.items() if k != "quantization_config"}
+    write_model_folder(folder_b, gptq, 2, plain, dict(settings, damp_percent=0.01, static_groups=False, true_sequential=True,
+                                                       model_name_or_path=None, model_file_base_name="model"))
+    name = f"gptq {bits}b g{group} sym v1"
+    _, x = encode(rng.uniform(-1, 1, (4, h)), "F32")
+    cases.append(FolderCase(f"folder {name} mlp, config.json quantization_config, 3 shards", folder_a, "mlp",
+                            "model.layers.0.mlp", x, "F32", mlp64(x, wq), 1e-4, tmp))
+    _, x = encode(rng.uniform(-1, 1, (4, h)), "F32")
+    cases.append(FolderCase(f"folder {name} mlp, quantize_config.json only, 2 shards", folder_b, "mlp",
+                            "model.layers.0.mlp", x, "F32", mlp64(x, wq), 1e-4, tmp))
+    _, x = encode(rng.uniform(-1, 1, (3, f)), "F16")
+    cases.append(FolderCase(f"folder {name} linear down_proj x:F16", folder_a, "linear", "model.layers.0.mlp.down_proj",
+                            x, "F16", x @ wq["down_proj"].T, 1e-2, tmp))
+    _, x = encode(rng.uniform(-1, 1, (3, h)), "BF16")
+    cases.append(FolderCase("folder dense bf16 lm_head in the gptq folder", folder_a, "linear", "lm_head", x, "BF16",
+                            x @ lm.T, 1e-2, tmp))
+
+    # 6. FP8 e4m3, 128x128 block scales in weight_scale_inv, N and K not multiples of 128, one file
+    m, n, k, bn, bk = 5, 200, 320, 128, 128
+    prefix = "model.layers.0.self_attn.o_proj"
+    codes = rng.integers(0, 256, size=(n, k)).astype(np.uint8)
+    codes[(codes & 0x7F) == 0x7F] = 0x7E  # no NaN patterns
+    nb, kb = -(-n // bn), -(-k // bk)
+    s_w = rng.uniform(0.001, 0.02, (nb, kb)).astype(np.float32)
+    x = rng.uniform(-3, 3, (m, k)).astype(np.float32)
+    x[1, bk:2 * bk] = 0  # an all-zero block: its dynamic scale is 0
+    x[3, :bk] *= 40  # a block of large values next to small ones
+    xs = np.zeros((m, k))
+    for j in range(kb):
+        sl = slice(j * bk, min(k, (j + 1) * bk))
+        amax = np.abs(x[:, sl]).max(axis=1, keepdims=True).astype(np.float32)
+        xs[:, sl] = quantise_x(x[:, sl], (amax / np.float32(448)).astype(np.float32))
+    w = fp8_e4m3_decode(codes) * np.repeat(np.repeat(s_w.astype(np.float64), bn, 0), bk, 1)[:n, :k]
+    fp8 = {f"{prefix}.weight": ("F8_E4M3", (n, k), codes.tobytes()),
+           f"{prefix}.weight_scale_inv": ("F32", (nb, kb), s_w.astype("<f4").tobytes())}
+    folder = os.path.join(tmp, "hf-fp8-block")
+    write_model_folder(folder, fp8, 1, dict(LLAMA_CONFIG, torch_dtype="bfloat16", quantization_config={
+        "quant_method": "fp8", "activation_scheme": "dynamic", "weight_block_size": [bn, bk]}))
+    expected = from_bf16_bits(to_bf16_bits(xs @ w.T)).astype(np.float64)  # MAX's BF16 output, rounded once
+    cases.append(FolderCase(f"folder fp8 e4m3 block {bn}x{bk} weight_scale_inv {n}x{k}, model.safetensors", folder,
+                            "linear", prefix, x, "F32", expected, 3e-2, tmp))
+    return cases
+
+
 def bad_inputs(tmp, rng):
     """(description, args, file bytes to write first) that must each fail cleanly."""
     good_w, w = encode(rng.uniform(-1, 1, (5, 7)), "F32")
@@ -383,7 +546,7 @@ def main():
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
         if device:
-            print(f"not run on {device}: the sharded, quantised and bad-input cases (they run on cpu devices)")
+            print(f"not run on {device}: the sharded, quantised, model-folder and bad-input cases (they run on cpu devices)")
         for layer, devices, env in () if device else (("column-parallel-linear", "cpu:0,cpu:1,cpu:2", None),
                                     ("row-parallel-linear", "cpu:0,cpu:1,cpu:2,cpu:3", None),
                                     ("mlp", "cpu:0,cpu:1", "0"), ("mlp", "cpu:0,cpu:1,cpu:2", "1")):
@@ -403,6 +566,7 @@ def main():
                                                            (3, -1, False, True, "F32"), (8, 64, True, True, "F16"))]
         quantised += [] if device else [Fp8Case(tmp, rng, scheme, "model.layers.0.self_attn.o_proj")
                                         for scheme in ("static", "per-token", "block")]
+        quantised += [] if device else folder_cases(tmp, rng)
         for case in quantised:
             ok, detail = case.check()
             passed, failed = passed + ok, failed + (not ok)
