@@ -8,6 +8,7 @@ import dev.tornadonn.core.TornadoNnException;
 import dev.tornadonn.core.io.Checkpoint;
 import dev.tornadonn.core.io.KeyHints;
 import dev.tornadonn.core.io.QuantizationConfig;
+import dev.tornadonn.core.io.SafeOutput;
 import dev.tornadonn.core.io.SafetensorsFile;
 import dev.tornadonn.core.io.SafetensorsWriter;
 import dev.tornadonn.core.io.TensorInfo;
@@ -93,6 +94,8 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         List<DeviceRef> devices = DeviceRef.parseList(device);
         DeviceRef dev = devices.get(0);
+        // Before any work: --output may not be a device, FIFO or directory, nor any of the inputs.
+        SafeOutput.check(output, java.util.Arrays.asList(weights, input, quantConfig));
         if (!LAYERS.contains(layer)) {
             throw new IllegalArgumentException("unknown layer '" + layer + "'; valid: " + String.join(", ", LAYERS));
         }

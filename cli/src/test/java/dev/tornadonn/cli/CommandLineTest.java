@@ -214,6 +214,43 @@ class CommandLineTest {
         assertEquals(1, usage.err().strip().lines().count(), usage.err());
     }
 
+    /** Issue 17: --output equal to --weights overwrote the checkpoint and exited 0; "--device ," was an ArrayIndexOutOfBoundsException. */
+    @Test
+    void edgesOfTheFileAndDeviceArgumentsAreOneLineErrors() throws Exception {
+        SplittableRandom rnd = new SplittableRandom(SEED + 3);
+        Path wf = write("w.safetensors", Map.of("weight", RandomTensors.uniform(DType.F32, Shape.of(4, 6), rnd)));
+        Path xf = write("x.safetensors", Map.of("x", RandomTensors.uniform(DType.F32, Shape.of(2, 6), rnd)));
+        byte[] checkpoint = Files.readAllBytes(wf);
+        String y = dir.resolve("y.safetensors").toString();
+
+        assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", xf.toString(),
+                "--output", wf.toString()), "is the same file as the input");
+        Path alias = Files.createLink(dir.resolve("alias.safetensors"), wf);
+        assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", xf.toString(),
+                "--output", alias.toString()), "is the same file as the input");
+        assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", xf.toString(),
+                "--output", xf.toString()), "is the same file as the input");
+        assertEquals(java.util.Arrays.toString(checkpoint), java.util.Arrays.toString(Files.readAllBytes(wf)));
+        assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", xf.toString(),
+                "--output", dir.toString()), "is a directory");
+
+        for (String devices : new String[] {",", "cpu:0,", ",cpu:1", "cpu:0,cpu:0"}) {
+            assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--input", xf.toString(),
+                    "--output", y, "--device", devices), devices.contains(":0,cpu") ? "listed twice" : "empty entry");
+        }
+        assertOneLineError(run("run", "--layer", "linear", "--weights", dir.toString(), "--input", xf.toString(),
+                "--output", y), "no model.safetensors or model.safetensors.index.json in");
+        assertOneLineError(run("run", "--layer", "linear", "--weights", dir.resolve("none.safetensors").toString(),
+                "--input", xf.toString(), "--output", y), "no such file");
+        Path fifo = dir.resolve("fifo.safetensors");
+        if (new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor() == 0) {
+            CliRun r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+                    () -> run("run", "--layer", "linear", "--weights", fifo.toString(), "--input", xf.toString(), "--output", y));
+            assertOneLineError(r, "is a FIFO");
+        }
+        assertTrue(!Files.exists(Path.of(y)), "no output after an error");
+    }
+
     private static void assertOneLineError(CliRun r, String expected) {
         assertEquals(1, r.code(), r.err());
         String err = r.err().strip();

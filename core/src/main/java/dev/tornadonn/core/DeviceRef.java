@@ -33,6 +33,9 @@ public record DeviceRef(Kind kind, int id) {
 
     /** Parses {@code cpu}, {@code cpu:0}, {@code gpu:3} (case-insensitive); a bare kind means id 0. */
     public static DeviceRef parse(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("no device given: expected cpu, cpu:N, gpu or gpu:N");
+        }
         String s = text.strip().toLowerCase(Locale.ROOT);
         int colon = s.indexOf(':');
         String kindName = colon < 0 ? s : s.substring(0, colon);
@@ -52,9 +55,30 @@ public record DeviceRef(Kind kind, int id) {
         return new DeviceRef(kind, Integer.parseInt(id));
     }
 
-    /** A comma-separated list such as {@code cpu:0,cpu:1}, each entry as {@link #parse} reads it. */
+    /**
+     * A comma-separated list such as {@code cpu:0,cpu:1}, each entry as {@link #parse} reads it.
+     * An empty entry ({@code ","}, {@code "cpu:0,"}, {@code ",cpu:1"}) or a device named twice is an
+     * error: {@code String.split} would drop a trailing empty entry silently, and a duplicate would
+     * put two shards on one device.
+     */
     public static java.util.List<DeviceRef> parseList(String text) {
-        return java.util.Arrays.stream(text.split(",")).map(DeviceRef::parse).toList();
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("empty device list: expected cpu, cpu:N, gpu:N or a comma-separated list of them");
+        }
+        String[] entries = text.split(",", -1); // -1 keeps trailing empty entries, so "cpu:0," is caught
+        java.util.List<DeviceRef> out = new java.util.ArrayList<>(entries.length);
+        for (int i = 0; i < entries.length; i++) {
+            if (entries[i].isBlank()) {
+                throw new IllegalArgumentException("empty entry " + (i + 1) + " of " + entries.length + " in device list '"
+                        + text + "': expected a comma-separated list such as cpu:0,cpu:1");
+            }
+            DeviceRef d = parse(entries[i]);
+            if (out.contains(d)) {
+                throw new IllegalArgumentException("device " + d + " is listed twice in '" + text + "'; each device may appear once");
+            }
+            out.add(d);
+        }
+        return java.util.List.copyOf(out);
     }
 
     @Override

@@ -62,4 +62,33 @@ class DeviceRefTest {
         assertThrows(IllegalArgumentException.class, () -> DeviceRef.gpu(-2));
         assertThrows(IllegalArgumentException.class, () -> new DeviceRef(null, 0));
     }
+    @Test
+    void listsParseInOrder() {
+        assertEquals(java.util.List.of(DeviceRef.cpu(0), DeviceRef.cpu(1), DeviceRef.gpu(2)),
+                DeviceRef.parseList("cpu:0, cpu:1,gpu:2"));
+        assertEquals(java.util.List.of(DeviceRef.cpu(0)), DeviceRef.parseList("cpu"));
+    }
+
+    /** "," used to be an ArrayIndexOutOfBoundsException in the caller, and "cpu:0," a one-device list. */
+    @ParameterizedTest
+    @ValueSource(strings = {",", "cpu:0,", ",cpu:1", "cpu:0,,cpu:1", "cpu:0, ,cpu:1", ",,", ""})
+    void emptyEntriesAreRejected(String text) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceRef.parseList(text));
+        assertTrue(e.getMessage().contains("empty"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu:0,cpu:0", "cpu,cpu:0", "gpu:1,cpu:0,GPU:1"})
+    void duplicatesAreRejected(String text) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceRef.parseList(text));
+        assertTrue(e.getMessage().contains("listed twice"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu:0,tpu:1", "npu", "cpu:0,cuda"})
+    void unknownDevicesInAListAreRejected(String text) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceRef.parseList(text));
+        assertTrue(e.getMessage().startsWith("unknown device"), e.getMessage());
+    }
 }

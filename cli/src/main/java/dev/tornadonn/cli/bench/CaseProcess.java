@@ -19,6 +19,12 @@ import java.util.Locale;
 final class CaseProcess {
     private static final String RESULT = "case-result";
     private static final String ERROR = "case-error";
+    /** Children still running, destroyed by a shutdown hook when this JVM is told to end (SIGINT, SIGTERM). */
+    private static final java.util.Set<Process> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(CaseProcess::destroyRunning, "tornado-nn-bench-children"));
+    }
 
     private CaseProcess() {}
 
@@ -32,9 +38,19 @@ final class CaseProcess {
         }
         try {
             Process p = new ProcessBuilder(command(c, dev, rep, budgetS)).redirectError(errors.toFile()).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes());
-            int code = p.waitFor();
+            RUNNING.add(p);
+            String out;
+            int code;
+            try {
+                p.getOutputStream().close();
+                out = new String(p.getInputStream().readAllBytes());
+                code = p.waitFor();
+            } finally {
+                if (p.isAlive()) {
+                    p.destroyForcibly(); // interrupted or failed here: the child must not outlive its case
+                }
+                RUNNING.remove(p);
+            }
             String line = out.lines().filter(l -> l.startsWith(RESULT + " ")).reduce((a, b) -> b).orElse(null);
             if (code != 0 || line == null) {
                 // The child's own error line, or else (a crash, a kill) the end of what it printed.
@@ -63,10 +79,11 @@ final class CaseProcess {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!arg.startsWith("-agentlib:jdwp") && !arg.startsWith("-javaagent:")) {
+            if (!arg.startsWith("-agentlib:jdwp") && !arg.startsWith("-javaagent:") && !arg.startsWith("-D" + ParentWatch.PROPERTY + "=")) {
                 cmd.add(arg);
             }
         }
+        cmd.add("-D" + ParentWatch.PROPERTY + "=" + ProcessHandle.current().pid());
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CaseProcess.class.getName(),
                 c.kind(), c.format().name(), Integer.toString(c.m()), Integer.toString(c.n()), Integer.toString(c.k()),
                 Integer.toString(c.ffn()), dev.toString(), Integer.toString(rep), Double.toString(budgetS)));
@@ -84,6 +101,7 @@ final class CaseProcess {
 
     /** The child: {@code kind format m n k ffn device repeat budget}; prints one result or error line. */
     public static void main(String[] args) {
+        ParentWatch.start(); // ends this JVM with the bench that started it, even one killed outright
         try {
             BenchCase c = new BenchCase(args[0], WeightFormat.valueOf(args[1]), Integer.parseInt(args[2]),
                     Integer.parseInt(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]));
@@ -96,6 +114,21 @@ final class CaseProcess {
             System.out.println(ERROR + " " + String.valueOf(e).replaceAll("\\s*\\R\\s*", " "));
             System.exit(1);
         }
+    }
+
+    /** The shutdown hook: asks each running child to end, then kills those still there after a second. */
+    private static void destroyRunning() {
+        List<Process> children = List.copyOf(RUNNING);
+        children.forEach(Process::destroy);
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        for (Process p : children) {
+            try {
+                p.waitFor(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+        children.forEach(Process::destroyForcibly);
     }
 
     private static String tail(Path file) {

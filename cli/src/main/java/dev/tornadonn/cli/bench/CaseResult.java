@@ -36,6 +36,27 @@ public record CaseResult(BenchCase bench, long weightBytes, Timing timing, Timin
         return numpy == null ? Double.NaN : numpy.median() / timing.median();
     }
 
+    /** The comparison's spread above which its ratio is flagged unstable. */
+    public static final double UNSTABLE_SPREAD = 0.20;
+
+    /** numpy's fastest run over ours: the ratio of the two sides' best. NaN without numpy. */
+    public double vsNumpyOfMins() {
+        return numpy == null ? Double.NaN : numpy.min() / timing.min();
+    }
+
+    /**
+     * The comparison's spread: both sides' {@link Timing#spread()} added, about how far the
+     * disturbance of either side's runs may have moved the ratio of the medians. NaN without numpy.
+     */
+    public double vsNumpySpread() {
+        return numpy == null ? Double.NaN : timing.spread() + numpy.spread();
+    }
+
+    /** A comparison whose spread exceeds {@link #UNSTABLE_SPREAD}: a noisy run on either side could decide its ratio. */
+    public boolean unstable() {
+        return numpy != null && !(vsNumpySpread() <= UNSTABLE_SPREAD);
+    }
+
     /** numpy's GFLOP/s, f32 weights at the same shape. */
     public double numpyGflops() {
         return numpy == null ? Double.NaN : bench.flops() / numpy.median() / 1e9;

@@ -24,8 +24,15 @@ final class Numpy {
     static final List<String> UNSET = List.of("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Either the timings by shape key {@link #key}, or why there are none. */
-    record Result(String unavailable, String config, Map<String, Timing> timings) {
+    /**
+     * Either the timings by shape key {@link #key}, or why there are none; each timing's runs are
+     * batches of {@code callsPerSample} calls (at least 50 ms each), per call.
+     */
+    record Result(String unavailable, String config, Map<String, Timing> timings, Map<String, Integer> callsPerSample) {
+        Result(String unavailable, String config, Map<String, Timing> timings) {
+            this(unavailable, config, timings, Map.of());
+        }
+
         boolean available() {
             return unavailable == null;
         }
@@ -43,7 +50,7 @@ final class Numpy {
                     .filter(Objects::nonNull).toList();
             timings.put(key, Timing.acrossRounds(per));
         }
-        return new Result(null, first.config(), timings);
+        return new Result(null, first.config(), timings, first.callsPerSample());
     }
 
     static String key(int m, int n, int k) {
@@ -97,6 +104,7 @@ final class Numpy {
         String config = null;
         String error = null;
         Map<String, Timing> timings = new LinkedHashMap<>();
+        Map<String, Integer> calls = new LinkedHashMap<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 JsonNode j = JSON.readTree(line);
@@ -110,7 +118,9 @@ final class Numpy {
                     for (int i = 0; i < t.length; i++) {
                         t[i] = c.get("times").get(i).asDouble();
                     }
-                    timings.put(key(c.get("m").asInt(), c.get("n").asInt(), c.get("k").asInt()), Timing.of(t));
+                    String key = key(c.get("m").asInt(), c.get("n").asInt(), c.get("k").asInt());
+                    timings.put(key, Timing.of(t));
+                    calls.put(key, c.path("calls_per_sample").asInt(1));
                     onShape.run();
                 }
             }
@@ -122,7 +132,7 @@ final class Numpy {
                 return new Result("python3 exited with status " + code + " after " + timings.size() + " of "
                         + shapes.size() + " shapes", config, timings);
             }
-            return new Result(null, config, timings);
+            return new Result(null, config, timings, calls);
         } catch (IOException e) {
             p.destroy();
             return new Result("could not read numpy's output: " + e.getMessage(), config, timings);

@@ -5,7 +5,7 @@ import java.util.List;
 
 /** The text bench prints: the machine's limits, one row per case, then the targets. */
 final class Report {
-    private static final String ROW = "%-20s %-30s %10s %9s %8s %8s %10s %10s %9s%n";
+    private static final String ROW = "%-20s %-30s %9s %17s %9s %8s %8s %10s %9s %17s  %s%n";
 
     private Report() {}
 
@@ -20,15 +20,28 @@ final class Report {
         } else {
             out.println("numpy: not available: " + np.unavailable() + (np.config() == null ? "" : " (" + np.config() + ")"));
         }
-        out.printf(ROW, "case", "shape", "ms", "GFLOP/s", "GB/s", "flop/B", "roofline", "numpy ms", "vs numpy");
+        out.printf(ROW, "case", "shape", "ms", "min-max ms", "GFLOP/s", "GB/s", "flop/B", "roofline", "numpy ms",
+                "numpy min-max", "vs numpy");
         for (CaseResult r : results) {
-            out.printf(ROW, r.bench().label(), r.bench().shape(), ms(r.timing().median()), num(r.gflops()), num(r.gbs()),
-                    num(r.intensity()), String.format("%.0f%% %s", 100 * r.rooflineFraction(), r.memoryBound() ? "mem" : "fma"),
-                    r.numpy() == null ? "-" : ms(r.numpy().median()),
-                    r.numpy() == null ? "-" : String.format("%.2fx", r.vsNumpy()));
+            Timing t = r.timing();
+            Timing n = r.numpy();
+            out.printf(ROW, r.bench().label(), r.bench().shape(), ms(t.median()), ms(t.min()) + "-" + ms(t.max()),
+                    num(r.gflops()), num(r.gbs()), num(r.intensity()),
+                    String.format("%.0f%% %s", 100 * r.rooflineFraction(), r.memoryBound() ? "mem" : "fma"),
+                    n == null ? "-" : ms(n.median()), n == null ? "-" : ms(n.min()) + "-" + ms(n.max()),
+                    n == null ? "-" : String.format("%.2fx (mins %.2fx, spread %.0f%%)%s", r.vsNumpy(), r.vsNumpyOfMins(),
+                            100 * r.vsNumpySpread(), r.unstable() ? " unstable" : ""));
         }
-        out.println("ms: median; GB/s: weights + x + y once per call; roofline: GFLOP/s over min(peak FMA, flop/B × bandwidth),"
-                + " 'mem' below the ridge, 'fma' above; vs numpy: numpy's time over ours (> 1 is faster)");
+        out.println("ms: median (min-max) of the timed runs; GB/s: weights + x + y once per call; roofline: GFLOP/s over"
+                + " min(peak FMA, flop/B × bandwidth), 'mem' below the ridge, 'fma' above; vs numpy: numpy's time over ours"
+                + " (> 1 is faster), of the medians, then of the fastest runs; spread: each side's (median - min) / median,"
+                + " added; numpy's runs are batches of calls lasting at least 50 ms, per call");
+        long unstable = results.stream().filter(CaseResult::unstable).count();
+        if (unstable > 0) {
+            out.printf("unstable: %d comparison%s with a spread above %.0f%%: the typical run of one side or the other was"
+                    + " well above its fastest (a busy machine?), so the ratio of the medians is not to be trusted%n",
+                    unstable, unstable == 1 ? "" : "s", 100 * CaseResult.UNSTABLE_SPREAD);
+        }
         for (CaseResult r : results) {
             if (boxed(r)) {
                 out.printf("note: %s %s allocated %.0f MB per call: the JIT left its vectors boxed, so this is not the"

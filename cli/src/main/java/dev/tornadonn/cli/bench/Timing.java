@@ -76,6 +76,16 @@ public record Timing(double median, double min, double max, int runs, long bytes
         return new Timing(m.median(), min, max, runs, bytes);
     }
 
+    /**
+     * (median - min) / median: how far the typical run is above the fastest. Noise (a neighbour's
+     * burst, a preempted thread, a collection) only ever slows a run, so a median well above the
+     * minimum means the runs were disturbed, while one slow outlier, which moves only the maximum,
+     * does not count.
+     */
+    public double spread() {
+        return median > 0 ? (median - min) / median : Double.NaN;
+    }
+
     static Timing of(double[] seconds) {
         return of(seconds, -1);
     }

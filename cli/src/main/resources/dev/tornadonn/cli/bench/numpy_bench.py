@@ -47,20 +47,36 @@ info["openblas_core"], info["openblas_threads"], info["probed_with"] = openblas_
 print(json.dumps({"info": info}), flush=True)
 
 repeat, budget = spec["repeat"], spec["budget_s"]
+# Each timed sample is a batch of calls lasting at least this long, reported per call: a small GEMV
+# takes microseconds, about the timer's resolution, and one call slowed by a neighbour's burst
+# would otherwise be a sample of its own. The median is over batches.
+MIN_BATCH_S = 0.05
 rng = np.random.default_rng(1234)
 for m, n, k in spec["shapes"]:
     x = rng.random((m, k), dtype=np.float32); x -= 0.5
-    w = rng.random((n, k), dtype=np.float32); w -= 0.5
+    # Weights as real checkpoints hold them (and as the JVM side draws them): normal, std 1/sqrt(k).
+    w = rng.standard_normal((n, k), dtype=np.float32); w *= np.float32(1.0 / np.sqrt(k))
     start = time.perf_counter()
     i = 0
     while i < 2 or (time.perf_counter() - start < min(1.0, budget) and i < 100000):  # warm-up, as the JVM side
         x @ w.T
         i += 1
+    # Calls per batch: grown until one batch takes MIN_BATCH_S, with a tenth to spare.
+    batch = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(batch):
+            x @ w.T
+        elapsed = time.perf_counter() - t0
+        if elapsed >= MIN_BATCH_S:
+            break
+        batch = max(batch * 2, int(batch * 1.1 * MIN_BATCH_S / max(elapsed, 1e-9)) + 1)
     times = []
     t_start = time.perf_counter()
     while len(times) < repeat and (len(times) < 3 or time.perf_counter() - t_start < budget):
         t0 = time.perf_counter()
-        x @ w.T
-        times.append(time.perf_counter() - t0)
-    print(json.dumps({"case": {"m": m, "n": n, "k": k, "times": times}}), flush=True)
+        for _ in range(batch):
+            x @ w.T
+        times.append((time.perf_counter() - t0) / batch)
+    print(json.dumps({"case": {"m": m, "n": n, "k": k, "times": times, "calls_per_sample": batch}}), flush=True)
     del x, w

@@ -63,6 +63,39 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
     }
 
     public static SafetensorsFile open(Path path) {
+        // Look before opening: open(2) on a FIFO with no writer blocks forever, and a directory or a
+        // device would only fail later with a misleading errno (mmap's "No such device").
+        java.nio.file.attribute.BasicFileAttributes attributes;
+        try {
+            attributes = java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new SafetensorsException(path + ": no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new SafetensorsException(path + ": permission denied", e);
+        } catch (java.nio.file.FileSystemException e) {
+            throw new SafetensorsException(path + ": cannot read: " + (e.getReason() != null ? e.getReason() : e.getMessage()), e);
+        } catch (IOException e) {
+            throw new SafetensorsException(path + ": cannot read: " + e.getMessage(), e);
+        }
+        if (attributes.isDirectory()) {
+            throw new SafetensorsException(path + ": is a directory, not a safetensors file");
+        }
+        if (!attributes.isRegularFile()) {
+            String kind = "neither a regular file nor a directory";
+            try {
+                int type = ((Integer) java.nio.file.Files.getAttribute(path, "unix:mode")) & 0170000;
+                kind = switch (type) {
+                    case 0010000 -> "a FIFO";
+                    case 0020000 -> "a character device";
+                    case 0060000 -> "a block device";
+                    case 0140000 -> "a socket";
+                    default -> kind;
+                };
+            } catch (IOException | RuntimeException e) {
+                // no unix view here: the generic wording stands
+            }
+            throw new SafetensorsException(path + ": is " + kind + ", not a safetensors file (a checkpoint must be a regular file)");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -88,6 +121,12 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         } catch (NoSuchFileException e) {
             arena.close();
             throw new SafetensorsException(path + ": no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            arena.close();
+            throw new SafetensorsException(path + ": permission denied", e);
+        } catch (java.nio.file.FileSystemException e) {
+            arena.close();
+            throw new SafetensorsException(path + ": cannot read: " + (e.getReason() != null ? e.getReason() : e.getMessage()), e);
         } catch (IOException e) {
             arena.close();
             throw new SafetensorsException(path + ": cannot read: " + e.getMessage(), e);

@@ -4,18 +4,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tornadonn.core.Tensor;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
-/** Writes tensors as a safetensors file, in the map's order, atomically (a temp file, then a move). */
+/**
+ * Writes tensors as a safetensors file, in the map's order, through {@link SafeOutput}: atomically
+ * (a temp file, then a rename), through symbolic links, never over a device, FIFO or directory.
+ */
 public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -54,34 +53,18 @@ public final class SafetensorsWriter {
         for (int i = json.length; i < padded; i++) {
             headerBytes[i] = ' ';
         }
-        Path target = path.toAbsolutePath();
-        Path tmp = null;
-        try {
-            tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-                out.write(headerBytes);
-                byte[] chunk = new byte[1 << 20];
-                for (Tensor t : tensors.values()) {
-                    long size = t.data().byteSize();
-                    for (long at = 0; at < size; at += chunk.length) {
-                        int n = (int) Math.min(chunk.length, size - at);
-                        java.lang.foreign.MemorySegment.copy(t.data(), ValueLayout.JAVA_BYTE, at, chunk, 0, n);
-                        out.write(chunk, 0, n);
-                    }
+        SafeOutput.write(path, java.util.List.of(), out -> {
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+            out.write(headerBytes);
+            byte[] chunk = new byte[1 << 20];
+            for (Tensor t : tensors.values()) {
+                long size = t.data().byteSize();
+                for (long at = 0; at < size; at += chunk.length) {
+                    int n = (int) Math.min(chunk.length, size - at);
+                    java.lang.foreign.MemorySegment.copy(t.data(), ValueLayout.JAVA_BYTE, at, chunk, 0, n);
+                    out.write(chunk, 0, n);
                 }
             }
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new SafetensorsException(path + ": cannot write: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the move succeeded or the write already failed; nothing more to report
-                }
-            }
-        }
+        });
     }
 }
