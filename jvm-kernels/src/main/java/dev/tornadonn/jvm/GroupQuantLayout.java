@@ -151,11 +151,17 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, MemorySe
         int words = b.codes().shape().dim(0);
         MemorySegment src = b.codes().data();
         long wordRowBytes = 4L * n;
-        int band = (int) Math.max(1, Math.min(words, MappedCopy.CHUNK / wordRowBytes));
+        boolean whole = isPlainFourBit(b, positionOfColumn);
+        // Whole chunks per band on the fast path: 16 word-rows hold one chunk of every row.
+        int band = (int) Math.max(16, Math.min(words, MappedCopy.CHUNK / wordRowBytes) / 16 * 16);
         for (int w0 = 0; w0 < words; w0 += band) {
             int wFrom = w0;
             int wTo = Math.min(words, w0 + band);
             Parallel.forRows(n, (from, to) -> {
+                if (whole) {
+                    packChunks(src, n, words, wFrom, wTo, from, to, row0, planeInts, packed);
+                    return;
+                }
                 for (int w = wFrom; w < wTo; w++) {
                     for (int r = from; r < to; r++) {
                         int word = src.get(WORD, (w * (long) n + r) * 4);
@@ -180,6 +186,46 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, MemorySe
                 }
             });
             MappedCopy.release(src.asSlice(wFrom * wordRowBytes, (wTo - wFrom) * wordRowBytes));
+        }
+    }
+
+    /** 4-bit codes in whole words, each at the position of its own column: GPTQ without act-order. */
+    private static boolean isPlainFourBit(GroupQuantizedMatrix b, int[] positionOfColumn) {
+        if (b.bits() != 4 || b.cols() % 8 != 0) {
+            return false;
+        }
+        for (int k = 0; k < positionOfColumn.length; k++) {
+            if (positionOfColumn[k] != k) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Rows {@code [from, to)} of the chunks that word-rows {@code [wFrom, wTo)} hold, each chunk's
+     * 16 ints made whole from its 16 words: word {@code 16c + i} holds positions
+     * {@code 8i .. 8i + 7} of chunk c, that is plane {@code i / 2}, lanes {@code 8(i mod 2) ..}.
+     */
+    private static void packChunks(MemorySegment src, int n, int words, int wFrom, int wTo, int from, int to, int row0,
+                                   int planeInts, MemorySegment packed) {
+        int[] w = new int[INTS_PER_CHUNK];
+        for (int r = from; r < to; r++) {
+            long rowBase = (long) (row0 + r) * planeInts;
+            for (int c = wFrom / 16; c * 16 < wTo; c++) {
+                for (int i = 0; i < 16; i++) {
+                    int word = 16 * c + i;
+                    w[i] = word < words ? src.get(WORD, ((long) word * n + r) * 4) : 0;
+                }
+                for (int lane = 0; lane < INTS_PER_CHUNK; lane++) {
+                    int shift = 4 * (lane & 7);
+                    int v = 0;
+                    for (int plane = 0; plane < 8; plane++) {
+                        v |= ((w[2 * plane + (lane >> 3)] >>> shift) & 0xF) << (4 * plane);
+                    }
+                    packed.setAtIndex(ValueLayout.JAVA_INT, rowBase + (long) c * INTS_PER_CHUNK + lane, v);
+                }
+            }
         }
     }
 
