@@ -57,4 +57,20 @@ class ReadmeExampleTest {
         Comparison c = Comparison.of(y.toFloatArray(), ref);
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "seed " + seed + ": " + c);
     }
+
+    @Test
+    void theSecondExampleReadsAModelFolder(@TempDir Path dir) throws IOException {
+        long seed = System.nanoTime();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int in = 64, out = 40, tokens = 2;
+        Tensor w = RandomTensors.uniform(DType.BF16, Shape.of(out, in), rnd);
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), Map.of("lm_head.weight", w));
+        Files.writeString(dir.resolve("config.json"), "{\"torch_dtype\": \"bfloat16\"}");
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(tokens, in), rnd);
+
+        Tensor y = ReadmeExample.anyFormat(dir, "lm_head", x);
+
+        Comparison c = Comparison.of(y.toFloatArray(), Oracle.linear(Oracle.decode(x), tokens, in, Oracle.decode(w), out, null));
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "seed " + seed + ": " + c);
+    }
 }
