@@ -13,14 +13,14 @@ public enum Activation {
     SILU("silu") {
         @Override
         public float apply(float x) {
-            return (float) (x / (1.0 + Math.exp(-(double) x)));
+            return x == Float.NEGATIVE_INFINITY ? -0f : (float) (x / (1.0 + Math.exp(-(double) x))); // the limit, not ∞/∞
         }
     },
     /** Exact GELU, {@code 0.5·x·(1+erf(x/√2))}, written with erfc so the negative tail keeps its digits. */
     GELU("gelu") {
         @Override
         public float apply(float x) {
-            return (float) (0.5 * x * ErrorFunction.erfc(-x / Math.sqrt(2.0)));
+            return x == Float.NEGATIVE_INFINITY ? -0f : (float) (0.5 * x * ErrorFunction.erfc(-x / Math.sqrt(2.0)));
         }
     },
     /**
@@ -30,6 +30,9 @@ public enum Activation {
     GELU_TANH("gelu_tanh") {
         @Override
         public float apply(float x) {
+            if (x == Float.NEGATIVE_INFINITY) {
+                return -0f;
+            }
             double v = x;
             double u = 0.7978845608028654 * (v + 0.044715 * v * v * v);
             return (float) (v / (1.0 + Math.exp(-2.0 * u)));
@@ -57,7 +60,7 @@ public enum Activation {
     QUICK_GELU("quick_gelu") {
         @Override
         public float apply(float x) {
-            return (float) (x / (1.0 + Math.exp(-1.702 * x)));
+            return x == Float.NEGATIVE_INFINITY ? -0f : (float) (x / (1.0 + Math.exp(-1.702 * x)));
         }
     };
 

@@ -110,6 +110,8 @@ class ActivationTest {
             assertEquals(0f, a.apply(-1e10f), 0f, a.toString());
             assertEquals(0f, a.apply(-Float.MAX_VALUE), 0f, a.toString());
             assertEquals(Float.POSITIVE_INFINITY, a.apply(Float.POSITIVE_INFINITY), a.toString());
+            // An overflowed gate: the limit, 0, so that act(gate)·up is not NaN.
+            assertEquals(0f, a.apply(Float.NEGATIVE_INFINITY), 0f, a.toString());
         }
         assertEquals(1f, Activation.TANH.apply(1e10f));
         assertEquals(-1f, Activation.TANH.apply(-Float.MAX_VALUE));

@@ -112,8 +112,93 @@ public final class JvmBackend implements Backend {
         float[] ys = new float[Math.multiplyExact(m, shapes.n())];
         if (m > 0 && shapes.n() > 0) {
             run(jm.layout(), xs, m, jm.bias(), ys, shapes.n(), 0);
+            repairOverflow(jm, xs, m, ys);
         }
         MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, ys.length);
+    }
+
+    /**
+     * A NaN or an infinity from finite inputs may be f32 overflow, not the answer: vector lanes
+     * whose partial sums overflowed to +∞ and −∞ add to NaN where the whole sum is beyond f32
+     * (±∞) or even finite, and one lane's +∞ hides another's cancelling sum. Such outputs, rare
+     * and cheap to find, are computed again in float64 from the same decoded values and rounded
+     * once, which gives ±∞ exactly when the true result is beyond f32.
+     */
+    private void repairOverflow(JvmMatrix w, float[] x, int m, float[] y) {
+        int n = w.rows();
+        int k = w.cols();
+        java.util.Map<KernelLayout, Fp8Activations> quantised = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < m; i++) {
+            boolean finiteRow = true;
+            for (int c = 0; c < k && finiteRow; c++) {
+                finiteRow = Float.isFinite(x[i * k + c]);
+            }
+            for (int j = 0; finiteRow && j < n; j++) {
+                if (!Float.isFinite(y[i * n + j])) {
+                    double b = w.bias() == null ? 0 : w.bias()[j];
+                    double exact = exactDot(w.layout(), x, m, i, j, quantised) + b;
+                    if (!Double.isNaN(exact)) { // NaN or ∞ weights make NaN the answer
+                        y[i * n + j] = (float) exact;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Row {@code j} of {@code layout} times row {@code i} of x in float64, from the values the
+     * kernels decode; fp8 inputs quantised as the kernels quantise all m rows (once per layout).
+     */
+    private double exactDot(KernelLayout layout, float[] x, int m, int i, int j, java.util.Map<KernelLayout, Fp8Activations> quantised) {
+        int k = layout.cols();
+        int xo = i * k;
+        return switch (layout) {
+            case DenseLayout d -> {
+                double s = 0;
+                for (int c = 0; c < k; c++) {
+                    s += (double) x[xo + c] * d.weight().dtype().getFloat(d.weight().data(), (long) j * k + c);
+                }
+                yield s;
+            }
+            case GroupQuantLayout g -> {
+                float[] row = new float[g.paddedCols()];
+                groupQuant.decodeRow(g, j, row);
+                double s = 0;
+                for (int pos = 0; pos < row.length; pos++) {
+                    int c = g.columnOfPosition()[pos];
+                    if (c >= 0) {
+                        s += (double) x[xo + c] * row[pos];
+                    }
+                }
+                yield s;
+            }
+            case Fp8Layout f -> {
+                float[] row = new float[k];
+                fp8.decodeRow(f, j, row);
+                Fp8Activations a = quantised.computeIfAbsent(f, l -> Fp8Activations.quantise(x, m, f));
+                int[] start = f.segmentStart();
+                int segs = f.segments();
+                double s = 0;
+                for (int seg = 0; seg < segs; seg++) {
+                    double part = 0;
+                    for (int c = start[seg]; c < start[seg + 1]; c++) {
+                        part += (double) a.xq()[xo + c] * row[c];
+                    }
+                    s += part * a.scales()[i * segs + seg] * f.weightScales()[j * segs + seg];
+                }
+                yield s;
+            }
+            case KernelLayout.Stacked st -> {
+                int at = 0;
+                for (KernelLayout part : st.parts()) {
+                    if (j < at + part.rows()) {
+                        yield exactDot(part, x, m, i, j - at, quantised);
+                    }
+                    at += part.rows();
+                }
+                throw new IllegalArgumentException("row " + j + " outside " + st.rows());
+            }
+        };
     }
 
     /** Columns {@code [col0, col0 + layout.rows())} of the {@code (m, ldy)} output. */
