@@ -79,12 +79,22 @@ public final class NativeMemory {
     }
 
     /** One line naming what was being allocated and how much: what a user can act on. */
-    public static TornadoNnException outOfMemory(long bytes, String what, Throwable cause) {
-        TornadoNnException e = new TornadoNnException("out of memory: cannot allocate " + bytes + " bytes ("
-                + String.format("%.2f GiB", bytes / (double) (1L << 30)) + ") for " + what);
-        if (cause != null) {
-            e.initCause(cause);
+    public static OutOfMemory outOfMemory(long bytes, String what, Throwable cause) {
+        return new OutOfMemory("out of memory: cannot allocate " + bytes + " bytes ("
+                + String.format("%.2f GiB", bytes / (double) (1L << 30)) + ") for " + what, cause);
+    }
+
+    /** The machine refused an allocation; the message says how much, and for what. */
+    public static final class OutOfMemory extends TornadoNnException {
+        private static final long serialVersionUID = 1L;
+
+        public OutOfMemory(String message, Throwable cause) {
+            super(message, cause);
         }
-        return e;
+
+        /** The same failure, its message led by {@code who} (e.g. the layer whose weight it was). */
+        public OutOfMemory namedFor(String who) {
+            return new OutOfMemory(who + ": " + getMessage(), this);
+        }
     }
 }

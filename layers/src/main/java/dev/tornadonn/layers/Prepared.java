@@ -2,6 +2,7 @@ package dev.tornadonn.layers;
 
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
+import dev.tornadonn.core.NativeMemory;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.PreparedMatrix;
@@ -22,7 +23,11 @@ final class Prepared {
                         + " by the " + backend.name() + " backend yet (it runs " + kinds + "); load this layer on a cpu device");
             }
         }
-        return backend.prepare(blocks, bias, device);
+        try {
+            return backend.prepare(blocks, bias, device);
+        } catch (NativeMemory.OutOfMemory e) {
+            throw e.namedFor(layer); // the checkpoint key the user can find
+        }
     }
 
     /** Rounds every element to {@code dtype}'s values, in place: the layers' output dtype. */
