@@ -21,6 +21,7 @@ public final class TornadoNnCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        Logging.configure(java.util.Arrays.asList(args).contains("--verbose"));
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

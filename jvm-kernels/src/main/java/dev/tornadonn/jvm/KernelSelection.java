@@ -14,7 +14,18 @@ final class KernelSelection {
 
     private KernelSelection() {}
 
+    private static final java.util.concurrent.atomic.AtomicBoolean ANNOUNCED = new java.util.concurrent.atomic.AtomicBoolean();
+
     static MatmulKernels select() {
+        MatmulKernels k = choose();
+        if (!ANNOUNCED.getAndSet(true)) {
+            LOG.log(Level.INFO, "tornado-nn: cpu devices run the " + k.name() + " kernels on " + Parallel.THREADS
+                    + " threads (" + PROPERTY + ", " + Parallel.PROPERTY + ")");
+        }
+        return k;
+    }
+
+    private static MatmulKernels choose() {
         String wanted = System.getProperty(PROPERTY, "auto").toLowerCase(Locale.ROOT);
         return switch (wanted) {
             case "scalar" -> new ScalarKernels();
@@ -37,10 +48,20 @@ final class KernelSelection {
     /** The vector kernels, or null when the incubator module is not in the boot layer. */
     static MatmulKernels vectorOrNull() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            LOG.log(Level.DEBUG, "jdk.incubator.vector not present; using scalar kernels");
+            warnOnce();
             return null;
         }
         return load(MatmulKernels.class, "VectorKernels", null);
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Said once per JVM: the scalar kernels run an order of magnitude slower, and one flag fixes it. */
+    private static void warnOnce() {
+        if (!WARNED.getAndSet(true)) {
+            LOG.log(Level.WARNING, "tornado-nn: the jdk.incubator.vector module is not readable, so cpu devices run the "
+                    + "scalar kernels (about 15x slower); start the JVM with --add-modules=jdk.incubator.vector");
+        }
     }
 
     /**

@@ -6,9 +6,14 @@ import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
-/** One pool of daemon workers, one per core, shared by every cpu device's kernels. */
+/**
+ * One pool of daemon workers shared by every cpu device's kernels: one per core, or as many as
+ * the system property {@value #PROPERTY} says.
+ */
 final class Parallel {
-    static final int THREADS = Runtime.getRuntime().availableProcessors();
+    /** The number of kernel threads, e.g. {@code -Dtornadonn.jvm.threads=8}; default: every core. */
+    static final String PROPERTY = "tornadonn.jvm.threads";
+    static final int THREADS = threads();
     // A count of its own: the pool index is not assigned yet when the factory runs, so every worker was "-0".
     private static final AtomicInteger WORKERS = new AtomicInteger();
     private static final ForkJoinPool POOL = new ForkJoinPool(THREADS, pool -> {
@@ -19,6 +24,25 @@ final class Parallel {
     }, null, false);
 
     private Parallel() {}
+
+    private static int threads() {
+        String v = System.getProperty(PROPERTY);
+        if (v == null || v.isBlank()) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below: a static initialiser's exception would surface as an ExceptionInInitializerError
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        System.getLogger(Parallel.class.getName()).log(System.Logger.Level.WARNING, "tornado-nn: " + PROPERTY
+                + " must be a whole number of threads >= 1, not '" + v + "'; using " + cores);
+        return cores;
+    }
 
     /** Runs {@code body} for every task index in {@code [0, tasks)}, spread over the pool. */
     static void forEach(int tasks, IntConsumer body) {

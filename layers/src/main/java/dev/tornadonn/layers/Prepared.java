@@ -3,6 +3,7 @@ package dev.tornadonn.layers;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.NativeMemory;
+import dev.tornadonn.core.UnsupportedOnDeviceException;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.PreparedMatrix;
@@ -13,21 +14,32 @@ import java.util.Set;
 
 /** The one way layers put weights on a device: the backend's check of the kind, then its prepare. */
 final class Prepared {
+    private static final System.Logger LOG = System.getLogger(Prepared.class.getName());
+    private static final long LARGE = 256L << 20;
+
     private Prepared() {}
 
     static PreparedMatrix on(Backend backend, DeviceRef device, List<? extends WeightMatrix> blocks, Tensor bias, String layer) {
         Set<WeightKind> kinds = backend.weightKinds(device);
         for (WeightMatrix w : blocks) {
             if (!kinds.contains(w.kind())) {
-                throw new UnsupportedOperationException(layer + ": " + w.kind() + " weights are not supported on " + device
+                throw new UnsupportedOnDeviceException(layer + ": " + w.kind() + " weights are not supported on " + device
                         + " by the " + backend.name() + " backend yet (it runs " + kinds + "); load this layer on a cpu device");
             }
         }
+        long bytes = blocks.stream().mapToLong(WeightMatrix::packedBytes).sum();
+        long start = System.nanoTime();
+        PreparedMatrix p;
         try {
-            return backend.prepare(blocks, bias, device);
+            p = backend.prepare(blocks, bias, device);
         } catch (NativeMemory.OutOfMemory e) {
             throw e.namedFor(layer); // the checkpoint key the user can find
         }
+        if (bytes >= LARGE) { // progress through a large checkpoint, a weight at a time
+            LOG.log(System.Logger.Level.INFO, String.format("tornado-nn: %s: %.2f GiB of %s weights on %s in %.1f s", layer,
+                    bytes / (double) (1L << 30), blocks.get(0).kind(), device, (System.nanoTime() - start) / 1e9));
+        }
+        return p;
     }
 
     /** Rounds every element to {@code dtype}'s values, in place: the layers' output dtype. */
