@@ -6,6 +6,7 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.TornadoNnException;
+import dev.tornadonn.core.UnsupportedOnDeviceException;
 import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.DeviceInfo;
 import dev.tornadonn.core.backend.LinearShapes;
@@ -139,7 +140,7 @@ public final class TornadoVmBackend implements Backend {
         List<DenseMatrix> blocks = new java.util.ArrayList<>();
         for (WeightMatrix w : rowBlocks) {
             if (!(w instanceof DenseMatrix d)) {
-                throw new UnsupportedOperationException(w.kind() + " weights are not supported on " + device
+                throw new UnsupportedOnDeviceException(w.kind() + " weights are not supported on " + device
                         + " by the TornadoVM backend yet; load quantised layers on a cpu device");
             }
             if (d.dtype() != ((DenseMatrix) rowBlocks.get(0)).dtype()) {
@@ -229,7 +230,7 @@ public final class TornadoVmBackend implements Backend {
 
     @Override
     public void gatedActivation(Activation act, Tensor gateUp, Tensor out) {
-        throw new UnsupportedOperationException("the TornadoVM backend runs the gated activation inside its MLP kernel "
+        throw new UnsupportedOnDeviceException("the TornadoVM backend runs the gated activation inside its MLP kernel "
                 + "(gatedMlp), not on its own; " + out.device() + " has no separate gated-activation kernel");
     }
 

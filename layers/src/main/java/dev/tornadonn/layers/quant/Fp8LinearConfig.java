@@ -113,4 +113,34 @@ public record Fp8LinearConfig(int inDim, int outDim, DType weightDType, Float8Co
         }
         return List.copyOf(w);
     }
+
+    /** A builder: no bias, no name, cpu:0. */
+    public static Builder builder(int inDim, int outDim, DType weightDType, Float8Config float8) {
+        return new Builder(inDim, outDim, weightDType, float8);
+    }
+
+    public static final class Builder {
+        private final int inDim;
+        private final int outDim;
+        private final DType weightDType;
+        private final Float8Config float8;
+        private DeviceRef device = DeviceRef.cpu(0);
+        private boolean hasBias;
+        private String name = "";
+
+        private Builder(int inDim, int outDim, DType weightDType, Float8Config float8) {
+            this.inDim = inDim;
+            this.outDim = outDim;
+            this.weightDType = weightDType;
+            this.float8 = float8;
+        }
+
+        public Builder device(DeviceRef v) { this.device = v; return this; }
+        public Builder hasBias(boolean v) { this.hasBias = v; return this; }
+        public Builder name(String v) { this.name = v; return this; }
+
+        public Fp8LinearConfig build() {
+            return new Fp8LinearConfig(inDim, outDim, weightDType, float8, device, hasBias, name, 0);
+        }
+    }
 }

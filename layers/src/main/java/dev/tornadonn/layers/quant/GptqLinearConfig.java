@@ -72,4 +72,34 @@ public record GptqLinearConfig(int inDim, int outDim, GptqConfig quant, DType sc
         }
         return List.copyOf(w);
     }
+
+    /** A builder with GPTQ checkpoints' defaults: F16 scales, no bias, no name, cpu:0. */
+    public static Builder builder(int inDim, int outDim, GptqConfig quant) {
+        return new Builder(inDim, outDim, quant);
+    }
+
+    public static final class Builder {
+        private final int inDim;
+        private final int outDim;
+        private final GptqConfig quant;
+        private DType scaleDType = DType.F16;
+        private DeviceRef device = DeviceRef.cpu(0);
+        private boolean hasBias;
+        private String name = "";
+
+        private Builder(int inDim, int outDim, GptqConfig quant) {
+            this.inDim = inDim;
+            this.outDim = outDim;
+            this.quant = quant;
+        }
+
+        public Builder scaleDType(DType v) { this.scaleDType = v; return this; }
+        public Builder device(DeviceRef v) { this.device = v; return this; }
+        public Builder hasBias(boolean v) { this.hasBias = v; return this; }
+        public Builder name(String v) { this.name = v; return this; }
+
+        public GptqLinearConfig build() {
+            return new GptqLinearConfig(inDim, outDim, quant, scaleDType, device, hasBias, name);
+        }
+    }
 }
