@@ -68,14 +68,8 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         java.nio.file.attribute.BasicFileAttributes attributes;
         try {
             attributes = java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            throw new SafetensorsException(path + ": no such file", e);
-        } catch (java.nio.file.AccessDeniedException e) {
-            throw new SafetensorsException(path + ": permission denied", e);
-        } catch (java.nio.file.FileSystemException e) {
-            throw new SafetensorsException(path + ": cannot read: " + (e.getReason() != null ? e.getReason() : e.getMessage()), e);
         } catch (IOException e) {
-            throw new SafetensorsException(path + ": cannot read: " + e.getMessage(), e);
+            throw cannotRead(path, e);
         }
         if (attributes.isDirectory()) {
             throw new SafetensorsException(path + ": is a directory, not a safetensors file");
@@ -118,22 +112,24 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
             Map<String, String> metadata = new LinkedHashMap<>();
             Map<String, TensorInfo> tensors = parseHeader(path, header, dataSection.byteSize(), metadata);
             return new SafetensorsFile(path, arena, dataSection, tensors, Collections.unmodifiableMap(metadata));
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new SafetensorsException(path + ": no such file", e);
-        } catch (java.nio.file.AccessDeniedException e) {
-            arena.close();
-            throw new SafetensorsException(path + ": permission denied", e);
-        } catch (java.nio.file.FileSystemException e) {
-            arena.close();
-            throw new SafetensorsException(path + ": cannot read: " + (e.getReason() != null ? e.getReason() : e.getMessage()), e);
         } catch (IOException e) {
             arena.close();
-            throw new SafetensorsException(path + ": cannot read: " + e.getMessage(), e);
+            throw cannotRead(path, e);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /** The real cause in one line: missing, permission denied, or the system's own reason. */
+    static SafetensorsException cannotRead(Path path, IOException e) {
+        String why = switch (e) {
+            case NoSuchFileException n -> "no such file";
+            case java.nio.file.AccessDeniedException a -> "permission denied";
+            case java.nio.file.FileSystemException f -> "cannot read: " + (f.getReason() != null ? f.getReason() : f.getMessage());
+            default -> "cannot read: " + e.getMessage();
+        };
+        return new SafetensorsException(path + ": " + why, e);
     }
 
     private static String utf8(Path path, byte[] bytes) {
