@@ -8,12 +8,15 @@ cd "$(dirname "$0")/.."
 JAVA="${1:-${JAVA:-java}}"
 JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v "$JAVA")")")")}"
 export JAVA_HOME
-if ! ls parallel/target/tornado-nn-parallel-*.jar >/dev/null 2>&1 || [ ! -f parallel/target/classpath.txt ]; then
+# The module's own jar, not its -sources or -javadoc jar beside it.
+jar="$(ls parallel/target/tornado-nn-parallel-*.jar 2>/dev/null | grep -Ev -- '-(sources|javadoc)\.jar$' | head -1)"
+if [ -z "$jar" ] || [ ! -f parallel/target/classpath.txt ]; then
   ./mvnw -q -B -pl parallel -am install -DskipTests || { echo "gpu-check: FAILED: build failed"; exit 1; }
   ./mvnw -q -B -pl parallel dependency:build-classpath -Dmdep.outputFile=target/classpath.txt \
     || { echo "gpu-check: FAILED: could not list the class path"; exit 1; }
+  jar="$(ls parallel/target/tornado-nn-parallel-*.jar | grep -Ev -- '-(sources|javadoc)\.jar$' | head -1)"
 fi
-CP="$(ls parallel/target/tornado-nn-parallel-*.jar | head -1):$(cat parallel/target/classpath.txt)"
+CP="$jar:$(cat parallel/target/classpath.txt)"
 run() { "$JAVA" --enable-native-access=ALL-UNNAMED -cp "$CP" dev.tornadonn.parallel.nccl.NcclCheck "$@"; }
 
 run detect; rc=$?
