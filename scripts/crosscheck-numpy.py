@@ -6,8 +6,12 @@ Linear and MLP over every activation, F32/BF16/F16 weights, bias on and off, cli
 for GPTQ (packed here, 2/3/4/8 bits, v1 and v2 zeros, act-order) and FP8 (static, per-token and
 block scaling, Hugging Face configs); for Hugging Face model folders as transformers and AutoGPTQ
 write them (config.json or quantize_config.json, one file or an index and its shards), where the
-command finds the format from the tensors and the folder's config alone; and compares the output
-with numpy's float64 result from the exactly decoded tensors. Then feeds it malformed files and bad
+command finds the format from the tensors and the folder's config alone; for layouts as the tools
+themselves write them, with torch, safetensors and transformers' own modules when those are
+installed (compressed-tensors F16 scales, FineGrainedFP8 static, AutoFP8 dynamic, fbgemm e5m2,
+AutoGPTQ partial groups and v1 zeros of 2^bits, Phi-3's fused gate_up_proj, fbgemm FP8 sharded
+along its inputs); and compares the output with numpy's float64 result from the exactly decoded
+tensors. Then feeds it malformed files and bad
 options, and expects a non-zero exit with a one-line message each time.
 
 Usage: scripts/crosscheck-numpy.py [--seed N]   (needs python3 with numpy)
@@ -204,12 +208,13 @@ class GptqCase:
         groups = k // g
         maxq = (1 << bits) - 1
         q = rng.integers(0, maxq + 1, size=(k, n))
-        z = rng.integers(0, maxq + 1, size=(groups, n))
+        # v2 stores the zero, 0 .. 2^bits - 1; v1 stores zero - 1, read back with no wrap: 1 .. 2^bits
+        z = rng.integers(0, maxq + 1, size=(groups, n)) + (0 if v2 else 1)
         scales = rng.uniform(0.001, 0.05, size=(groups, n)).astype("<f2")
         g_idx = np.arange(k) // g
         if act_order:
             g_idx = g_idx[rng.permutation(k)]
-        stored_z = z if v2 else (z - 1) % (maxq + 1)
+        stored_z = z if v2 else z - 1
         tensors = {
             f"{prefix}.qweight": ("I32", (k * bits // 32, n), pack_bits(q, bits, k, n).astype("<i4").tobytes()),
             f"{prefix}.qzeros": ("I32", (groups, n * bits // 32),
@@ -366,7 +371,7 @@ def gptq_sym_tensors(rng, prefix, k, n, bits, group):
     z = np.full((groups, n), 1 << (bits - 1))
     scales = rng.uniform(0.001, 0.05, size=(groups, n)).astype("<f2")
     g_idx = np.arange(k) // group
-    stored_z = (z - 1) % (maxq + 1)
+    stored_z = z - 1
     tensors = {
         f"{prefix}.qweight": ("I32", (k * bits // 32, n), pack_bits(q, bits, k, n).astype("<i4").tobytes()),
         f"{prefix}.qzeros": ("I32", (groups, n * bits // 32),
@@ -472,6 +477,207 @@ def folder_cases(tmp, rng):
     return cases
 
 
+# ---------------------------------------------------------------- layouts as the tools write them
+
+def split_bounds(size, n):
+    """MAX's split: the first size mod n shards take one more."""
+    base, extra = divmod(size, n)
+    bounds, start = [], 0
+    for i in range(n):
+        end = start + base + (1 if i < extra else 0)
+        bounds.append((start, end))
+        start = end
+    return bounds
+
+
+def per_token(x, ub=None):
+    """Dynamic per-token e4m3fn quantisation of x (m, k), float64 values xq·s."""
+    amax = np.abs(x).max(axis=1, keepdims=True).astype(np.float32)
+    if ub is not None:
+        amax = np.minimum(amax, np.float32(ub))
+    return quantise_x(x, (amax / np.float32(448)).astype(np.float32))
+
+
+def bf16_rounded(y):
+    return from_bf16_bits(to_bf16_bits(y)).astype(np.float64)
+
+
+def tool_layout_cases(tmp, rng):
+    """Checkpoints written by the tools' own modules and writers (torch, safetensors, transformers):
+    layouts once refused, and FP8-dynamic layers sharded along their input features."""
+    try:
+        import torch
+        from safetensors.torch import save_file
+        from transformers import FineGrainedFP8Config, Phi3Config
+        from transformers.integrations.fbgemm_fp8 import FbgemmFp8Linear
+        from transformers.integrations.finegrained_fp8 import FP8Linear
+        from transformers.models.phi3.modeling_phi3 import Phi3MLP
+    except ImportError as e:
+        print(f"skip  tool-layout cases: {e} (pip install torch transformers safetensors)")
+        return []
+    torch.manual_seed(int(rng.integers(1 << 31)))
+    f64 = lambda t: t.detach().to(torch.float64).numpy()
+    cases = []
+
+    def folder(name, state, config):
+        d = os.path.join(tmp, name)
+        os.makedirs(d)
+        save_file({k: v.detach().contiguous() for k, v in state.items()}, os.path.join(d, "model.safetensors"),
+                  metadata={"format": "pt"})
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(config, f, indent=2, default=str)
+        return d
+
+    def state_of(module, prefix):
+        return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}
+
+    o_proj = "model.layers.0.self_attn.o_proj"
+    m = 5
+
+    # compressed-tensors (llm-compressor) FP8 static for an fp16 model: channel weight scales and a
+    # (1,) input scale, both F16.
+    n, k = 96, 160
+    w = torch.randn(n, k, dtype=torch.float16) / math.sqrt(k)
+    s_w = (w.abs().amax(dim=1, keepdim=True).float() / 448).half()
+    q = (w.float() / s_w.float()).clamp(-448, 448).to(torch.float8_e4m3fn)
+    x = rng.uniform(-3, 3, (m, k)).astype(np.float32)
+    s_in = torch.tensor([np.abs(x).max() / 448 * 1.2], dtype=torch.float16)
+    state = {f"{o_proj}.weight": q, f"{o_proj}.weight_scale": s_w, f"{o_proj}.input_scale": s_in}
+    scheme = {"num_bits": 8, "type": "float", "symmetric": True, "dynamic": False, "group_size": None,
+              "block_structure": None, "actorder": None, "observer": "minmax", "observer_kwargs": {}}
+    qc = {"quant_method": "compressed-tensors", "format": "float-quantized", "quantization_status": "compressed",
+          "config_groups": {"group_0": {"targets": ["Linear"], "weights": dict(scheme, strategy="channel"),
+                                        "input_activations": dict(scheme, strategy="tensor"), "output_activations": None}},
+          "ignore": ["lm_head"], "kv_cache_scheme": None, "global_compression_ratio": None}
+    d = folder("ct-fp8-f16", state, dict(LLAMA_CONFIG, torch_dtype="float16", quantization_config=qc))
+    xs = quantise_x(x, np.full((m, 1), f64(s_in)[0], np.float32))
+    cases.append(FolderCase("tool compressed-tensors fp8 static, F16 weight_scale (N,1) and input_scale (1,)", d,
+                            "linear", o_proj, x, "F32", bf16_rounded(xs @ (f64(q) * f64(s_w)).T), 1e-3, tmp))
+
+    # transformers FineGrainedFP8, activation_scheme static: FP8Linear's own parameters, 'activation_scale'.
+    n, k = 200, 320
+    layer = FP8Linear(k, n, block_size=(128, 128), activation_scheme="static")
+    with torch.no_grad():
+        layer.weight.copy_((torch.randn(n, k) * 60).clamp(-448, 448).to(torch.float8_e4m3fn))
+        layer.weight_scale_inv.copy_(torch.rand(2, 3) * 0.01 + 0.001)
+        x = rng.uniform(-3, 3, (m, k)).astype(np.float32)
+        layer.activation_scale.fill_(float(np.abs(x).max() / 448 * 1.1))
+    qc = FineGrainedFP8Config(activation_scheme="static", weight_block_size=[128, 128]).to_dict()
+    d = folder("fg-fp8-static", state_of(layer, o_proj), dict(LLAMA_CONFIG, torch_dtype="bfloat16", quantization_config=qc))
+    scale = np.repeat(np.repeat(f64(layer.weight_scale_inv), 128, 0), 128, 1)[:n, :k]
+    xs = quantise_x(x, np.full((m, 1), np.float32(layer.activation_scale.item()), np.float32))
+    cases.append(FolderCase("tool transformers FineGrainedFP8 static, activation_scale, 128x128 weight_scale_inv", d,
+                            "linear", o_proj, x, "F32", bf16_rounded(xs @ (f64(layer.weight) * scale).T), 1e-3, tmp))
+
+    # AutoFP8 dynamic: per_tensor_quantize's scalar weight_scale, no weight_block_size; x scaled per tensor.
+    # Then the same config over a 96x64 weight whose one scale is written (1, 1): per tensor too.
+    for (n, k), shape in (((200, 320), ()), ((96, 64), (1, 1))):
+        w = torch.randn(n, k, dtype=torch.bfloat16) / math.sqrt(k)
+        amax = w.float().abs().max().clamp(min=1e-12)
+        inv = 448.0 / amax
+        q = (w.float() * inv).clamp(-448, 448).to(torch.float8_e4m3fn)
+        s_w = inv.float().reciprocal().reshape(shape)
+        x = rng.uniform(-3, 3, (m, k)).astype(np.float32)
+        d = folder(f"autofp8-{n}x{k}", {f"{o_proj}.weight": q, f"{o_proj}.weight_scale": s_w},
+                   dict(LLAMA_CONFIG, torch_dtype="bfloat16",
+                        quantization_config={"quant_method": "fp8", "activation_scheme": "dynamic"}))
+        xs = quantise_x(x, np.full((m, 1), np.float32(np.abs(x).max()) / np.float32(448), np.float32))
+        cases.append(FolderCase(f"tool AutoFP8 dynamic {n}x{k}, weight_scale {list(shape)}: per tensor", d, "linear",
+                                o_proj, x, "F32", bf16_rounded(xs @ (f64(q) * f64(s_w).reshape(())).T), 1e-3, tmp))
+
+    # fbgemm with e5m2 weights (FbgemmFp8Linear's dtype): x is still quantised to e4m3fn per token.
+    n, k = 64, 192
+    layer = FbgemmFp8Linear(k, n, True, dtype=torch.float8_e5m2)
+    with torch.no_grad():
+        layer.weight.copy_((torch.randn(n, k) * 1000).clamp(-57344, 57344).to(torch.float8_e5m2))
+        layer.weight_scale.copy_(torch.rand(n, 1) * 1e-4 + 1e-5)
+        layer.bias.copy_(torch.randn(n))
+    x = rng.uniform(-3, 3, (m, k)).astype(np.float32)
+    qc = {"quant_method": "fbgemm_fp8", "activation_scale_ub": 1200.0, "modules_to_not_convert": ["lm_head"]}
+    d = folder("fbgemm-e5m2", state_of(layer, o_proj), dict(LLAMA_CONFIG, torch_dtype="bfloat16", quantization_config=qc))
+    expected = per_token(x, 1200.0) @ (f64(layer.weight) * f64(layer.weight_scale)).T + f64(layer.bias)
+    cases.append(FolderCase("tool fbgemm e5m2 weights, dynamic x quantised to e4m3fn", d, "linear", o_proj, x, "F32",
+                            bf16_rounded(expected), 1e-3, tmp))
+
+    # GPTQ v1 as AutoGPTQ packs it, in_dim 576 in groups of 128 (SmolLM-135M): ceil(576/128) = 5 groups, the
+    # last of 64 channels; some zeros stored 15, read as 16. Plain and act-order.
+    bits, k, n, group = 4, 576, 64, 128
+    for act_order in (False, True):
+        groups = -(-k // group)
+        q = rng.integers(0, 16, size=(k, n))
+        z = rng.integers(1, 17, size=(groups, n))
+        z[rng.random((groups, n)) < 0.2] = 16
+        scales = torch.from_numpy(rng.uniform(0.001, 0.05, size=(groups, n))).half()
+        g_idx = np.arange(k) // group
+        if act_order:
+            g_idx = g_idx[rng.permutation(k)]
+        prefix = "model.layers.0.mlp.down_proj"
+        state = {f"{prefix}.qweight": torch.from_numpy(pack_bits(q, bits, k, n).copy()),
+                 f"{prefix}.qzeros": torch.from_numpy(pack_bits((z - 1).T, bits, n, groups).T.copy()),
+                 f"{prefix}.scales": scales, f"{prefix}.g_idx": torch.from_numpy(g_idx.astype(np.int32))}
+        qc = {"quant_method": "gptq", "bits": bits, "group_size": group, "desc_act": act_order, "sym": False,
+              "damp_percent": 0.01, "true_sequential": True, "checkpoint_format": "gptq"}
+        d = folder(f"gptq-partial-{act_order}", state, dict(LLAMA_CONFIG, torch_dtype="float16", quantization_config=qc))
+        w = (f64(scales)[g_idx, :] * (q - z[g_idx, :])).T
+        x = rng.uniform(-1, 1, (3, k)).astype(np.float32)
+        cases.append(FolderCase(f"tool AutoGPTQ v1 4b in 576 g128 (last group 64){' act-order' if act_order else ''}, "
+                                f"zeros stored 15 = 16", d, "linear", prefix, x, "F32", x.astype(np.float64) @ w.T, 1e-4, tmp))
+
+    # Phi-3: transformers' Phi3MLP, one gate_up_proj (gate rows, then up), bf16 as the model ships.
+    h, f = 96, 160
+    mlp = Phi3MLP(Phi3Config(hidden_size=h, intermediate_size=f, hidden_act="silu")).to(torch.bfloat16)
+    d = folder("phi3", state_of(mlp, "model.layers.0.mlp"),
+               {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_size": h, "intermediate_size": f,
+                "torch_dtype": "bfloat16"})
+    x = rng.uniform(-2, 2, (4, h)).astype(np.float32)
+    gu, down = f64(mlp.gate_up_proj.weight), f64(mlp.down_proj.weight)
+    expected = mlp64(x.astype(np.float64), {"gate_proj": gu[:f], "up_proj": gu[f:], "down_proj": down})
+    with torch.no_grad():  # the module itself, in float64, agrees with that reading of the fused weight
+        assert np.allclose(mlp.double()(torch.from_numpy(x).double()).numpy(), expected, rtol=1e-9, atol=1e-12)
+    cases.append(FolderCase("tool transformers Phi3MLP, fused gate_up_proj, --layer mlp", d, "mlp", "model.layers.0.mlp",
+                            x, "F32", expected, 1e-4, tmp))
+    tp = FolderCase("tool transformers Phi3MLP, fused gate_up_proj, --tensor-parallel over cpu:0,cpu:1", d, "mlp",
+                    "model.layers.0.mlp", x, "F32", expected, 1e-4, tmp)
+    tp.args += ["--tensor-parallel", "--device", "cpu:0,cpu:1"]
+    cases.append(tp)
+
+    # fbgemm FP8 sharded along input features over cpu:0..2: each shard scales its own slice of x per token.
+    hidden, ffn, devices = 256, 384, 3
+    mods = {p: FbgemmFp8Linear(i, o, True) for p, i, o in (("gate_proj", hidden, ffn), ("up_proj", hidden, ffn),
+                                                           ("down_proj", ffn, hidden))}
+    state = {}
+    for p, lin in mods.items():
+        with torch.no_grad():
+            lin.weight.copy_((torch.randn(lin.out_features, lin.in_features) * 100).clamp(-448, 448).to(torch.float8_e4m3fn))
+            lin.weight_scale.copy_(torch.rand(lin.out_features, 1) * 1e-3 + 1e-4)
+            lin.bias.copy_(torch.randn(lin.out_features))
+        state.update(state_of(lin, f"model.layers.0.mlp.{p}"))
+    d = folder("fbgemm-mlp", state, dict(LLAMA_CONFIG, torch_dtype="bfloat16", quantization_config={
+        "quant_method": "fbgemm_fp8", "activation_scale_ub": 1200.0, "modules_to_not_convert": ["lm_head"]}))
+    wd = {p: f64(l.weight) * f64(l.weight_scale) for p, l in mods.items()}
+    bd = {p: f64(l.bias) for p, l in mods.items()}
+    x = rng.uniform(-1, 1, (m, ffn)).astype(np.float32)
+    y = bd["down_proj"] + sum(per_token(x[:, a:b], 1200.0) @ wd["down_proj"][:, a:b].T for a, b in split_bounds(ffn, devices))
+    rp = FolderCase("tool fbgemm fp8 row-parallel-linear over cpu:0,cpu:1,cpu:2, each shard's own per-token scales", d,
+                    "linear", "model.layers.0.mlp.down_proj", x, "F32", y, 1e-4, tmp)
+    rp.args[1] = "row-parallel-linear"
+    rp.args += ["--device", "cpu:0,cpu:1,cpu:2"]
+    cases.append(rp)
+    x = rng.uniform(-1, 1, (m, hidden)).astype(np.float32)
+    xq = per_token(x, 1200.0)
+    y = bd["down_proj"].copy()
+    for a, b in split_bounds(ffn, devices):
+        g = xq @ wd["gate_proj"][a:b].T + bd["gate_proj"][a:b]
+        u = xq @ wd["up_proj"][a:b].T + bd["up_proj"][a:b]
+        hid = (ACTIVATIONS["silu"](g) * u).astype(np.float32)  # f32, as the kernels hold it
+        y = y + per_token(hid, 1200.0) @ wd["down_proj"][:, a:b].T
+    tpm = FolderCase("tool fbgemm fp8 mlp --tensor-parallel over cpu:0,cpu:1,cpu:2, each down shard's own scales", d,
+                     "mlp", "model.layers.0.mlp", x, "F32", y, 1e-3, tmp)
+    tpm.args += ["--tensor-parallel", "--device", "cpu:0,cpu:1,cpu:2"]
+    cases.append(tpm)
+    return cases
+
+
 def bad_inputs(tmp, rng):
     """(description, args, file bytes to write first) that must each fail cleanly."""
     good_w, w = encode(rng.uniform(-1, 1, (5, 7)), "F32")
@@ -567,6 +773,7 @@ def main():
         quantised += [] if device else [Fp8Case(tmp, rng, scheme, "model.layers.0.self_attn.o_proj")
                                         for scheme in ("static", "per-token", "block")]
         quantised += [] if device else folder_cases(tmp, rng)
+        quantised += [] if device else tool_layout_cases(tmp, rng)
         for case in quantised:
             ok, detail = case.check()
             passed, failed = passed + ok, failed + (not ok)

@@ -13,7 +13,6 @@ import dev.tornadonn.core.io.SafetensorsFile;
 import dev.tornadonn.core.io.SafetensorsWriter;
 import dev.tornadonn.core.io.TensorInfo;
 import dev.tornadonn.core.weights.WeightKind;
-import dev.tornadonn.layers.Keys;
 import dev.tornadonn.layers.Layer;
 import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.LinearSpec;
@@ -161,8 +160,7 @@ final class RunCommand implements Callable<Integer> {
      */
     private Layer build(CheckpointLayers layers, DeviceRef dev, Activation act) {
         if (layer.equals("mlp")) {
-            String gate = Keys.join(prefix, "gate_proj");
-            return MLP.of(layers.mlp(prefix), act, dev, layers.linearSpec(gate).outputDType());
+            return MLP.of(layers.mlp(prefix), act, dev, layers.mlpOutputDType(prefix));
         }
         LinearSpec spec = layers.linearSpec(prefix);
         WeightKind kind = CheckpointLayers.kind(spec);

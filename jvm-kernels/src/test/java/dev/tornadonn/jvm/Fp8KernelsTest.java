@@ -176,11 +176,13 @@ class Fp8KernelsTest {
             default -> new Fp8WeightScale.Block(mode.ws().blockSize().rows(), mode.ws().blockSize().cols(), wScales);
         };
         float ub = mode.in().upperBound();
+        // Dynamic inputs are e4m3fn whatever the weights (vLLM, MAX): e5m2 weights meet e4m3fn x here.
+        Float8Format xf = Fp8Oracle.inputFormat(f, mode.in());
         Fp8InputQuantization in = mode.in().isStatic() ? new Fp8InputQuantization.Static(f, staticScale)
                 : switch (mode.in().granularity()) {
-                    case TENSOR -> new Fp8InputQuantization.DynamicPerTensor(f, ub);
-                    case COLWISE -> new Fp8InputQuantization.DynamicPerToken(f, ub);
-                    default -> new Fp8InputQuantization.DynamicBlock(f, mode.in().blockSize().cols(), ub);
+                    case TENSOR -> new Fp8InputQuantization.DynamicPerTensor(xf, ub);
+                    case COLWISE -> new Fp8InputQuantization.DynamicPerToken(xf, ub);
+                    default -> new Fp8InputQuantization.DynamicBlock(xf, mode.in().blockSize().cols(), ub);
                 };
         JvmBackend backend = kern instanceof Fp8Kernels.Scalar ? JvmBackend.scalar() : new JvmBackend(KernelSelection.vectorOrNull());
         float[] bias = new float[n];
@@ -243,8 +245,8 @@ class Fp8KernelsTest {
             wScales[i] = (float) Math.scalb(1 + r.nextDouble(), -3 - r.nextInt(5));
         }
         Fp8WeightScale ws = blocks ? new Fp8WeightScale.Block(5, 40, wScales) : new Fp8WeightScale.PerRow(wScales);
-        Fp8InputQuantization in = blocks ? new Fp8InputQuantization.DynamicBlock(f, 24, inSpec.upperBound())
-                : new Fp8InputQuantization.DynamicPerToken(f, inSpec.upperBound());
+        Fp8InputQuantization in = blocks ? new Fp8InputQuantization.DynamicBlock(Float8Format.E4M3FN, 24, inSpec.upperBound())
+                : new Fp8InputQuantization.DynamicPerToken(Float8Format.E4M3FN, inSpec.upperBound());
         float[] x = new float[m * k];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();

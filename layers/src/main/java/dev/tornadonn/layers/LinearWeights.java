@@ -45,6 +45,21 @@ public record LinearWeights(String name, WeightMatrix weight, Tensor bias, Set<S
         return new LinearWeights(name, s.shard(weight, i), bias == null ? null : s.shardBias(bias, i), keys);
     }
 
+    /**
+     * Output features {@code [from, to)} with their bias: a view of the checkpoint for dense and
+     * FP8 weights (GPTQ packs output features innermost, so its codes are copied).
+     */
+    public LinearWeights rows(int from, int to) {
+        if (from < 0 || to > outDim() || from >= to) {
+            throw new IllegalArgumentException("rows [" + from + ", " + to + ") outside [0, " + outDim() + ")");
+        }
+        int[] sel = new int[to - from];
+        for (int i = 0; i < sel.length; i++) {
+            sel[i] = from + i;
+        }
+        return new LinearWeights(name, weight.selectRows(sel), bias == null ? null : bias.slice(0, from, to), keys);
+    }
+
     public LinearWeights withoutBias() {
         return new LinearWeights(name, weight, null, keys);
     }

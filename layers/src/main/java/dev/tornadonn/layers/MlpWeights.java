@@ -27,11 +27,36 @@ public record MlpWeights(String name, LinearWeights gate, LinearWeights up, Line
     /**
      * Reads {@code prefix.gate_proj}, {@code prefix.up_proj} and {@code prefix.down_proj} with
      * {@code reader} (given each projection's prefix), then rejects any other key under
-     * {@code prefix}.
+     * {@code prefix}. A checkpoint with Phi-3's fused {@code prefix.gate_up_proj} (one
+     * {@code (2F, H)} layer: gate rows first, then up) and no {@code gate_proj} is read as that one
+     * layer and split into its two row blocks, bias with them (views of the checkpoint, not copies,
+     * for dense and FP8 weights).
      */
     public static MlpWeights read(TensorSource source, String prefix, Function<String, LinearWeights> reader) {
-        LinearWeights gate = reader.apply(Keys.join(prefix, "gate_proj"));
-        LinearWeights up = reader.apply(Keys.join(prefix, "up_proj"));
+        String gateProj = Keys.join(prefix, "gate_proj");
+        String gateUpProj = Keys.join(prefix, "gate_up_proj");
+        boolean fused = source.names().stream().noneMatch(n -> Keys.isUnder(n, gateProj))
+                && source.names().stream().anyMatch(n -> Keys.isUnder(n, gateUpProj));
+        LinearWeights gate;
+        LinearWeights up;
+        if (fused) {
+            LinearWeights gateUp = reader.apply(gateUpProj);
+            if (gateUp.outDim() % 2 != 0) {
+                throw new WeightLoadException(source.describe() + ": '" + gateUpProj + "' has " + gateUp.outDim()
+                        + " output features, expected an even count (gate rows, then as many up rows)");
+            }
+            int f = gateUp.outDim() / 2;
+            try {
+                gate = gateUp.rows(0, f);
+                up = gateUp.rows(f, 2 * f);
+            } catch (IllegalArgumentException e) {
+                throw new WeightLoadException(source.describe() + ": '" + gateUpProj + "' cannot be split into gate and up "
+                        + "at row " + f + ": " + e.getMessage());
+            }
+        } else {
+            gate = reader.apply(gateProj);
+            up = reader.apply(Keys.join(prefix, "up_proj"));
+        }
         LinearWeights down = reader.apply(Keys.join(prefix, "down_proj"));
         Set<String> claimed = new HashSet<>();
         for (LinearWeights l : List.of(gate, up, down)) {

@@ -151,7 +151,7 @@ class QuantizedShardingTest {
     }
 
     @Test
-    void fp8ColumnShardsNeedInputsScaledTheSameWay() {
+    void fp8ColumnShardsCutBlocksOnlyWhereTheyAlign() {
         SplittableRandom rnd = new SplittableRandom(SEED + 2);
         Fp8 stat = fp8(512, 40, Float8Config.of(Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.block(128, 128)), rnd);
         Tensor x = RandomTensors.uniform(DType.F32, Shape.of(3, 512), rnd);
@@ -159,14 +159,150 @@ class QuantizedShardingTest {
         Comparison c = Comparison.of(y.toFloatArray(), fp8Reference(stat, x, 512, 40));
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), c::toString);
 
-        Fp8 perToken = fp8(512, 40, Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise()), rnd);
-        String msg = assertThrows(IllegalArgumentException.class,
-                () -> perToken.shard(ShardingStrategy.columnwise(2), 2)).getMessage();
-        assertTrue(msg.contains("each shard would scale its own slice of x"), msg);
         assertThrows(IllegalArgumentException.class,
                 () -> stat.shard(ShardingStrategy.columnwise(3), 3), "171 columns straddle a block");
         assertThrows(IllegalArgumentException.class,
                 () -> stat.shard(ShardingStrategy.columnwise(4), 3), "device count mismatch");
+    }
+
+    /** {@code x[:, from:to]} of an {@code m × k} row-major matrix. */
+    private static float[] columns(float[] x, int m, int k, int from, int to) {
+        float[] out = new float[m * (to - from)];
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(x, i * k + from, out, i * (to - from), to - from);
+        }
+        return out;
+    }
+
+    private static double[] columns(double[] w, int n, int k, int from, int to) {
+        double[] out = new double[n * (to - from)];
+        for (int j = 0; j < n; j++) {
+            System.arraycopy(w, j * k + from, out, j * (to - from), to - from);
+        }
+        return out;
+    }
+
+    private static double[] rows(double[] w, int k, int from, int to) {
+        return java.util.Arrays.copyOfRange(w, from * k, to * k);
+    }
+
+    private static float[] rows(float[] w, int from, int to) {
+        return java.util.Arrays.copyOfRange(w, from, to);
+    }
+
+    private static final String FBGEMM = "{\"quant_method\": \"fbgemm_fp8\", \"activation_scale_ub\": 1200.0}";
+
+    /** An fbgemm projection as fbgemm writes it: e4m3 codes, f32 (N, 1) row scales, a bias. */
+    private static void fbgemmProjection(Map<String, Tensor> ckpt, String p, int out, int in, SplittableRandom rnd) {
+        ckpt.put(p + ".weight", RandomTensors.uniform(DType.F8_E4M3FN, Shape.of(out, in), rnd));
+        Tensor scales = Tensor.allocate(DType.F32, Shape.of(out, 1));
+        for (int j = 0; j < out; j++) {
+            scales.setFloat(j, (float) rnd.nextDouble(0.005, 0.02));
+        }
+        ckpt.put(p + ".weight_scale", scales);
+        ckpt.put(p + ".bias", RandomTensors.uniform(DType.F32, Shape.of(out), rnd));
+    }
+
+    /** Per-token fbgemm input scaling over {@code x (m × k)} against rows of {@code wq} with their row scales, in float64. */
+    private static double[] fbgemmReference(float[] x, int m, int k, double[] wq, float[] rowScales, int n, double[] bias) {
+        return Fp8Oracle.linear(x, m, k, Float8Format.E4M3FN, Float8InputScaleSpec.dynamicPerToken(1200f), 0f, wq, n,
+                Float8WeightScaleSpec.rowwise(), rowScales, bias);
+    }
+
+    /**
+     * fbgemm FP8 (dynamic per-token inputs, row scales) cut along the input features over
+     * cpu:0..2, as MAX and vLLM run it: each shard scales its own slice of x, so the reduced sum is
+     * the float64 sum of the shards' own products, not the unsharded layer's.
+     */
+    @Test
+    void shardedFbgemmLinearAndMlpScaleEachShardsOwnSliceOfX() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 3);
+        List<DeviceRef> devices = cpus(3);
+        int m = 4;
+        int k = 512;
+        int n = 96;
+        Map<String, Tensor> ckpt = new LinkedHashMap<>();
+        fbgemmProjection(ckpt, "o_proj", n, k, rnd);
+        int hidden = 256;
+        int ffn = 384;
+        fbgemmProjection(ckpt, "mlp.gate_proj", ffn, hidden, rnd);
+        fbgemmProjection(ckpt, "mlp.up_proj", ffn, hidden, rnd);
+        fbgemmProjection(ckpt, "mlp.down_proj", hidden, ffn, rnd);
+        dev.tornadonn.layers.checkpoint.CheckpointLayers layers = new dev.tornadonn.layers.checkpoint.CheckpointLayers(
+                TensorSource.of(ckpt), java.util.Optional.of(dev.tornadonn.core.io.QuantizationConfig.parse(FBGEMM)),
+                java.util.Optional.empty(), DeviceRef.cpu(0), 0);
+
+        // Linear, row-parallel (in_dim split 171/171/170, bias once after the reduction).
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
+        float[] xf = x.toFloatArray();
+        Tensor y = RowParallelLinear.of(layers.linear("o_proj"), devices, COMM, false, true).forward(x);
+        double[] wq = Oracle.decode(ckpt.get("o_proj.weight"));
+        float[] ws = ckpt.get("o_proj.weight_scale").toFloatArray();
+        double[] ref = new double[m * n];
+        double[] bias = Oracle.decode(ckpt.get("o_proj.bias"));
+        Split split = new Split(k, 3);
+        for (int i = 0; i < 3; i++) {
+            int from = split.start(i);
+            int to = split.end(i);
+            double[] part = fbgemmReference(columns(xf, m, k, from, to), m, to - from, columns(wq, n, k, from, to), ws, n,
+                    i == 0 ? bias : null);
+            for (int e = 0; e < part.length; e++) {
+                ref[e] += part[e];
+            }
+        }
+        Comparison c = Comparison.of(y.toFloatArray(), ref);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "row-parallel fbgemm, seed " + SEED + ": " + c);
+        // And that is not the unsharded layer: one scale per token over all of x rounds differently.
+        Comparison whole = Comparison.of(y.toFloatArray(), fbgemmReference(xf, m, k, wq, ws, n, bias));
+        assertTrue(!whole.within(Tolerance.F32_ACCUMULATION), () -> "the shards' own scaling left no trace: " + whole);
+
+        // Column-parallel: every shard sees all of x, so it is the unsharded layer.
+        Tensor yc = ColumnParallelLinear.of(layers.linear("o_proj"), devices, COMM).forward(x);
+        Comparison cc = Comparison.of(yc.toFloatArray(), fbgemmReference(xf, m, k, wq, ws, n, bias));
+        assertTrue(cc.within(Tolerance.F32_ACCUMULATION), () -> "column-parallel fbgemm, seed " + SEED + ": " + cc);
+
+        // MLP, tensor-parallel: gate/up split along ffn (each shard scales all of x), down along ffn
+        // (each shard scales its own slice of the hidden activations).
+        Tensor xm = RandomTensors.uniform(DType.F32, Shape.of(m, hidden), rnd);
+        float[] xmf = xm.toFloatArray();
+        TensorParallelMlp tp = TensorParallelMlp.of(layers.mlp("mlp"), Activation.SILU, devices, COMM);
+        double[] gq = Oracle.decode(ckpt.get("mlp.gate_proj.weight"));
+        double[] uq = Oracle.decode(ckpt.get("mlp.up_proj.weight"));
+        double[] dq = Oracle.decode(ckpt.get("mlp.down_proj.weight"));
+        float[] gs = ckpt.get("mlp.gate_proj.weight_scale").toFloatArray();
+        float[] us = ckpt.get("mlp.up_proj.weight_scale").toFloatArray();
+        float[] ds = ckpt.get("mlp.down_proj.weight_scale").toFloatArray();
+        double[] gb = Oracle.decode(ckpt.get("mlp.gate_proj.bias"));
+        double[] ub = Oracle.decode(ckpt.get("mlp.up_proj.bias"));
+        double[] refMlp = Oracle.decode(ckpt.get("mlp.down_proj.bias"));
+        double[] refMlpRows = new double[m * hidden];
+        for (int r = 0; r < m; r++) {
+            System.arraycopy(refMlp, 0, refMlpRows, r * hidden, hidden);
+        }
+        Split fs = new Split(ffn, 3);
+        for (int i = 0; i < 3; i++) {
+            int from = fs.start(i);
+            int to = fs.end(i);
+            int fi = to - from;
+            double[] g = fbgemmReference(xmf, m, hidden, rows(gq, hidden, from, to), rows(gs, from, to), fi,
+                    java.util.Arrays.copyOfRange(gb, from, to));
+            double[] u = fbgemmReference(xmf, m, hidden, rows(uq, hidden, from, to), rows(us, from, to), fi,
+                    java.util.Arrays.copyOfRange(ub, from, to));
+            float[] h = new float[m * fi]; // the shard's hidden activations, f32 as the kernel holds them
+            for (int e = 0; e < h.length; e++) {
+                h[e] = (float) (Oracle.activate(Activation.SILU, g[e]) * u[e]);
+            }
+            double[] part = fbgemmReference(h, m, fi, columns(dq, hidden, ffn, from, to), ds, hidden, null);
+            for (int e = 0; e < part.length; e++) {
+                refMlpRows[e] += part[e];
+            }
+        }
+        Tensor ym = tp.forward(xm);
+        Comparison cm = Comparison.of(ym.toFloatArray(), refMlpRows);
+        assertTrue(cm.within(Tolerance.F32_ACCUMULATION), () -> "tensor-parallel fbgemm MLP, seed " + SEED + ": " + cm);
+        Tensor ymf = tp.forward(devices.stream().map(xm::to).toList(), new DistributedGemmConfig(true)).get(0);
+        Comparison cf = Comparison.of(ymf.toFloatArray(), refMlpRows);
+        assertTrue(cf.within(Tolerance.F32_ACCUMULATION), () -> "fused tensor-parallel fbgemm MLP, seed " + SEED + ": " + cf);
     }
 
     @ParameterizedTest(name = "{0} MLP over {1} devices")

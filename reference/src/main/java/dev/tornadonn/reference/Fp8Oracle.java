@@ -17,6 +17,7 @@ public final class Fp8Oracle {
     /**
      * @param x           {@code m × k} inputs
      * @param staticScale the checkpoint's input scale (ignored for dynamic inputs)
+     * @param format      the weights' fp8 format ({@link #inputFormat} says which one x takes)
      * @param wq          {@code n × k} decoded fp8 weights
      * @param wScales     the checkpoint's weight scales, row-major in their natural shape
      * @param bias        {@code n} or null
@@ -24,7 +25,7 @@ public final class Fp8Oracle {
     public static double[] linear(float[] x, int m, int k, Float8Format format, Float8InputScaleSpec input,
                                   float staticScale, double[] wq, int n, Float8WeightScaleSpec weight, float[] wScales,
                                   double[] bias) {
-        double[] xd = quantiseInput(x, m, k, format, input, staticScale);
+        double[] xd = quantiseInput(x, m, k, inputFormat(format, input), input, staticScale);
         double[] wd = new double[wq.length];
         for (int j = 0; j < n; j++) {
             for (int c = 0; c < k; c++) {
@@ -34,7 +35,16 @@ public final class Fp8Oracle {
         return Oracle.linear(xd, m, k, wd, n, bias);
     }
 
-    /** {@code xq · sx} per element, in double. */
+    /**
+     * The format x is quantised to: e4m3fn for every dynamic scheme, whatever the weights (vLLM
+     * quantises activations to e4m3fn, MAX's dynamic kernels require it); the weight's format
+     * for a static scale.
+     */
+    public static Float8Format inputFormat(Float8Format weightFormat, Float8InputScaleSpec in) {
+        return in.isStatic() ? weightFormat : Float8Format.E4M3FN;
+    }
+
+    /** {@code xq · sx} per element, in double, x quantised to {@code f}. */
     public static double[] quantiseInput(float[] x, int m, int k, Float8Format f, Float8InputScaleSpec in, float staticScale) {
         double[] out = new double[m * k];
         float tensorAmax = absMax(x, 0, m * k);

@@ -6,7 +6,8 @@ import dev.tornadonn.core.Tensor;
  * Dequantises a Hugging Face GPTQ checkpoint exactly, written from the format's definition and
  * independently of the layer's own unpacking: {@code W[n, k] = scales[g, n] · (q[k, n] − z[g, n])}
  * with {@code g = g_idx[k]} (or {@code k / group_size}), q read from qweight's K-major bit streams
- * and z from qzeros' N-major ones ({@code + 1 mod 2^bits} for v1 checkpoints).
+ * and z from qzeros' N-major ones ({@code + 1} for v1 checkpoints, with no wrap: stored
+ * {@code 2^bits − 1} is {@code 2^bits}). A last group may be partial ({@code ceil(K / group_size)} groups).
  */
 public final class GptqOracle {
     private GptqOracle() {}
@@ -28,7 +29,7 @@ public final class GptqOracle {
                 long q = bitField((long) row * bits, bits, bit -> qw[(int) (bit / 32) * n + col]);
                 long z = bitField((long) col * bits, bits, bit -> qz[group * zeroCols + (int) (bit / 32)]);
                 if (v1) {
-                    z = (z + 1) % (1L << bits);
+                    z = z + 1; // no wrap: a stored 2^bits − 1 is zero 2^bits (AutoGPTQ, exllama, vLLM)
                 }
                 w[col * k + row] = scales.getFloat((long) group * n + col) * (double) (q - z);
             }

@@ -108,17 +108,14 @@ public record Fp8Matrix(int rows, int cols, Float8Format format, Tensor codes, F
     }
 
     /**
-     * A contiguous run of input features. Refused, with the reason, where the scales cannot
-     * follow: an input scaled per token or per tensor (each shard would see only its slice of x),
-     * and blocks that would straddle the cut.
+     * A contiguous run of input features. Refused, with the reason, only where the scales cannot
+     * follow: blocks that would straddle the cut. An input scaled dynamically per token or per
+     * tensor is scaled by each shard over its own slice of x, as MAX and vLLM run such layers
+     * tensor-parallel (the shards' sum then differs from the unsharded layer by that rescaling).
      */
     @Override
     public Fp8Matrix selectColumns(int[] sel) {
         WeightMatrix.checkIndex(sel, cols, "column");
-        if (input instanceof Fp8InputQuantization.DynamicPerToken || input instanceof Fp8InputQuantization.DynamicPerTensor) {
-            throw new IllegalArgumentException("an fp8 layer with " + input.getClass().getSimpleName()
-                    + " inputs cannot split its input features: each shard would scale its own slice of x");
-        }
         int start = WeightMatrix.contiguousStart(sel);
         if (start < 0) {
             throw new IllegalArgumentException("fp8 block scales need a shard's columns to be one contiguous run");

@@ -103,8 +103,9 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
     }
 
     /**
-     * The gated MLP under {@code prefix} ({@code gate_proj}, {@code up_proj}, {@code down_proj}),
-     * each projection read as {@link #linear} reads it; any other key under the prefix is an error.
+     * The gated MLP under {@code prefix} ({@code gate_proj}, {@code up_proj}, {@code down_proj},
+     * or Phi-3's fused {@code gate_up_proj} and {@code down_proj}), each projection read as
+     * {@link #linear} reads it; any other key under the prefix is an error.
      */
     public MlpWeights mlp(String prefix) {
         return MlpWeights.read(source, prefix, this::linear);
@@ -113,6 +114,11 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
     /** The output dtype a layer of this format gives: F32, or the fp8 config's (MAX's BF16). */
     public DType outputDType(String prefix) {
         return linearSpec(prefix).outputDType();
+    }
+
+    /** The output dtype of the MLP under {@code prefix}: its down projection's, which every layout has. */
+    public DType mlpOutputDType(String prefix) {
+        return outputDType(Keys.join(prefix, "down_proj"));
     }
 
     private static String abbreviate(java.util.Collection<String> names) {

@@ -7,7 +7,8 @@ import java.util.Objects;
 /**
  * MAX's {@code Float8Config}, reduced to what one layer needs: how inputs and weights are scaled,
  * and the output dtype. Every input/weight granularity pair is executable (MAX runs only three);
- * the weight's fp8 format is the layer's weight dtype, and x is quantised to that same format.
+ * the weight's fp8 format is the layer's weight dtype. Dynamic schemes quantise x to e4m3fn
+ * whatever the weights (as vLLM and MAX do); a static input scale quantises x to the weight's format.
  *
  * @param outputDType BF16 (MAX's only output: the f32 result rounded once), F16 or F32
  */

@@ -57,7 +57,7 @@ public record Fp8LinearConfig(int inDim, int outDim, DType weightDType, Float8Co
 
     /**
      * Reads {@code P.weight}, {@code P.weight_scale} (or {@code P.weight_scale_inv}),
-     * {@code P.input_scale} (static inputs only) and {@code P.bias} (when hasBias), strictly: every
+     * {@code P.input_scale} (or {@code P.activation_scale}; static inputs only) and {@code P.bias} (when hasBias), strictly: every
      * problem is collected into one exception and nothing is read.
      */
     @Override
@@ -91,6 +91,11 @@ public record Fp8LinearConfig(int inDim, int outDim, DType weightDType, Float8Co
 
     public String inputScaleKey() {
         return Keys.join(name, "input_scale");
+    }
+
+    /** transformers' FineGrainedFP8 name for the static input scale. */
+    public String activationScaleKey() {
+        return Keys.join(name, "activation_scale");
     }
 
     public String biasKey() {

@@ -27,7 +27,7 @@ final class Fp8Weights {
 
     /**
      * Reads {@code P.weight}, {@code P.weight_scale} (or {@code P.weight_scale_inv}),
-     * {@code P.input_scale} (static inputs only) and {@code P.bias} (when hasBias), strictly: every
+     * {@code P.input_scale} (or transformers' {@code P.activation_scale}; static inputs only) and {@code P.bias} (when hasBias), strictly: every
      * problem is collected into one {@link WeightLoadException} and nothing is read.
      */
     static LinearWeights read(Fp8LinearConfig config, TensorSource source) {
@@ -42,9 +42,17 @@ final class Fp8Weights {
             }
             scaleKey = config.weightScaleInvKey();
         }
+        String inputKey = config.inputScaleKey();
+        if (config.float8().isStatic() && names.contains(config.activationScaleKey())) {
+            if (names.contains(inputKey)) {
+                problems.add("both '" + inputKey + "' and '" + config.activationScaleKey()
+                        + "' are present; a checkpoint has one input scale");
+            }
+            inputKey = config.activationScaleKey();
+        }
         List<String> expected = new ArrayList<>(List.of(config.weightKey(), scaleKey));
         if (config.float8().isStatic()) {
-            expected.add(config.inputScaleKey());
+            expected.add(inputKey);
         }
         if (config.hasBias()) {
             expected.add(config.biasKey());
@@ -59,16 +67,16 @@ final class Fp8Weights {
         }
         for (String n : names) {
             if (Keys.isUnder(n, config.name()) && !expected.contains(n)) {
-                String why = n.equals(config.inputScaleKey()) ? " (input scales are dynamic, so the layer reads no input_scale)"
+                String why = n.equals(config.inputScaleKey()) || n.equals(config.activationScaleKey()) ? " (input scales are dynamic, so the layer reads no input_scale)"
                         : n.equals(config.biasKey()) ? " (the config has no bias)" : "";
                 problems.add("unexpected key '" + n + "'" + why);
             }
         }
         Tensor w = get(source, used, config.weightKey());
         Tensor ws = get(source, used, scaleKey);
-        Tensor is = get(source, used, config.inputScaleKey());
+        Tensor is = get(source, used, inputKey);
         Tensor b = get(source, used, config.biasKey());
-        problems.addAll(check(config, w, scaleKey, ws, is, b));
+        problems.addAll(check(config, w, scaleKey, ws, inputKey, is, b));
         if (!problems.isEmpty()) {
             throw new WeightLoadException(source.describe() + ": " + String.join("; ", problems)
                     + " (the layer expects: " + String.join(", ", expected) + ")");
@@ -89,7 +97,7 @@ final class Fp8Weights {
             problems.add("config says hasBias=" + config.hasBias() + " but bias is " + (bias == null ? "absent" : "present"));
         }
         if (problems.isEmpty()) {
-            problems.addAll(check(config, weight, config.weightScaleKey(), weightScale, inputScale, bias));
+            problems.addAll(check(config, weight, config.weightScaleKey(), weightScale, config.inputScaleKey(), inputScale, bias));
         }
         if (!problems.isEmpty()) {
             throw new WeightLoadException(String.join("; ", problems));
@@ -102,7 +110,8 @@ final class Fp8Weights {
     }
 
     /** Every dtype, shape and value problem of the tensors present (absent ones were reported already). */
-    private static List<String> check(Fp8LinearConfig c, Tensor w, String scaleKey, Tensor ws, Tensor is, Tensor b) {
+    private static List<String> check(Fp8LinearConfig c, Tensor w, String scaleKey, Tensor ws, String inputKey, Tensor is,
+                                      Tensor b) {
         List<String> p = new ArrayList<>();
         int n = c.outDim();
         int k = c.inDim();
@@ -116,14 +125,14 @@ final class Fp8Weights {
                 case BLOCK -> " = (ceil(" + n + "/" + spec.blockSize().rows() + "), ceil(" + k + "/" + spec.blockSize().cols()
                         + ")) for BLOCK " + spec.blockSize() + " scales of a " + n + " x " + k + " weight";
                 case ROWWISE -> " for ROWWISE scales (one per output channel)";
-                default -> " or (1,) for a TENSOR scale";
+                default -> " (or (1,) or (1, 1)) for a TENSOR scale";
             };
-            if (expect(p, scaleKey, ws, Set.of(DType.F32, DType.BF16), want, hint)) {
+            if (expect(p, scaleKey, ws, SCALE_DTYPES, want, hint)) {
                 finite(p, scaleKey, ws, false);
             }
         }
-        if (is != null && expect(p, c.inputScaleKey(), is, Set.of(DType.F32, DType.BF16), Shape.of(), " or (1,) for a static input scale")) {
-            finite(p, c.inputScaleKey(), is, true);
+        if (is != null && expect(p, inputKey, is, SCALE_DTYPES, Shape.of(), " (or (1,) or (1, 1)) for a static input scale")) {
+            finite(p, inputKey, is, true);
         }
         if (b != null) {
             expect(p, c.biasKey(), b, Set.of(DType.BF16, DType.F16, DType.F32), Shape.of(n), null);
@@ -131,14 +140,17 @@ final class Fp8Weights {
         return p;
     }
 
-    /** Adds a problem and returns false unless t has one of the dtypes and the shape (a scalar may also be (1,)). */
+    /** Scales as the tools write them: F32, BF16 (for bf16 models) or F16 (compressed-tensors for fp16 models). */
+    private static final Set<DType> SCALE_DTYPES = Set.of(DType.F32, DType.BF16, DType.F16);
+
+    /** Adds a problem and returns false unless t has one of the dtypes and the shape (a scalar may also be (1,) or (1, 1)). */
     private static boolean expect(List<String> p, String key, Tensor t, Set<DType> dtypes, Shape shape, String hint) {
         boolean ok = true;
         if (!dtypes.contains(t.dtype())) {
             p.add("tensor '" + key + "' has dtype " + t.dtype() + ", expected " + (dtypes.size() == 1 ? dtypes.iterator().next() : "one of " + dtypes));
             ok = false;
         }
-        boolean scalar = shape.rank() == 0 && t.shape().equals(Shape.of(1));
+        boolean scalar = shape.rank() == 0 && (t.shape().equals(Shape.of(1)) || t.shape().equals(Shape.of(1, 1)));
         if (!t.shape().equals(shape) && !scalar) {
             p.add("tensor '" + key + "' has shape " + t.shape() + ", expected " + shape + (hint == null ? "" : hint));
             ok = false;
@@ -168,11 +180,15 @@ final class Fp8Weights {
         };
         Float8InputScaleSpec ispec = c.float8().inputScale();
         float ub = ispec.upperBound();
+        // Dynamic schemes quantise x to e4m3fn whatever the weights (vLLM; MAX's dynamic kernels
+        // require an e4m3 output): one more mantissa bit than e5m2. A static scale was calibrated
+        // for the checkpoint's own format, so x takes the weight's.
+        Float8Format inputFormat = Float8Format.E4M3FN;
         Fp8InputQuantization input = ispec.isStatic() ? new Fp8InputQuantization.Static(format, is.getFloat(0))
                 : switch (ispec.granularity()) {
-                    case TENSOR -> new Fp8InputQuantization.DynamicPerTensor(format, ub);
-                    case COLWISE -> new Fp8InputQuantization.DynamicPerToken(format, ub);
-                    case BLOCK -> new Fp8InputQuantization.DynamicBlock(format, ispec.blockSize().cols(), ub);
+                    case TENSOR -> new Fp8InputQuantization.DynamicPerTensor(inputFormat, ub);
+                    case COLWISE -> new Fp8InputQuantization.DynamicPerToken(inputFormat, ub);
+                    case BLOCK -> new Fp8InputQuantization.DynamicBlock(inputFormat, ispec.blockSize().cols(), ub);
                     case ROWWISE -> throw new AssertionError("rejected by Float8InputScaleSpec");
                 };
         return new Fp8Matrix(c.outDim(), c.inDim(), format, w, weightScale, input);

@@ -21,20 +21,27 @@ public record GptqConfig(int bits, int groupSize, boolean descAct, boolean sym, 
         }
     }
 
-    /** Groups for {@code inDim} input channels; the group size must divide it. */
+    /**
+     * Groups for {@code inDim} input channels: {@code ceil(inDim / group_size)}, as AutoGPTQ sizes
+     * {@code scales} and {@code qzeros}; when the group size does not divide in_dim (576 channels
+     * in groups of 128, as in SmolLM-135M), the last group is partial.
+     */
     public int groups(int inDim) {
-        if (groupSize == -1) {
-            return 1;
+        if (inDim <= 0) {
+            throw new IllegalArgumentException("in_dim must be positive, got " + inDim);
         }
-        if (inDim % groupSize != 0) {
-            throw new IllegalArgumentException("GPTQ group_size " + groupSize + " does not divide in_dim " + inDim);
-        }
-        return inDim / groupSize;
+        return groupSize == -1 ? 1 : (int) ((inDim + (long) groupSize - 1) / groupSize);
     }
 
-    /** Channels per group for {@code inDim} input channels. */
+    /** Channels per full group for {@code inDim} input channels (in_dim itself for group_size −1). */
     public int effectiveGroupSize(int inDim) {
-        return inDim / groups(inDim);
+        return groupSize == -1 ? inDim : groupSize;
+    }
+
+    /** Channels in group {@code g}: the group size, less in the last group when it is partial. */
+    public int channelsInGroup(int inDim, int g) {
+        int size = effectiveGroupSize(inDim);
+        return Math.min(size, inDim - g * size);
     }
 
     /**

@@ -40,7 +40,6 @@ public record GptqLinearConfig(int inDim, int outDim, GptqConfig quant, DType sc
             throw new IllegalArgumentException("GPTQ packs qzeros along out_dim: out_dim " + outDim + " × "
                     + quant.bits() + " bits is not a multiple of 32");
         }
-        quant.groups(inDim); // the group size must divide in_dim
         name = name == null ? "" : name;
     }
 

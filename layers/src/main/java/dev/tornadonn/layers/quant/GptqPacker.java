@@ -11,7 +11,8 @@ import java.util.Map;
  * Hessian: this is for users converting their own weights and for tests, not a GPTQ solver).
  * Symmetric groups use zero {@code 2^(bits−1)} and {@code scale = 2·max|w| / (2^bits − 1)};
  * asymmetric ones span {@code [min(w, 0), max(w, 0)]}. Scales are rounded to the scale dtype
- * first, so the checkpoint dequantises to exactly the codes' values.
+ * first, so the checkpoint dequantises to exactly the codes' values. v1 checkpoints store
+ * {@code zero − 1}, so their zeros are at least 1. A last group may be partial.
  */
 public final class GptqPacker {
     private GptqPacker() {}
@@ -61,7 +62,9 @@ public final class GptqPacker {
                 }
                 scale = config.scaleDType().round(scale == 0 ? 1f : scale);
                 scales[g * n + col] = scale;
-                zeros[g * n + col] = Math.clamp(zero, 0, maxq);
+                // v1 stores zero − 1, so its zeros start at 1: a group with no negative weight gets zero 1
+                // and loses its top code, as AutoGPTQ's v1 packing leaves it.
+                zeros[g * n + col] = Math.clamp(zero, config.quant().format().minZero(), maxq);
             }
         }
         int[] qweight = new int[k * bits / 32 * n];
@@ -87,7 +90,10 @@ public final class GptqPacker {
         return out;
     }
 
-    /** A v1 ("gptq") checkpoint's qzeros rewritten as v2 ("gptq_v2"): every stored zero plus one, losslessly. */
+    /**
+     * A v1 ("gptq") checkpoint's qzeros rewritten as v2 ("gptq_v2"): every stored zero plus one,
+     * losslessly; a v1 zero of 2^bits (stored 2^bits − 1) has no v2 form and is refused.
+     */
     public static Tensor qzerosV1ToV2(Tensor qzeros, int bits, int outDim) {
         int[] words = qzeros.toIntArray();
         int perRow = qzeros.shape().dim(1);
@@ -95,7 +101,7 @@ public final class GptqPacker {
         for (int g = 0; g < qzeros.shape().dim(0); g++) {
             for (int col = 0; col < outDim; col++) {
                 int zero = GptqFormat.GPTQ.zeroFromStored(PackedBits.get(words, g * perRow, 1, bits, col), bits);
-                PackedBits.set(v2, g * perRow, 1, bits, col, zero);
+                PackedBits.set(v2, g * perRow, 1, bits, col, GptqFormat.GPTQ_V2.storedFromZero(zero, bits));
             }
         }
         return Tensor.ofInts(qzeros.shape(), v2);

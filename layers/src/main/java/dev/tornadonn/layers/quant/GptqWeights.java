@@ -13,8 +13,9 @@ import java.util.stream.Collectors;
 
 /**
  * Reads a GPTQ layer from a Hugging Face checkpoint. Unlike MAX it reads the zero points (with
- * v1's +1), takes 2, 3, 4 and 8 bits, any group size that divides in_dim, asymmetric zeros,
- * act-order with any g_idx whose groups are full, and a bias. {@code qweight} is kept as it is
+ * v1's +1), takes 2, 3, 4 and 8 bits, any group size (a partial last group when it does not
+ * divide in_dim, as AutoGPTQ writes it), asymmetric zeros, act-order with any g_idx whose groups
+ * are full, and a bias. {@code qweight} is kept as it is
  * packed (a view of the checkpoint until a backend prepares it); scales and zero points, a few
  * bytes per group, are decoded.
  */
@@ -33,7 +34,7 @@ final class GptqWeights {
 
     /**
      * The group-quantised matrix of a GPTQ checkpoint: codes as qweight packs them, zero points
-     * from qzeros (v1: stored + 1), scales decoded and transposed to (out, group), g_idx validated.
+     * from qzeros (v1: stored + 1, so a stored 2^bits − 1 is 2^bits), scales decoded and transposed to (out, group), g_idx validated.
      */
     static GroupQuantizedMatrix matrix(GptqLinearConfig c, Tensor qweight, Tensor qzeros, Tensor scales, Tensor gIdx) {
         int k = c.inDim();
@@ -63,10 +64,12 @@ final class GptqWeights {
         return g;
     }
 
-    /** Every entry names a group, and every group has exactly group_size channels (GPTQ's own invariant). */
+    /**
+     * Every entry names a group, and every group has exactly group_size channels (GPTQ's own
+     * invariant), the last one {@code in_dim − (groups − 1)·group_size} when it is partial.
+     */
     private static int[] checkedGroupIndex(GptqLinearConfig c, int[] gIdx) {
         int groups = c.groups();
-        int size = c.quant().effectiveGroupSize(c.inDim());
         int[] count = new int[groups];
         for (int i = 0; i < gIdx.length; i++) {
             if (gIdx[i] < 0 || gIdx[i] >= groups) {
@@ -76,9 +79,11 @@ final class GptqWeights {
             count[gIdx[i]]++;
         }
         for (int g = 0; g < groups; g++) {
+            int size = c.quant().channelsInGroup(c.inDim(), g);
             if (count[g] != size) {
                 throw new WeightLoadException("tensor '" + c.key("g_idx") + "': group " + g + " has " + count[g]
-                        + " channels, GPTQ groups hold exactly group_size = " + size);
+                        + " channels, GPTQ groups hold exactly group_size = " + c.quant().effectiveGroupSize(c.inDim())
+                        + (size == c.quant().effectiveGroupSize(c.inDim()) ? "" : " (the last, partial group " + size + ")"));
             }
         }
         return gIdx;

@@ -25,14 +25,23 @@ final class HuggingFaceFloat8 {
         };
     }
 
-    /** DeepSeek-V3 / transformers FineGrainedFP8: block weights, per-token-and-block dynamic inputs. */
+    /**
+     * {@code quant_method: fp8}. With {@code weight_block_size} (DeepSeek-V3, transformers'
+     * FineGrainedFP8): block weight scales, and dynamic inputs per token and k block. Without it
+     * (AutoFP8, llm-compressor's older exports): one weight scale per tensor and, when dynamic, one
+     * input scale per tensor each call, as vLLM runs these checkpoints. The block is taken from the
+     * config only: a {@code [1, 1]} scale on a weight of at most 128 × 128 is a per-tensor scale
+     * unless the config says {@code weight_block_size}, never guessed from its shape.
+     */
     private static Float8Config fp8(QuantizationConfig q) {
         String scheme = q.text("activation_scheme", "dynamic");
         boolean hasBlock = q.has("weight_block_size");
         return switch (scheme) {
             case "dynamic" -> {
-                // transformers' FineGrainedFP8Config defaults weight_block_size to [128, 128].
-                Float8BlockSize b = hasBlock ? pair(q, "weight_block_size") : new Float8BlockSize(128, 128);
+                if (!hasBlock) {
+                    yield Float8Config.of(Float8InputScaleSpec.dynamicTensor(null), Float8WeightScaleSpec.tensor());
+                }
+                Float8BlockSize b = pair(q, "weight_block_size");
                 yield Float8Config.of(Float8InputScaleSpec.dynamicBlock(b.cols(), null),
                         Float8WeightScaleSpec.block(b.rows(), b.cols()));
             }

@@ -46,8 +46,11 @@ class Float8ConfigTest {
         assertEquals(Float8WeightScaleSpec.block(64, 32), c.weightScale());
         assertEquals(Float8InputScaleSpec.dynamicBlock(32, null), c.inputScale());
         assertEquals(DType.BF16, c.outputDType());
-        Float8Config dflt = Float8Config.fromHuggingFace(json("{'quant_method':'fp8'}"));
-        assertEquals(Float8WeightScaleSpec.block(128, 128), dflt.weightScale());
+        // AutoFP8's dynamic export names no block: one weight scale per tensor, x scaled per tensor each call.
+        Float8Config autoFp8 = Float8Config.fromHuggingFace(json("{'quant_method':'fp8','activation_scheme':'dynamic'}"));
+        assertEquals(Float8WeightScaleSpec.tensor(), autoFp8.weightScale());
+        assertEquals(Float8InputScaleSpec.dynamicTensor(null), autoFp8.inputScale());
+        assertEquals(autoFp8, Float8Config.fromHuggingFace(json("{'quant_method':'fp8','weight_block_size':null}")));
         Float8Config st = Float8Config.fromHuggingFace(json("{'quant_method':'fp8','activation_scheme':'static'}"));
         assertEquals(Float8InputScaleSpec.staticTensor(), st.inputScale());
         assertEquals(Float8WeightScaleSpec.tensor(), st.weightScale());

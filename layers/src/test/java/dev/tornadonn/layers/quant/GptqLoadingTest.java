@@ -87,8 +87,10 @@ class GptqLoadingTest {
 
     @Test
     void configsRejectWhatGptqCannotPack() {
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> new GptqConfig(4, 48, false, true, GptqFormat.GPTQ).groups(64))
-                .getMessage().contains("group_size 48 does not divide in_dim 64"));
+        // AutoGPTQ sizes scales and qzeros ceil(in / group): 64 channels in groups of 48 are 48 + 16.
+        assertEquals(2, new GptqConfig(4, 48, false, true, GptqFormat.GPTQ).groups(64));
+        assertEquals(16, new GptqConfig(4, 48, false, true, GptqFormat.GPTQ).channelsInGroup(64, 1));
+        assertEquals(5, new GptqConfig(4, 128, false, true, GptqFormat.GPTQ).groups(576));
         assertThrows(IllegalArgumentException.class, () -> new GptqConfig(5, 32, false, true, GptqFormat.GPTQ));
         assertThrows(IllegalArgumentException.class, () -> new GptqConfig(4, 0, false, true, GptqFormat.GPTQ));
         assertTrue(assertThrows(IllegalArgumentException.class,
@@ -155,13 +157,20 @@ class GptqLoadingTest {
     }
 
     @Test
-    void v1ZerosAreStoredMinusOneModuloTheRange() {
+    void v1ZerosAreStoredMinusOneWithNoWrap() {
         assertEquals(7, GptqFormat.GPTQ.storedFromZero(8, 4));
         assertEquals(8, GptqFormat.GPTQ.zeroFromStored(7, 4));
-        assertEquals(15, GptqFormat.GPTQ.storedFromZero(0, 4));
-        assertEquals(0, GptqFormat.GPTQ.zeroFromStored(15, 4));
+        // AutoGPTQ, exllama and vLLM read a stored 15 as 16, not as 0.
+        assertEquals(16, GptqFormat.GPTQ.zeroFromStored(15, 4));
+        assertEquals(15, GptqFormat.GPTQ.storedFromZero(16, 4));
+        assertEquals(256, GptqFormat.GPTQ.zeroFromStored(255, 8));
+        assertThrows(IllegalArgumentException.class, () -> GptqFormat.GPTQ.storedFromZero(0, 4));
         assertEquals(8, GptqFormat.GPTQ_V2.zeroFromStored(8, 4));
+        assertEquals(15, GptqFormat.GPTQ_V2.zeroFromStored(15, 4));
         Tensor v1 = Tensor.ofInts(Shape.of(1, 1), 0x77777777);
         assertEquals(0x88888888, GptqPacker.qzerosV1ToV2(v1, 4, 8).toIntArray()[0]);
+        String msg = assertThrows(IllegalArgumentException.class,
+                () -> GptqPacker.qzerosV1ToV2(Tensor.ofInts(Shape.of(1, 1), 0x7777777F), 4, 8)).getMessage();
+        assertTrue(msg.contains("zero point 16"), msg);
     }
 }
