@@ -18,6 +18,7 @@ import dev.tornadonn.layers.Layer;
 import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.LinearSpec;
 import dev.tornadonn.layers.MLP;
+import dev.tornadonn.layers.MlpWeights;
 import dev.tornadonn.layers.checkpoint.CheckpointLayers;
 import dev.tornadonn.parallel.ColumnParallelLinear;
 import dev.tornadonn.parallel.Communicator;
@@ -52,8 +53,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--layer", required = true, description = "Layer: ${COMPLETION-CANDIDATES}.", completionCandidates = LayerNames.class)
     String layer;
 
-    @Option(names = "--weights", required = true, description = "Checkpoint: a .safetensors file, or a Hugging Face model folder "
-            + "(model.safetensors or its index and shards, config.json).")
+    @Option(names = "--weights", required = true, description = "Checkpoint: a .safetensors file, a Hugging Face model folder "
+            + "(model.safetensors or its index and shards, config.json), or a llama.cpp .gguf file.")
     Path weights;
 
     @Option(names = "--prefix", defaultValue = "", description = "Key prefix, e.g. model.layers.0.mlp (default: none).")
@@ -161,7 +162,7 @@ final class RunCommand implements Callable<Integer> {
      */
     private Layer build(CheckpointLayers layers, DeviceRef dev, Activation act) {
         if (layer.equals("mlp")) {
-            String gate = Keys.join(prefix, "gate_proj");
+            String gate = Keys.join(prefix, MlpWeights.projectionNames(layers.source(), prefix).get(0));
             return MLP.of(layers.mlp(prefix), act, dev, layers.linearSpec(gate).outputDType());
         }
         LinearSpec spec = layers.linearSpec(prefix);
