@@ -20,6 +20,7 @@ import dev.tornadonn.layers.MLP;
 import dev.tornadonn.layers.checkpoint.CheckpointLayers;
 import dev.tornadonn.layers.quant.GgufLinearConfig;
 import dev.tornadonn.reference.Comparison;
+import dev.tornadonn.reference.GgufOracle;
 import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.Tolerance;
 import java.lang.foreign.ValueLayout;
@@ -67,6 +68,22 @@ class GgufLinearTest {
                         assertEquals(Float.floatToRawIntBits(ref.getFloat((long) r * cols + k)), Float.floatToRawIntBits(row[k]),
                                 kind + " row " + r + " col " + k);
                     }
+                }
+            }
+        }
+    }
+
+    /** The conformance oracle's own decoder gives the gguf package's values too. */
+    @Test
+    void theOracleDecodesAsTheGgufPackage() throws Exception {
+        try (Checkpoint c = Checkpoint.open(fixture())) {
+            for (String kind : KINDS) {
+                Tensor ref = c.get("test.dequant." + kind);
+                byte[] raw = c.get("test.blocks." + kind).data().toArray(ValueLayout.JAVA_BYTE);
+                double[] got = GgufOracle.decode(c.ggmlType("test.blocks." + kind).orElseThrow(), raw, ref.shape().dim(0),
+                        ref.shape().dim(1));
+                for (int i = 0; i < got.length; i++) {
+                    assertEquals(ref.getFloat(i), got[i], 0.0, kind + " element " + i);
                 }
             }
         }
