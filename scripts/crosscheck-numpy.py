@@ -4,7 +4,8 @@
 Writes random checkpoints and inputs as safetensors (with its own writer), runs the command for
 Linear and MLP over every activation, F32/BF16/F16 weights, bias on and off, clipping on and off;
 for GPTQ (packed here, 2/3/4/8 bits, v1 and v2 zeros, act-order) and FP8 (static, per-token and
-block scaling, Hugging Face configs); for Hugging Face model folders as transformers and AutoGPTQ
+block scaling, Hugging Face configs); for GGUF files written by llama.cpp's gguf package (Q4_0, Q8_0,
+Q4_K, Q6_K; Linear and MLP under llama.cpp's names; skipped when `import gguf` fails); for Hugging Face model folders as transformers and AutoGPTQ
 write them (config.json or quantize_config.json, one file or an index and its shards), where the
 command finds the format from the tensors and the folder's config alone; for layouts as the tools
 themselves write them, with torch, safetensors and transformers' own modules when those are
@@ -677,6 +678,84 @@ def tool_layout_cases(tmp, rng):
     cases.append(tpm)
     return cases
 
+# ---------------------------------------------------------------- GGUF, written by llama.cpp's gguf package
+
+def gguf_available():
+    try:
+        import gguf  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def gguf_blocks(rng, qtype, rows, cols):
+    """(raw blocks, float64 values by gguf.quants.dequantize): Q4_0/Q8_0 quantised by gguf from Gaussian
+    weights, K-quants random bytes with finite f16 scales (gguf has no K-quant quantiser)."""
+    import gguf
+    from gguf import GGMLQuantizationType as T
+    if qtype in (T.Q4_0, T.Q8_0):
+        raw = gguf.quants.quantize(rng.normal(0, 0.05, (rows, cols)).astype(np.float32), qtype)
+    else:
+        block, size = gguf.GGML_QUANT_SIZES[qtype]
+        n = rows * cols // block
+        raw = rng.integers(0, 256, size=(n, size), dtype=np.uint8)
+        scale_at = [0, 2] if qtype == T.Q4_K else [size - 2]
+        for at in scale_at:
+            raw[:, at:at + 2] = (rng.uniform(1e-4, 1e-2, n) * rng.choice([-1, 1], n)).astype(np.float16) \
+                .view(np.uint8).reshape(n, 2)
+        raw = raw.reshape(rows, -1)
+    return raw, gguf.quants.dequantize(raw, qtype).astype(np.float64)
+
+
+class GgufCase:
+    """`run --weights model.gguf` as llama.cpp names a block: a Linear (blk.0.ffn_down) or the MLP
+    (blk.0.ffn_gate/ffn_up/ffn_down beside attention and norm tensors the MLP must leave alone)."""
+
+    def __init__(self, tmp, rng, layer, types):
+        import gguf
+        self.name = f"gguf {layer} " + "/".join(t.name for t in types)
+        weights, self.input, self.output, _ = scratch_files(tmp)
+        weights = weights.replace(".safetensors", ".gguf")
+        w = gguf.GGUFWriter(weights, "llama")
+        h, f = 512, 256
+        lead = (2, 3) if layer == "mlp" else (5,)
+        if layer == "linear":
+            raw, wd = gguf_blocks(rng, types[0], h, f)
+            w.add_tensor("blk.0.ffn_down.weight", raw, raw_dtype=types[0])
+            x = rng.uniform(-1, 1, lead + (f,)).astype(np.float32)
+            self.expected = linear64(x.reshape(-1, f).astype(np.float64), wd, None).reshape(lead + (h,))
+            self.args = ["--layer", "linear", "--prefix", "blk.0.ffn_down"]
+        else:
+            ws = {}
+            for proj, qtype, shape in zip(("ffn_gate", "ffn_up", "ffn_down"), types, ((f, h), (f, h), (h, f))):
+                raw, ws[proj] = gguf_blocks(rng, qtype, *shape)
+                w.add_tensor(f"blk.0.{proj}.weight", raw, raw_dtype=qtype)
+            w.add_tensor("blk.0.ffn_norm.weight", np.ones(h, dtype=np.float32))
+            w.add_tensor("blk.0.attn_q.weight", np.zeros((32, h), dtype=np.float16))
+            x = rng.uniform(-2, 2, lead + (h,)).astype(np.float32)
+            x2 = x.reshape(-1, h).astype(np.float64)
+            hid = ACTIVATIONS["silu"](linear64(x2, ws["ffn_gate"], None)) * linear64(x2, ws["ffn_up"], None)
+            self.expected = linear64(hid, ws["ffn_down"], None).reshape(lead + (h,))
+            self.args = ["--layer", "mlp", "--prefix", "blk.0"]
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        write_safetensors(self.input, {"x": ("F32", x.shape, x.astype("<f4").tobytes())})
+        self.tolerance = 1e-5
+        self.args += ["--weights", weights, "--input", self.input, "--output", self.output]
+
+    check = Case.check
+
+
+def gguf_cases(tmp, rng):
+    if not gguf_available():
+        print("skip  gguf cases: the gguf package is not installed (pip install gguf)")
+        return []
+    from gguf import GGMLQuantizationType as T
+    return [GgufCase(tmp, rng, "linear", [t]) for t in (T.Q4_0, T.Q8_0, T.Q4_K, T.Q6_K)] + \
+        [GgufCase(tmp, rng, "mlp", [T.Q4_K, T.Q4_K, T.Q6_K]), GgufCase(tmp, rng, "mlp", [T.Q4_0, T.Q8_0, T.Q4_0])]
+
 
 def bad_inputs(tmp, rng):
     """(description, args, file bytes to write first) that must each fail cleanly."""
@@ -701,6 +780,14 @@ def bad_inputs(tmp, rng):
         text = json.dumps({"weight": entry}).encode()
         return weights_file(struct.pack("<Q", len(text)) + text + data)
 
+    def gguf_truncated(path):
+        def make():  # a GGUF header cut inside its tensor infos, written by hand
+            name = b"weight"
+            raw = struct.pack("<IIQQ", 0x46554747, 3, 1, 0) + struct.pack("<Q", len(name)) + name + struct.pack("<I", 2)
+            with open(path, "wb") as f:
+                f.write(raw)
+        return make
+
     run_linear = ["run", "--layer", "linear", "--weights", paths["w"], "--input", paths["x"], "--output", paths["y"]]
     wrong_x = os.path.join(tmp, "x_wrong.safetensors")
     write_safetensors(wrong_x, {"x": ("F32", (2, 6), encode(np.zeros((2, 6)), "F32")[0])})
@@ -718,6 +805,8 @@ def bad_inputs(tmp, rng):
                                 paths["x"], "--output", paths["y"]], st({"gate_proj.weight": ("F32", (5, 7), good_w)})),
         ("input last dim != in_dim", ["run", "--layer", "linear", "--weights", paths["w"], "--input", wrong_x, "--output",
                                       paths["y"]], st({"weight": ("F32", (5, 7), good_w)})),
+        ("truncated gguf file", ["run", "--layer", "linear", "--weights", os.path.join(tmp, "w.gguf"), "--input",
+                                 paths["x"], "--output", paths["y"]], gguf_truncated(os.path.join(tmp, "w.gguf"))),
         ("missing weights file", ["run", "--layer", "linear", "--weights", os.path.join(tmp, "nope.safetensors"),
                                   "--input", paths["x"], "--output", paths["y"]], lambda: None),
     ]
@@ -774,6 +863,7 @@ def main():
                                         for scheme in ("static", "per-token", "block")]
         quantised += [] if device else folder_cases(tmp, rng)
         quantised += [] if device else tool_layout_cases(tmp, rng)
+        quantised += [] if device else gguf_cases(tmp, rng)
         for case in quantised:
             ok, detail = case.check()
             passed, failed = passed + ok, failed + (not ok)

@@ -1,6 +1,8 @@
 package dev.tornadonn.benchmarks;
 
 import dev.tornadonn.core.DType;
+import dev.tornadonn.core.io.GgmlType;
+import dev.tornadonn.layers.quant.GgufLinearConfig;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
@@ -36,8 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One linear layer {@code k → n} per weight format, through the public layer API: plain BF16,
- * GPTQ int4 (group 128) and FP8 e4m3 (per-row weight scale, codes over the format's range as in
- * real checkpoints, per-token dynamic input). At {@code m = 1} it is a GEMV, limited by the bytes
+ * GPTQ int4 (group 128), FP8 e4m3 (per-row weight scale, codes over the format's range as in
+ * real checkpoints, per-token dynamic input) and GGUF Q4_0 and Q4_K (random blocks). At {@code m = 1} it is a GEMV, limited by the bytes
  * of weight it streams.
  *
  * <pre>
@@ -61,7 +63,7 @@ public class QuantizedLinearBenchmark {
     @Param("4096")
     public int k;
 
-    @Param({"BF16", "GPTQ_INT4", "FP8"})
+    @Param({"BF16", "GPTQ_INT4", "FP8", "GGUF_Q4_0", "GGUF_Q4_K"})
     public String format;
 
     private Layer layer;
@@ -70,8 +72,12 @@ public class QuantizedLinearBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         SplittableRandom rng = new SplittableRandom(BenchData.SEED);
-        float[] w = BenchData.uniform(rng, Math.multiplyExact(n, k));
         x = BenchData.matrix(rng, DType.F32, m, k);
+        if (format.startsWith("GGUF_")) {
+            layer = gguf(GgmlType.valueOf(format.substring(5)), rng);
+            return;
+        }
+        float[] w = BenchData.uniform(rng, Math.multiplyExact(n, k));
         DeviceRef cpu = DeviceRef.cpu(0);
         layer = switch (format) {
             case "BF16" -> Linear.of(LinearConfig.builder(k, n).dtype(DType.BF16).build(),
@@ -95,8 +101,29 @@ public class QuantizedLinearBenchmark {
                 ckpt.put("weight_scale", Tensor.of(DType.F32, Shape.of(n, 1), scales));
                 yield Linear.load(Fp8LinearConfig.of(k, n, DType.F8_E4M3FN, f8), TensorSource.of(ckpt));
             }
-            default -> throw new IllegalArgumentException("format must be BF16, GPTQ_INT4 or FP8, not " + format);
+            default -> throw new IllegalArgumentException("format must be BF16, GPTQ_INT4, FP8, GGUF_Q4_0 or GGUF_Q4_K, not "
+                    + format);
         };
+    }
+
+    /** Random GGUF blocks (every code) with f16 scales near what llama.cpp's quantiser writes for weights in [-1, 1). */
+    private Layer gguf(GgmlType type, SplittableRandom rng) {
+        Tensor blocks = Tensor.allocate(DType.U8, Shape.of(n, (int) type.rowBytes(k)));
+        java.lang.foreign.MemorySegment data = blocks.data();
+        byte[] chunk = new byte[type.blockBytes()];
+        for (long at = 0; at < data.byteSize(); at += chunk.length) {
+            rng.nextBytes(chunk);
+            short d = Float.floatToFloat16((float) (0.01 + 0.1 * rng.nextDouble()));
+            int scaleAt = 0;
+            chunk[scaleAt] = (byte) d;
+            chunk[scaleAt + 1] = (byte) (d >> 8);
+            if (type == GgmlType.Q4_K) { // dmin
+                chunk[2] = (byte) d;
+                chunk[3] = (byte) (d >> 8);
+            }
+            java.lang.foreign.MemorySegment.copy(java.lang.foreign.MemorySegment.ofArray(chunk), 0, data, at, chunk.length);
+        }
+        return Linear.of(GgufLinearConfig.of(k, n, type).weightsOf(blocks, null), DeviceRef.cpu(0));
     }
 
     @Benchmark

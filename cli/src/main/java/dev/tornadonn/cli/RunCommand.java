@@ -51,8 +51,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--layer", required = true, description = "Layer: ${COMPLETION-CANDIDATES}.", completionCandidates = LayerNames.class)
     String layer;
 
-    @Option(names = "--weights", required = true, description = "Checkpoint: a .safetensors file, or a Hugging Face model folder "
-            + "(model.safetensors or its index and shards, config.json).")
+    @Option(names = "--weights", required = true, description = "Checkpoint: a .safetensors file, a Hugging Face model folder "
+            + "(model.safetensors or its index and shards, config.json), or a llama.cpp .gguf file.")
     Path weights;
 
     @Option(names = "--prefix", defaultValue = "", description = "Key prefix, e.g. model.layers.0.mlp (default: none).")

@@ -10,9 +10,12 @@ import dev.tornadonn.core.backend.LinearShapes;
 import dev.tornadonn.core.backend.PreparedMatrix;
 import dev.tornadonn.core.weights.DenseMatrix;
 import dev.tornadonn.core.weights.Fp8Matrix;
+import dev.tornadonn.core.weights.GgufMatrix;
 import dev.tornadonn.core.weights.GroupQuantizedMatrix;
 import dev.tornadonn.core.weights.WeightKind;
 import dev.tornadonn.core.weights.WeightMatrix;
+import dev.tornadonn.core.io.GgmlType;
+import dev.tornadonn.core.weights.GgufBlocks;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,6 +84,10 @@ public final class JvmBackend implements Backend {
             case Fp8Matrix f -> {
                 List<Fp8Matrix> fs = cast(blocks, Fp8Matrix.class);
                 yield Fp8Layout.fusable(fs) ? Fp8Layout.of(fs) : stacked(blocks, device, what);
+            }
+            case GgufMatrix q -> {
+                List<GgufMatrix> qs = cast(blocks, GgufMatrix.class);
+                yield GgufLayout.fusable(qs) ? GgufLayout.of(qs) : stacked(blocks, device, what);
             }
         };
     }
@@ -188,6 +195,15 @@ public final class JvmBackend implements Backend {
                 }
                 yield s;
             }
+            case GgufLayout q -> {
+                float[] row = new float[k];
+                q.decodeRow(j, new byte[q.rowBytes()], row);
+                double s = 0;
+                for (int c = 0; c < k; c++) {
+                    s += (double) x[xo + c] * row[c];
+                }
+                yield s;
+            }
             case KernelLayout.Stacked st -> {
                 int at = 0;
                 for (KernelLayout part : st.parts()) {
@@ -218,6 +234,7 @@ public final class JvmBackend implements Backend {
             case DenseLayout d -> kernels.linear(x, m, d.cols(), d.weight().data(), d.weight().dtype(), n, bias, out);
             case GroupQuantLayout g -> groupQuantLinear(x, m, g, bias, out);
             case Fp8Layout f -> fp8Linear(x, m, f, bias, out);
+            case GgufLayout q -> ggufLinear(x, m, q, bias, out);
             case KernelLayout.Stacked s -> throw new AssertionError("handled above");
         }
         if (out != y) {
@@ -327,6 +344,58 @@ public final class JvmBackend implements Backend {
                         acc += partial * (sx[i * segs + s] * ws[j * segs + s]);
                     }
                     y[i * n + j] = acc + b;
+                }
+            }
+        });
+    }
+
+    /** Elements decoded at a time by the GEMV: one K-quant super-block, or eight 32-element blocks. */
+    private static final int GGUF_CHUNK = 256;
+
+    /**
+     * A few rows of x: each weight row is decoded a super-block (or 256 elements of 32-blocks) at a
+     * time inside the row loop, into a buffer that stays in L1, and dotted with every row of x, the
+     * f32 partial sums added per chunk. More rows: each weight row is decoded once, whole, and
+     * dotted with all of them.
+     */
+    private void ggufLinear(float[] x, int m, GgufLayout w, float[] bias, float[] y) {
+        int k = w.cols();
+        int n = w.rows();
+        int rb = w.rowBytes();
+        GgmlType type = w.type();
+        if (m <= VectorKernels.GEMV_MAX_M) {
+            int chunk = Math.min(GGUF_CHUNK, k);
+            int chunkBytes = (int) type.rowBytes(chunk);
+            Parallel.forRows(n, (from, to) -> {
+                byte[] raw = new byte[rb];
+                float[] buf = new float[chunk];
+                float[] acc = new float[m];
+                for (int j = from; j < to; j++) {
+                    MemorySegment.copy(w.blocks(), java.lang.foreign.ValueLayout.JAVA_BYTE, (long) j * rb, raw, 0, rb);
+                    java.util.Arrays.fill(acc, 0f);
+                    for (int c = 0, at = 0; c < k; c += chunk, at += chunkBytes) {
+                        int len = Math.min(chunk, k - c);
+                        GgufBlocks.decode(type, raw, at, len, buf, 0);
+                        for (int i = 0; i < m; i++) {
+                            acc[i] += fp8.dot(x, i * k + c, buf, 0, len);
+                        }
+                    }
+                    float b = bias == null ? 0f : bias[j];
+                    for (int i = 0; i < m; i++) {
+                        y[i * n + j] = acc[i] + b;
+                    }
+                }
+            });
+            return;
+        }
+        Parallel.forRows(n, (from, to) -> {
+            byte[] raw = new byte[rb];
+            float[] row = new float[k];
+            for (int j = from; j < to; j++) {
+                w.decodeRow(j, raw, row);
+                float b = bias == null ? 0f : bias[j];
+                for (int i = 0; i < m; i++) {
+                    y[i * n + j] = fp8.dot(x, i * k, row, 0, k) + b;
                 }
             }
         });

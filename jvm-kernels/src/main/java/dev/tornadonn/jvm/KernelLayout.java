@@ -5,7 +5,7 @@ package dev.tornadonn.jvm;
  * MLP's gate and up with different act-order permutations, or fp8 static input scales of their
  * own) stay {@link Stacked}: each runs into its own columns of the output.
  */
-sealed interface KernelLayout permits DenseLayout, GroupQuantLayout, Fp8Layout, KernelLayout.Stacked {
+sealed interface KernelLayout permits DenseLayout, GroupQuantLayout, Fp8Layout, GgufLayout, KernelLayout.Stacked {
 
     int rows();
 

@@ -24,18 +24,36 @@ public record MlpWeights(String name, LinearWeights gate, LinearWeights up, Line
         }
     }
 
+    /** Hugging Face's projection names. */
+    public static final List<String> HF_NAMES = List.of("gate_proj", "up_proj", "down_proj");
+    /** llama.cpp's (GGUF's) names, siblings of the attention's tensors under {@code blk.N}. */
+    public static final List<String> LLAMA_CPP_NAMES = List.of("ffn_gate", "ffn_up", "ffn_down");
+
     /**
-     * Reads {@code prefix.gate_proj}, {@code prefix.up_proj} and {@code prefix.down_proj} with
-     * {@code reader} (given each projection's prefix), then rejects any other key under
-     * {@code prefix}. A checkpoint with Phi-3's fused {@code prefix.gate_up_proj} (one
-     * {@code (2F, H)} layer: gate rows first, then up) and no {@code gate_proj} is read as that one
-     * layer and split into its two row blocks, bias with them (views of the checkpoint, not copies,
-     * for dense and FP8 weights).
+     * The projection names the MLP under {@code prefix} uses: llama.cpp's when the source has a
+     * key under {@code prefix.ffn_gate} and none under {@code prefix.gate_proj}, else Hugging Face's.
+     */
+    public static List<String> projectionNames(TensorSource source, String prefix) {
+        boolean hf = source.names().stream().anyMatch(n -> Keys.isUnder(n, Keys.join(prefix, "gate_proj")));
+        boolean llama = source.names().stream().anyMatch(n -> Keys.isUnder(n, Keys.join(prefix, "ffn_gate")));
+        return llama && !hf ? LLAMA_CPP_NAMES : HF_NAMES;
+    }
+
+    /**
+     * Reads {@code prefix.gate_proj}, {@code prefix.up_proj} and {@code prefix.down_proj} (or
+     * llama.cpp's {@code prefix.ffn_gate}, {@code ffn_up}, {@code ffn_down}: see
+     * {@link #projectionNames}) with {@code reader} (given each projection's prefix), then rejects
+     * any other key under {@code prefix} (with llama.cpp's names, under the projections' prefixes:
+     * {@code blk.N} holds the attention and norms too). A checkpoint with Phi-3's fused
+     * {@code prefix.gate_up_proj} (one {@code (2F, H)} layer: gate rows first, then up) and no
+     * {@code gate_proj} is read as that one layer and split into its two row blocks, bias with them
+     * (views of the checkpoint, not copies, for dense and FP8 weights).
      */
     public static MlpWeights read(TensorSource source, String prefix, Function<String, LinearWeights> reader) {
-        String gateProj = Keys.join(prefix, "gate_proj");
+        List<String> proj = projectionNames(source, prefix);
+        String gateProj = Keys.join(prefix, proj.get(0));
         String gateUpProj = Keys.join(prefix, "gate_up_proj");
-        boolean fused = source.names().stream().noneMatch(n -> Keys.isUnder(n, gateProj))
+        boolean fused = proj == HF_NAMES && source.names().stream().noneMatch(n -> Keys.isUnder(n, gateProj))
                 && source.names().stream().anyMatch(n -> Keys.isUnder(n, gateUpProj));
         LinearWeights gate;
         LinearWeights up;
@@ -55,14 +73,16 @@ public record MlpWeights(String name, LinearWeights gate, LinearWeights up, Line
             }
         } else {
             gate = reader.apply(gateProj);
-            up = reader.apply(Keys.join(prefix, "up_proj"));
+            up = reader.apply(Keys.join(prefix, proj.get(1)));
         }
-        LinearWeights down = reader.apply(Keys.join(prefix, "down_proj"));
+        LinearWeights down = reader.apply(Keys.join(prefix, proj.get(2)));
         Set<String> claimed = new HashSet<>();
         for (LinearWeights l : List.of(gate, up, down)) {
             claimed.addAll(l.keys());
         }
-        List<String> unexpected = source.names().stream().filter(n -> Keys.isUnder(n, prefix) && !claimed.contains(n)).toList();
+        java.util.function.Predicate<String> mine = proj == HF_NAMES ? n -> Keys.isUnder(n, prefix)
+                : n -> proj.stream().anyMatch(p -> Keys.isUnder(n, Keys.join(prefix, p)));
+        List<String> unexpected = source.names().stream().filter(n -> mine.test(n) && !claimed.contains(n)).toList();
         if (!unexpected.isEmpty()) {
             throw new WeightLoadException(source.describe() + ": unexpected key" + (unexpected.size() > 1 ? "s " : " ")
                     + String.join(", ", unexpected.stream().map(n -> "'" + n + "'").toList())

@@ -5,7 +5,7 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.weights.WeightKind;
 
 /** One layer configuration and input shape, checked on a device against the oracle. */
-public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearCase, Fp8LinearCase {
+public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearCase, Fp8LinearCase, GgufLinearCase {
 
     /** {@code linear} or {@code mlp}. */
     String layer();

@@ -3,6 +3,7 @@ package dev.tornadonn.reference;
 import dev.tornadonn.core.Activation;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.io.GgmlType;
 import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqFormat;
 import java.util.ArrayList;
@@ -11,7 +12,8 @@ import java.util.List;
 /**
  * The cases every backend must pass: awkward shapes (1, 7, 13, 127, 129, 4097, and more than one
  * GEMM block), every weight dtype, bias on and off, clipping, low-precision inputs, inputs of rank
- * 1 to 3, every activation, and the fp8 linear's cases ({@link Fp8ConformanceCases}). Each
+ * 1 to 3, every activation, the fp8 linear's cases ({@link Fp8ConformanceCases}) and GGUF's block
+ * types ({@link GgufLinearCase}). Each
  * case's data comes from its own seed, derived from one base
  * seed that is fresh per run unless {@value #SEED_PROPERTY} fixes it.
  */
@@ -61,7 +63,21 @@ public final class ConformanceSuite {
         cases.add(new MlpCase(Shape.of(1, 4097), 33, DType.F16, Activation.GELU_TANH, true, seed(baseSeed, cases.size())));
         addGptqCases(cases, baseSeed);
         cases.addAll(Fp8ConformanceCases.fp8Cases(baseSeed));
+        addGgufCases(cases, baseSeed);
         return List.copyOf(cases);
+    }
+
+    /** Each GGUF block type: one and a few rows of x (the GEMV), more (decode-a-row), rank 3, awkward N, bias on and off. */
+    private static void addGgufCases(List<ConformanceCase> cases, long baseSeed) {
+        int[][] shapes = {{1, 512, 33}, {3, 256, 7}, {9, 768, 129}, {64, 256, 40}};
+        for (GgmlType type : List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K)) {
+            for (int s = 0; s < shapes.length; s++) {
+                cases.add(new GgufLinearCase(Shape.of(shapes[s][0], shapes[s][1]), shapes[s][2], type, s % 2 == 1,
+                        seed(baseSeed, cases.size())));
+            }
+            cases.add(new GgufLinearCase(Shape.of(2, 3, 256), 17, type, true, seed(baseSeed, cases.size())));
+        }
+        cases.add(new GgufLinearCase(Shape.of(4096), 9, GgmlType.Q4_0, false, seed(baseSeed, cases.size())));
     }
 
     /** Every bit width and group size, both zero conventions and formats, act-order, and awkward N and K. */

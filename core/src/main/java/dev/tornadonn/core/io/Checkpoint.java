@@ -17,18 +17,22 @@ import java.util.stream.Stream;
 /**
  * A checkpoint as Hugging Face writes it: one safetensors file, or a model folder holding
  * {@code model.safetensors}, or {@code model.safetensors.index.json} and its shards, next to
- * {@code config.json}. Every shard is opened and checked against the index on open; tensors are
- * views of the shards' mappings, valid until {@link #close()}.
+ * {@code config.json}; or a GGUF file as llama.cpp writes it ({@link GgufFile}). Every shard is
+ * opened and checked against the index on open; tensors are views of the files' mappings, valid
+ * until {@link #close()}.
  */
 public final class Checkpoint implements TensorSource, AutoCloseable {
     static final String SINGLE = "model.safetensors";
     static final String INDEX = "model.safetensors.index.json";
     private static final String SUFFIX = ".safetensors";
+    private static final String GGUF_SUFFIX = ".gguf";
 
     private final Path path;
     private final List<SafetensorsFile> files;
     private final Map<String, SafetensorsFile> byName;
     private final Optional<ModelConfig> config;
+    /** The GGUF file this checkpoint is, or null for safetensors. */
+    private final GgufFile gguf;
 
     private Checkpoint(Path path, List<SafetensorsFile> files, Map<String, SafetensorsFile> byName,
                        Optional<ModelConfig> config) {
@@ -36,15 +40,26 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
         this.files = List.copyOf(files);
         this.byName = Collections.unmodifiableMap(byName);
         this.config = config;
+        this.gguf = null;
+    }
+
+    private Checkpoint(Path path, GgufFile gguf) {
+        this.path = path;
+        this.files = List.of();
+        this.byName = Map.of();
+        this.config = Optional.empty();
+        this.gguf = gguf;
     }
 
     /**
-     * Opens a {@code .safetensors} file alone, or a model folder: its {@code model.safetensors};
+     * Opens a {@code .gguf} file (by its extension or its magic) or a {@code .safetensors} file
+     * alone, or a model folder: its {@code model.safetensors};
      * else its {@code model.safetensors.index.json} and every shard that names; else its one
      * {@code *.safetensors} file. All or nothing: on any error, whatever was opened is closed.
      *
      * @throws SafetensorsException naming the file, and the key where there is one, for a missing
      *                              or malformed file, index or shard
+     * @throws GgufException naming the file for a malformed GGUF file
      * @throws IllegalArgumentException naming the file for a malformed config.json or quantize_config.json
      */
     public static Checkpoint open(Path path) {
@@ -53,6 +68,9 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
         }
         if (!Files.exists(path)) {
             throw new SafetensorsException(path + ": no such file or model folder");
+        }
+        if (path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(GGUF_SUFFIX) || GgufFile.hasMagic(path)) {
+            return new Checkpoint(path, GgufFile.open(path));
         }
         return whole(path, SafetensorsFile.open(path), Optional.empty());
     }
@@ -120,9 +138,19 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
         return path;
     }
 
-    /** The safetensors files behind it: one, or every shard the index names, by file name. */
+    /** The files behind it: the GGUF file, or one safetensors file, or every shard the index names. */
     public List<Path> files() {
-        return files.stream().map(SafetensorsFile::path).toList();
+        return gguf != null ? List.of(gguf.path()) : files.stream().map(SafetensorsFile::path).toList();
+    }
+
+    /** The GGUF file this checkpoint is (its metadata, its tensor types), if it is one. */
+    public Optional<GgufFile> gguf() {
+        return Optional.ofNullable(gguf);
+    }
+
+    @Override
+    public Optional<GgmlType> ggmlType(String name) {
+        return gguf == null ? Optional.empty() : gguf.ggmlType(name);
     }
 
     /** The folder's config.json and quantize_config.json; empty for a single file or a folder without them. */
@@ -132,11 +160,14 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
 
     @Override
     public Set<String> names() {
-        return byName.keySet();
+        return gguf != null ? gguf.names() : byName.keySet();
     }
 
     @Override
     public Tensor get(String name) {
+        if (gguf != null) {
+            return gguf.get(name);
+        }
         SafetensorsFile f = byName.get(name);
         if (f == null) {
             throw new WeightLoadException("missing key '" + name + "' in " + describe() + KeyHints.didYouMean(name, names()));
@@ -146,6 +177,9 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
 
     /** The header entry for {@code name} (dtype, shape) without reading its data, or null if there is none. */
     public TensorInfo info(String name) {
+        if (gguf != null) {
+            return gguf.info(name);
+        }
         SafetensorsFile f = byName.get(name);
         return f == null ? null : f.info(name);
     }
@@ -158,6 +192,10 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
     /** Unmaps every file; tensors obtained from it must not be used afterwards. */
     @Override
     public void close() {
+        if (gguf != null) {
+            gguf.close();
+            return;
+        }
         RuntimeException failure = null;
         for (SafetensorsFile f : files) {
             try {

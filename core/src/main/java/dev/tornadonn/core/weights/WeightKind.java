@@ -7,7 +7,9 @@ public enum WeightKind {
     /** Integer codes with a scale and zero point per group of input features (GPTQ). */
     GROUP_QUANTIZED("group-quantised (GPTQ)"),
     /** fp8 codes with weight scales and an input quantisation (FP8). */
-    FP8("fp8");
+    FP8("fp8"),
+    /** llama.cpp's GGUF blocks (Q4_0, Q8_0, Q4_K, Q6_K), scales inside the blocks. */
+    GGUF("gguf block-quantised (Q4_0, Q8_0, Q4_K, Q6_K)");
 
     private final String description;
 

@@ -5,6 +5,9 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.WeightLoadException;
 import dev.tornadonn.core.io.Checkpoint;
+import dev.tornadonn.core.io.GgmlType;
+import dev.tornadonn.core.weights.GgufBlocks;
+import dev.tornadonn.layers.quant.GgufLinearConfig;
 import dev.tornadonn.core.io.KeyHints;
 import dev.tornadonn.core.io.ModelConfig;
 import dev.tornadonn.core.io.QuantizationConfig;
@@ -25,8 +28,8 @@ import java.util.Optional;
 
 /**
  * Layers read from a checkpoint with no description but its tensors and its config: the tensors
- * under a prefix say the format ({@code qweight}: GPTQ; an F8 {@code weight}: FP8; a float
- * {@code weight}: dense) and the dimensions, dtypes and bias; the quantisation config (the model
+ * under a prefix say the format ({@code qweight}: GPTQ; an F8 {@code weight}: FP8; a GGUF
+ * {@code weight} of a block type: that GGUF kind; a float {@code weight}: dense) and the dimensions, dtypes and bias; the quantisation config (the model
  * folder's {@code config.json} or {@code quantize_config.json}, or one given explicitly) says how
  * quantised tensors are to be read. A module the config leaves unconverted is dense whatever the
  * config says, which is how a dense {@code lm_head} sits in a GPTQ model.
@@ -83,6 +86,10 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
         }
         int out = w.shape().dim(0);
         int in = w.shape().dim(1);
+        Optional<GgmlType> ggml = source.ggmlType(weight);
+        if (ggml.isPresent() && ggml.get().isQuantized()) {
+            return gguf(prefix, weight, ggml.get(), out, hasBias);
+        }
         if (w.dtype() == DType.F8_E4M3FN || w.dtype() == DType.F8_E5M2) {
             if (clip != 0) {
                 throw new IllegalArgumentException("clip_weight applies to unquantised weights only; '" + weight + "' is "
@@ -103,9 +110,10 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
     }
 
     /**
-     * The gated MLP under {@code prefix} ({@code gate_proj}, {@code up_proj}, {@code down_proj},
-     * or Phi-3's fused {@code gate_up_proj} and {@code down_proj}), each projection read as
-     * {@link #linear} reads it; any other key under the prefix is an error.
+     * The gated MLP under {@code prefix} ({@code gate_proj}, {@code up_proj}, {@code down_proj};
+     * Phi-3's fused {@code gate_up_proj} and {@code down_proj}; or llama.cpp's {@code ffn_gate},
+     * {@code ffn_up}, {@code ffn_down}), each projection read as {@link #linear} reads it; any other
+     * key under the prefix is an error.
      */
     public MlpWeights mlp(String prefix) {
         return MlpWeights.read(source, prefix, this::linear);
@@ -118,16 +126,33 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
 
     /** The output dtype of the MLP under {@code prefix}: its down projection's, which every layout has. */
     public DType mlpOutputDType(String prefix) {
-        return outputDType(Keys.join(prefix, "down_proj"));
+        return outputDType(Keys.join(prefix, MlpWeights.projectionNames(source, prefix).get(2)));
     }
 
     private static String abbreviate(java.util.Collection<String> names) {
         return String.join(", ", names.stream().limit(8).toList()) + (names.size() > 8 ? ", ..." : "");
     }
 
+    /** A GGUF block-quantised weight: its ggml type says the format, its elements the input features. */
+    private GgufLinearConfig gguf(String prefix, String weight, GgmlType type, int out, boolean hasBias) {
+        if (!GgufBlocks.isSupported(type)) {
+            throw new WeightLoadException(source.describe() + ": tensor '" + weight + "' is GGUF " + type
+                    + ", which this library does not run (GGUF weights: Q4_0, Q8_0, Q4_K, Q6_K, F32, F16, BF16)");
+        }
+        if (clip != 0) {
+            throw new IllegalArgumentException("clip_weight applies to unquantised weights only; '" + weight + "' is GGUF "
+                    + type + " (MAX does not support clipping GGUF blocks either)");
+        }
+        int in = (int) (source.get(weight).shape().dim(1) / type.blockBytes() * type.blockSize());
+        String bias = Keys.join(prefix, "bias");
+        DType biasDType = hasBias && FLOATS.contains(source.get(bias).dtype()) ? source.get(bias).dtype() : DType.F32;
+        return new GgufLinearConfig(in, out, type, biasDType, device, hasBias, prefix);
+    }
+
     /** The weight kind a spec reads. */
     public static WeightKind kind(LinearSpec spec) {
         return switch (spec) {
+            case GgufLinearConfig g -> WeightKind.GGUF;
             case GptqLinearConfig g -> WeightKind.GROUP_QUANTIZED;
             case Fp8LinearConfig f -> WeightKind.FP8;
             default -> WeightKind.DENSE;
