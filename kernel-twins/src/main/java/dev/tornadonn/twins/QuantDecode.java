@@ -21,11 +21,15 @@ public final class QuantDecode {
 
     private QuantDecode() {}
 
-    /** The code starting at bit {@code shift} of {@code lo}, continued in {@code hi} when it straddles the word. */
+    /**
+     * The code starting at bit {@code shift} of {@code lo}, continued in {@code hi} when it straddles
+     * the word. Arithmetic shifts and masks only: with {@code >>>}, the 3-bit codes straddling a
+     * word whose top bit is set came out wrong from TornadoVM on PoCL (as if shifted with {@code >>}).
+     */
     public static int code(int lo, int hi, int shift, int bits) {
-        int v = lo >>> shift;
+        int v = lo >> shift;
         if (shift + bits > 32) {
-            v = v | (hi << (32 - shift));
+            v = (v & ((1 << (32 - shift)) - 1)) | (hi << (32 - shift));
         }
         return v & ((1 << bits) - 1);
     }

@@ -211,7 +211,7 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
     /** The weight {@code (n, k)} exactly as the kernels decode it from {@code codes}. */
     public float weight(int[] codes, float[] table, int n, int k) {
         int bit = k * bits;
-        int word = n * wordsPerRow + (bit >>> 5);
+        int word = n * wordsPerRow + (bit >> 5);
         int shift = bit & 31;
         int hi = QuantDecode.straddles(shift, bits) ? codes[word + 1] : 0;
         int q = QuantDecode.code(codes[word], hi, shift, bits);
