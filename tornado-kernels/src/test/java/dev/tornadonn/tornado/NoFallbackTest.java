@@ -73,7 +73,7 @@ class NoFallbackTest {
             fp8Codes[i] = dev.tornadonn.core.numeric.Float8Format.E5M2.fromFloat((float) rnd.nextGaussian());
         }
         var fp8 = dev.tornadonn.core.weights.Fp8Matrix.of(n, k, dev.tornadonn.core.numeric.Float8Format.E5M2, fp8Codes,
-                new dev.tornadonn.core.weights.Fp8WeightScale.PerRow(scales.clone()),
+                new dev.tornadonn.core.weights.Fp8WeightScale.PerRow(java.util.Arrays.copyOf(scales, n)),
                 new dev.tornadonn.core.weights.Fp8InputQuantization.DynamicPerTensor(dev.tornadonn.core.numeric.Float8Format.E5M2,
                         Float.POSITIVE_INFINITY));
         var fp8Static = dev.tornadonn.core.weights.Fp8Matrix.of(n, k, dev.tornadonn.core.numeric.Float8Format.E5M2, fp8Codes,
