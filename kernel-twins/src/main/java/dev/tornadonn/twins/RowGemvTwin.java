@@ -12,6 +12,12 @@ public final class RowGemvTwin {
 
     public static void run(float[] x, int m, WeightArray w, float[] bias, float[] y, int n, int k, int act,
                            int gated, int hasBias) {
+        run(x, m, (row, col) -> w.get(row * k + col), bias, y, n, k, act, gated, hasBias);
+    }
+
+    /** The same kernel over any weight decode: the quantised kernels differ from the dense ones only there. */
+    public static void run(float[] x, int m, TwinWeights w, float[] bias, float[] y, int n, int k, int act,
+                           int gated, int hasBias) {
         float[] sumGate = new float[GEMV_THREADS];
         float[] sumUp = new float[GEMV_THREADS];
         for (int row = 0; row < m; row++) {
@@ -21,9 +27,9 @@ public final class RowGemvTwin {
                     float accUp = 0.0f;
                     for (int i = lid; i < k; i += GEMV_THREADS) {
                         float xv = x[row * k + i];
-                        accGate += xv * w.get(col * k + i);
+                        accGate += xv * w.at(col, i);
                         if (gated != 0) {
-                            accUp += xv * w.get(n * k + col * k + i);
+                            accUp += xv * w.at(n + col, i);
                         }
                     }
                     sumGate[lid] = accGate;

@@ -18,6 +18,12 @@ public final class TiledGemmTwin {
 
     public static void run(float[] x, int m, WeightArray w, float[] bias, float[] y, int n, int k, int act,
                            int gated, int hasBias) {
+        run(x, m, (row, col) -> w.get(row * k + col), bias, y, n, k, act, gated, hasBias);
+    }
+
+    /** The same kernel over any weight decode: the quantised kernels differ from the dense ones only there. */
+    public static void run(float[] x, int m, TwinWeights w, float[] bias, float[] y, int n, int k, int act,
+                           int gated, int hasBias) {
         float[] xs = new float[TILE_OUT * PADDED];
         float[] gs = new float[TILE_OUT * PADDED];
         float[] us = new float[TILE_OUT * PADDED];
@@ -43,8 +49,8 @@ public final class TiledGemmTwin {
                                 int row = m0 + local;
                                 int wRow = n0 + local;
                                 xs[local * PADDED + lx] = kk < k && row < m ? x[row * k + kk] : 0.0f;
-                                gs[local * PADDED + lx] = kk < k && wRow < n ? w.get(wRow * k + kk) : 0.0f;
-                                us[local * PADDED + lx] = kk < k && wRow < n && gated != 0 ? w.get(n * k + wRow * k + kk) : 0.0f;
+                                gs[local * PADDED + lx] = kk < k && wRow < n ? w.at(wRow, kk) : 0.0f;
+                                us[local * PADDED + lx] = kk < k && wRow < n && gated != 0 ? w.at(n + wRow, kk) : 0.0f;
                             }
                         }
                     }

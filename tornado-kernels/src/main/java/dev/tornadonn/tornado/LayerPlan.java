@@ -7,9 +7,12 @@ import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.TornadoNnException;
 import dev.tornadonn.twins.HalfDecode;
 import dev.tornadonn.twins.KernelGeometry;
+import dev.tornadonn.twins.QuantDecode;
+import dev.tornadonn.twins.QuantLayout;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
@@ -34,7 +37,7 @@ final class LayerPlan implements AutoCloseable {
     private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
 
     /** One product {@code out = epilogue(in · Wᵀ)} with {@code n} outputs per row ({@code 2n} weight rows when gated). */
-    record Stage(ResidentWeight weight, FloatArray bias, int n, int act, boolean gated) {
+    record Stage(DeviceWeight weight, FloatArray bias, int n, int act, boolean gated) {
         int k() {
             return weight.cols();
         }
@@ -47,9 +50,13 @@ final class LayerPlan implements AutoCloseable {
     private final FloatArray y;
     private final IntArray gemvRows = new IntArray(1);
     private final IntArray gemmRows = new IntArray(1);
+    private final IntArray allRows = new IntArray(1);
     private final List<Stage> stages;
     private final List<WorkerGrid2D> gemvGrids = new ArrayList<>();
     private final List<WorkerGrid2D> gemmGrids = new ArrayList<>();
+    /** The fp8 input kernels' grids, per stage (null for stages without them), and their segment counts. */
+    private final List<WorkerGrid2D> inputGrids = new ArrayList<>();
+    private final List<Integer> inputSegments = new ArrayList<>();
     private final TornadoExecutionPlan plan;
 
     LayerPlan(TornadoDevice device, int capacity, List<Stage> stages) {
@@ -62,28 +69,62 @@ final class LayerPlan implements AutoCloseable {
         this.y = new FloatArray(Math.max(1, Math.multiplyExact(capacity, outDim)));
         String name = "layer" + IDS.incrementAndGet();
         FloatArray powers = FloatArray.fromArray(HalfDecode.powerTable());
+        FloatArray fp8Table = FloatArray.fromArray(QuantDecode.fp8Table());
         KernelContext context = new KernelContext();
         GridScheduler grids = new GridScheduler();
-        TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, powers);
+        TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, powers, fp8Table);
+        graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, x, gemvRows, gemmRows, allRows);
         FloatArray in = x;
         for (int s = 0; s < stages.size(); s++) {
             Stage st = stages.get(s);
             FloatArray out = s == stages.size() - 1 ? y : new FloatArray(Math.max(1, Math.multiplyExact(capacity, st.n())));
             FloatArray bias = st.bias() != null ? st.bias() : new FloatArray(1);
-            ResidentWeight w = st.weight();
-            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.f32(), w.half(), bias);
             if (out != y) {
                 graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, out); // allocated once, stays on the device
             }
-            if (s == 0) {
-                graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, x, gemvRows, gemmRows);
-            }
             int gated = st.gated() ? 1 : 0;
             int hasBias = st.bias() != null ? 1 : 0;
-            graph.task("gemv" + s, DeviceKernels::gemv, context, in, gemvRows, w.f32(), w.half(), powers, bias, out,
-                    w.format(), st.n(), st.k(), st.act(), gated, hasBias);
-            graph.task("gemm" + s, DeviceKernels::gemm, context, in, gemmRows, w.f32(), w.half(), powers, bias, out,
-                    w.format(), st.n(), st.k(), st.act(), gated, hasBias);
+            WorkerGrid2D inputGrid = null;
+            int segments = 0;
+            switch (st.weight()) {
+                case ResidentWeight w -> {
+                    graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.f32(), w.half(), bias);
+                    graph.task("gemv" + s, DeviceKernels::gemv, context, in, gemvRows, w.f32(), w.half(), powers, bias, out,
+                            w.format(), st.n(), st.k(), st.act(), gated, hasBias);
+                    graph.task("gemm" + s, DeviceKernels::gemm, context, in, gemmRows, w.f32(), w.half(), powers, bias, out,
+                            w.format(), st.n(), st.k(), st.act(), gated, hasBias);
+                }
+                case QuantWeight w -> {
+                    QuantLayout l = w.layout();
+                    graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.codes(), w.scales(), w.zeros(), w.groupOf(),
+                            w.groupBase(), w.inputParams(), bias);
+                    FloatArray xq = in;
+                    if (l.fp8()) {
+                        // x quantised on the device into xq (as xq·s), which the product then reads
+                        segments = l.inputSegments();
+                        FloatArray amax = new FloatArray(Math.max(1, Math.multiplyExact(capacity, segments)));
+                        xq = new FloatArray(Math.max(1, Math.multiplyExact(capacity, st.k())));
+                        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, amax, xq);
+                        inputGrid = new WorkerGrid2D(GEMV_THREADS, 1);
+                        if (l.inputMode() != QuantDecode.INPUT_STATIC) {
+                            graph.task("amax" + s, QuantKernels::fp8Amax, context, in, allRows, amax, st.k(), l.inputBlock(),
+                                    segments);
+                            grids.addWorkerGrid(name + ".amax" + s, inputGrid);
+                        }
+                        graph.task("quant" + s, QuantKernels::fp8Quantise, context, in, allRows, amax, w.inputParams(), xq,
+                                st.k(), l.inputBlock(), segments, l.inputMode(), l.format());
+                        grids.addWorkerGrid(name + ".quant" + s, inputGrid);
+                    }
+                    graph.task("gemv" + s, QuantKernels::qgemv, context, xq, gemvRows, w.codes(), fp8Table, w.scales(),
+                            w.zeros(), w.groupOf(), w.groupBase(), bias, out, l.format(), st.n(), st.k(), st.act(), gated,
+                            hasBias, l.bits(), l.wordsPerRow(), l.groups());
+                    graph.task("gemm" + s, QuantKernels::qgemm, context, xq, gemmRows, w.codes(), fp8Table, w.scales(),
+                            w.zeros(), w.groupOf(), w.groupBase(), bias, out, l.format(), st.n(), st.k(), st.act(), gated,
+                            hasBias, l.bits(), l.wordsPerRow(), l.groups());
+                }
+            }
+            inputGrids.add(inputGrid);
+            inputSegments.add(segments);
             WorkerGrid2D gemv = new WorkerGrid2D(GEMV_THREADS, 1);
             WorkerGrid2D gemm = new WorkerGrid2D(TILE, TILE);
             grids.addWorkerGrid(name + ".gemv" + s, gemv);
@@ -92,11 +133,14 @@ final class LayerPlan implements AutoCloseable {
             gemmGrids.add(gemm);
             in = out;
         }
-        graph.transferToHost(DataTransferMode.EVERY_EXECUTION, y);
+        // Only the rows in hand come back: y is copied out on demand, by range, after each run.
+        graph.transferToHost(DataTransferMode.UNDER_DEMAND, y);
         // IEEE arithmetic, not TornadoVM's default -cl-fast-relaxed-math: its finite-math assumption
         // breaks the NaN and infinity weights decode to, and mad() would round differently from fma.
+        // Divisions correctly rounded: the fp8 input scale min(amax, ub)/FMAX and its reciprocal must
+        // equal the host's to the bit, or an input on a rounding tie may quantise differently.
         this.plan = new TornadoExecutionPlan(graph.snapshot()).withDevice(device).withGridScheduler(grids)
-                .withCompilerFlags(TornadoVMBackendType.OPENCL, "-w");
+                .withCompilerFlags(TornadoVMBackendType.OPENCL, "-w -cl-fp32-correctly-rounded-divide-sqrt");
     }
 
     int capacity() {
@@ -115,6 +159,7 @@ final class LayerPlan implements AutoCloseable {
         boolean gemv = KernelGeometry.usesGemv(m);
         gemvRows.set(0, gemv ? m : 0);
         gemmRows.set(0, gemv ? 0 : m);
+        allRows.set(0, m);
         for (int s = 0; s < stages.size(); s++) {
             int n = stages.get(s).n();
             // The kernel not wanted gets one work-group and zero rows. Local work is set again after
@@ -123,16 +168,22 @@ final class LayerPlan implements AutoCloseable {
             gemvGrids.get(s).setLocalWork(GEMV_THREADS, 1, 1);
             gemmGrids.get(s).setGlobalWork(gemv ? TILE : KernelGeometry.gemmGlobal(n), gemv ? TILE : KernelGeometry.gemmGlobal(m), 1);
             gemmGrids.get(s).setLocalWork(TILE, TILE, 1);
+            WorkerGrid2D input = inputGrids.get(s);
+            if (input != null) {
+                input.setGlobalWork((long) inputSegments.get(s) * GEMV_THREADS, m, 1);
+                input.setLocalWork(GEMV_THREADS, 1, 1);
+            }
         }
         long inBytes = (long) m * inDim * Float.BYTES;
         MemorySegment.copy(x2d.data(), 0, x.getSegment(), 0, inBytes);
+        long outElements = (long) m * outDim;
         try {
-            plan.execute();
+            plan.execute().transferToHost(new DataRange(y).withSize(outElements));
         } catch (RuntimeException e) {
             throw new TornadoNnException("TornadoVM failed to run " + describe() + " on " + m + " rows: "
                     + TornadoMessages.firstLines(e), e);
         }
-        MemorySegment.copy(y.getSegment(), 0, y2d.data(), 0, (long) m * outDim * Float.BYTES);
+        MemorySegment.copy(y.getSegment(), 0, y2d.data(), 0, outElements * Float.BYTES);
     }
 
     private String describe() {

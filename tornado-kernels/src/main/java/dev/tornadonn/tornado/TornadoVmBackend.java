@@ -24,12 +24,13 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
- * The {@code gpu:i} devices, run by the kernels in {@link DeviceKernels} as TornadoVM compiles them
- * for each device (OpenCL, PTX or SPIR-V, whatever the runtime was built with).
+ * The {@code gpu:i} devices, run by the kernels in {@link DeviceKernels} (dense weights) and
+ * {@link QuantKernels} (GPTQ and fp8, kept packed) as TornadoVM compiles them for each device
+ * (OpenCL, PTX or SPIR-V, whatever the runtime was built with).
  *
  * <p>Weights are copied once, at load, into TornadoVM arrays held by the prepared matrix; the
  * device copy is made on the layer's first forward and stays resident. Activations ({@code x}, {@code y}) are host memory tagged with the device: each forward
- * copies x in and y out. A layer's plan (one task graph) is built on its first forward and kept
+ * copies x in and the M rows of y out. A layer's plan (one task graph) is built on its first forward and kept
  * with its weight; it grows, by doubling, when more rows arrive than it holds.
  *
  * <p>TornadoVM must never fall back to running a kernel as plain Java: this backend sets
@@ -50,7 +51,7 @@ public final class TornadoVmBackend implements Backend {
      * execution and kept on the device) and the plans that read them first, so that a dropped
      * layer frees its arrays and plans with it.
      */
-    record TornadoMatrix(DeviceRef device, ResidentWeight matrix, FloatArray bias, Map<List<Object>, LayerPlan> plans)
+    record TornadoMatrix(DeviceRef device, DeviceWeight matrix, FloatArray bias, Map<List<Object>, LayerPlan> plans)
             implements PreparedMatrix {
         @Override
         public int rows() {
@@ -64,7 +65,7 @@ public final class TornadoVmBackend implements Backend {
 
         @Override
         public WeightKind kind() {
-            return WeightKind.DENSE;
+            return matrix.kind();
         }
 
         @Override
@@ -74,8 +75,7 @@ public final class TornadoVmBackend implements Backend {
 
         @Override
         public long bytes() {
-            long weight = matrix.format() == WeightFormat.F32 ? 4L * matrix.f32().getSize() : 2L * matrix.half().getSize();
-            return weight + (bias == null ? 0 : 4L * bias.getSize());
+            return matrix.bytes() + (bias == null ? 0 : 4L * bias.getSize());
         }
 
         /** Identity: a prepared weight is one device allocation, and plan keys must not hash its mutable plans. */
@@ -121,28 +121,36 @@ public final class TornadoVmBackend implements Backend {
         return t.copy(device);
     }
 
-    /** Dense weights only, until the dequantising kernels exist: a quantised layer is refused by name. */
+    /** Dense, GPTQ and fp8 weights: the quantised ones stay packed on the device ({@link QuantKernels}). */
     @Override
     public Set<WeightKind> weightKinds(DeviceRef device) {
-        return EnumSet.of(WeightKind.DENSE);
+        return EnumSet.of(WeightKind.DENSE, WeightKind.GROUP_QUANTIZED, WeightKind.FP8);
     }
 
     /**
      * Dense weights keep their dtype (F32, BF16 or F16, decoded in the kernel), copied once into
-     * the TornadoVM array the kernels read; the bias is decoded to F32 once, since the epilogue
-     * reads it as f32.
+     * the TornadoVM array the kernels read; GPTQ and fp8 blocks keep their codes packed
+     * ({@link QuantWeight}, written once into the ints the device copy is made from). The bias is
+     * decoded to F32 once, since the epilogue reads it as f32.
      */
     @Override
     public PreparedMatrix prepare(List<? extends WeightMatrix> rowBlocks, Tensor bias, DeviceRef device) {
         TornadoDevices.get(device);
         int rows = LinearShapes.checkBlocks(rowBlocks, bias);
         int cols = rowBlocks.get(0).cols();
+        FloatArray b = bias == null ? null : FloatArray.fromSegment(bias.toDType(DType.F32).data());
+        for (WeightMatrix w : rowBlocks) {
+            if (w.kind() != rowBlocks.get(0).kind()) {
+                throw new IllegalArgumentException("blocks stacked into one weight must share their kind: "
+                        + rowBlocks.get(0).kind() + " and " + w.kind());
+            }
+        }
+        if (rowBlocks.get(0).kind() != WeightKind.DENSE) {
+            return new TornadoMatrix(device, QuantWeight.of(rowBlocks), b, new java.util.HashMap<>());
+        }
         List<DenseMatrix> blocks = new java.util.ArrayList<>();
         for (WeightMatrix w : rowBlocks) {
-            if (!(w instanceof DenseMatrix d)) {
-                throw new UnsupportedOnDeviceException(w.kind() + " weights are not supported on " + device
-                        + " by the TornadoVM backend yet; load quantised layers on a cpu device");
-            }
+            DenseMatrix d = (DenseMatrix) w;
             if (d.dtype() != ((DenseMatrix) rowBlocks.get(0)).dtype()) {
                 throw new IllegalArgumentException("dense blocks stacked into one must share a dtype");
             }
@@ -170,7 +178,6 @@ public final class TornadoVmBackend implements Backend {
             d.copyTo(target, at);
             at += d.packedBytes();
         }
-        FloatArray b = bias == null ? null : FloatArray.fromSegment(bias.toDType(DType.F32).data());
         return new TornadoMatrix(device, w, b, new java.util.HashMap<>());
     }
 

@@ -42,4 +42,74 @@ class NoFallbackTest {
                 .withDevice(TornadoDevices.get(dev.tornadonn.core.DeviceRef.gpu(0)));
         assertThrows(RuntimeException.class, plan::execute, () -> "ran anyway, giving " + out.get(0));
     }
+
+    /**
+     * Each dequantising kernel (GPTQ and fp8 GEMV and GEMM, the fp8 input kernels) compiles for
+     * gpu:0 and gives its twin's answer, in plans for one row (GEMV) and for nine (GEMM): with
+     * bailout off, a kernel the device's compiler rejects throws here instead of running as Java.
+     */
+    @Test
+    void everyQuantisedKernelCompilesForTheDevice() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(15);
+        int k = 96;
+        int n = 24;
+        byte[] codes = new byte[n * k];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = (byte) rnd.nextInt(8);
+        }
+        float[] scales = new float[n * 3];
+        float[] zeros = new float[n * 3];
+        for (int i = 0; i < scales.length; i++) {
+            scales[i] = 0.01f * (1 + rnd.nextInt(9));
+            zeros[i] = rnd.nextInt(8);
+        }
+        int[] groupOf = new int[k];
+        for (int c = 0; c < k; c++) {
+            groupOf[c] = (c * 7) % 3; // act-order-like: groups interleaved
+        }
+        var gptq = dev.tornadonn.core.weights.GroupQuantizedMatrix.pack(n, k, 3, 3, codes, scales, zeros, groupOf);
+        byte[] fp8Codes = new byte[n * k];
+        for (int i = 0; i < fp8Codes.length; i++) {
+            fp8Codes[i] = dev.tornadonn.core.numeric.Float8Format.E5M2.fromFloat((float) rnd.nextGaussian());
+        }
+        var fp8 = dev.tornadonn.core.weights.Fp8Matrix.of(n, k, dev.tornadonn.core.numeric.Float8Format.E5M2, fp8Codes,
+                new dev.tornadonn.core.weights.Fp8WeightScale.PerRow(java.util.Arrays.copyOf(scales, n)),
+                new dev.tornadonn.core.weights.Fp8InputQuantization.DynamicPerTensor(dev.tornadonn.core.numeric.Float8Format.E5M2,
+                        Float.POSITIVE_INFINITY));
+        var fp8Static = dev.tornadonn.core.weights.Fp8Matrix.of(n, k, dev.tornadonn.core.numeric.Float8Format.E5M2, fp8Codes,
+                new dev.tornadonn.core.weights.Fp8WeightScale.PerTensor(0.5f),
+                new dev.tornadonn.core.weights.Fp8InputQuantization.Static(dev.tornadonn.core.numeric.Float8Format.E5M2, 0.01f));
+        for (var w : java.util.List.of(gptq, fp8, fp8Static)) {
+            QuantWeight qw = QuantWeight.of(java.util.List.of(w));
+            dev.tornadonn.twins.QuantLayout layout = qw.layout();
+            int[] packed = layout.codes(java.util.List.of(w));
+            float[] table = dev.tornadonn.twins.QuantDecode.fp8Table();
+            try (LayerPlan plan = new LayerPlan(TornadoDevices.get(dev.tornadonn.core.DeviceRef.gpu(0)), 9,
+                    java.util.List.of(new LayerPlan.Stage(qw, null, n, dev.tornadonn.twins.KernelActivation.NONE, false)))) {
+                for (int m : new int[] {1, 9}) {
+                    float[] x = new float[m * k];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) rnd.nextGaussian();
+                    }
+                    float[] xin = x;
+                    if (layout.fp8()) {
+                        xin = new float[x.length];
+                        dev.tornadonn.twins.Fp8InputTwin.run(x, m, layout, xin);
+                    }
+                    float[] want = new float[m * n];
+                    dev.tornadonn.twins.RowGemvTwin.run(xin, m, (r, c) -> layout.weight(packed, table, r, c), null, want, n, k,
+                            dev.tornadonn.twins.KernelActivation.NONE, 0, 0);
+                    dev.tornadonn.core.Tensor xt = dev.tornadonn.core.Tensor.of(dev.tornadonn.core.DType.F32,
+                            dev.tornadonn.core.Shape.of(m, k), x);
+                    dev.tornadonn.core.Tensor yt = dev.tornadonn.core.Tensor.allocate(dev.tornadonn.core.DType.F32,
+                            dev.tornadonn.core.Shape.of(m, n));
+                    plan.run(xt, yt);
+                    float[] got = yt.toFloatArray();
+                    for (int i = 0; i < got.length; i++) {
+                        assertEquals(want[i], got[i], 1e-4f * (1 + Math.abs(want[i])), w.describe() + " M=" + m + " at " + i);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,7 +1,6 @@
 package dev.tornadonn.tornado;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,7 +19,11 @@ import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqFormat;
 import dev.tornadonn.reference.CaseResult;
 import dev.tornadonn.reference.Comparison;
+import dev.tornadonn.reference.Fp8LinearCase;
 import dev.tornadonn.reference.GptqLinearCase;
+import dev.tornadonn.layers.quant.Float8Config;
+import dev.tornadonn.layers.quant.Float8InputScaleSpec;
+import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
 import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.RandomTensors;
 import dev.tornadonn.reference.Tolerance;
@@ -77,13 +80,91 @@ class TornadoVmBackendTest {
         assertTrue(e.getMessage().contains(missing.toString()) && e.getMessage().contains(count + " device"), e.getMessage());
     }
 
+    /** GPTQ (3-bit codes straddle words; act-order) and fp8 (dynamic blocks) at GEMV and GEMM row counts, one plan each. */
     @Test
-    void quantisedLayersSayTheyAreNotSupportedHere() {
-        GptqLinearCase c = new GptqLinearCase(Shape.of(2, 128), 8, new GptqConfig(4, 32, false, true, GptqFormat.GPTQ),
-                false, false, SEED);
-        CaseResult r = c.run(GPU);
-        assertNotNull(r.error(), r::describe);
-        assertTrue(r.error().contains("not supported on gpu:0"), r.error());
+    void quantisedLayersRunHere() {
+        for (Shape x : List.of(Shape.of(2, 128), Shape.of(20, 128))) {
+            GptqLinearCase g = new GptqLinearCase(x, 64, new GptqConfig(3, 32, true, false, GptqFormat.GPTQ), true, true, SEED);
+            CaseResult r = g.run(GPU);
+            assertTrue(r.passed(), r::describe);
+            Fp8LinearCase f = new Fp8LinearCase(x, 17, DType.F8_E4M3FN, Float8Config.of(Float8InputScaleSpec.dynamicBlock(64, null),
+                    Float8WeightScaleSpec.block(16, 32)).withOutputDType(DType.F32), true, true, true, DType.F32, false, SEED);
+            CaseResult fr = f.run(GPU);
+            assertTrue(fr.passed(), fr::describe);
+        }
+    }
+
+    /**
+     * A quantised MLP through gatedMlp, one task graph (gate/up with its activation epilogue, then
+     * down), GPTQ with different act-order maps for gate and up, and fp8 with per-token inputs: as
+     * the JVM backend computes it, at GEMV and GEMM row counts.
+     */
+    @Test
+    void quantisedMlpsRunAsOneGraph() {
+        SplittableRandom rnd = new SplittableRandom(SEED);
+        int h = 64;
+        int f = 96;
+        var jvm = Backends.forDevice(DeviceRef.cpu(0));
+        var gpu = Backends.forDevice(GPU);
+        for (String kind : List.of("gptq", "fp8")) {
+            List<dev.tornadonn.core.weights.WeightMatrix> gu = List.of(quantised(kind, f, h, rnd), quantised(kind, f, h, rnd));
+            var down = quantised(kind, h, f, rnd);
+            Tensor bias = RandomTensors.uniform(DType.F32, Shape.of(2 * f), rnd);
+            var guCpu = jvm.prepare(gu, bias, DeviceRef.cpu(0));
+            var downCpu = jvm.prepare(List.of(down), null, DeviceRef.cpu(0));
+            var guGpu = gpu.prepare(gu, bias, GPU);
+            var downGpu = gpu.prepare(List.of(down), null, GPU);
+            for (int m : new int[] {3, 12}) {
+                Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, h), rnd);
+                Tensor want = Tensor.allocate(DType.F32, Shape.of(m, h));
+                jvm.gatedMlp(dev.tornadonn.core.Activation.SILU, x, guCpu, downCpu, want);
+                Tensor got = Tensor.allocate(DType.F32, Shape.of(m, h), GPU);
+                gpu.gatedMlp(dev.tornadonn.core.Activation.SILU, x.to(GPU), guGpu, downGpu, got);
+                double[] ref = new double[m * h];
+                float[] w = want.toFloatArray();
+                for (int i = 0; i < ref.length; i++) {
+                    ref[i] = w[i];
+                }
+                Comparison c = Comparison.of(got.toFloatArray(), ref);
+                // fp8: the hidden activations are re-quantised, and an f32 ulp between backends may
+                // move one across an fp8 rounding boundary, so fp8's tolerance, not f32's
+                Tolerance t = kind.equals("fp8") ? new Tolerance(3e-2, 3e-2) : new Tolerance(1e-4, 1e-3);
+                assertTrue(c.within(t), () -> kind + " M=" + m + ": " + c);
+            }
+        }
+    }
+
+    private static dev.tornadonn.core.weights.WeightMatrix quantised(String kind, int n, int k, SplittableRandom rnd) {
+        if (kind.equals("gptq")) {
+            int groups = k / 32;
+            byte[] codes = new byte[n * k];
+            for (int i = 0; i < codes.length; i++) {
+                codes[i] = (byte) rnd.nextInt(16);
+            }
+            float[] scales = new float[n * groups];
+            float[] zeros = new float[n * groups];
+            for (int i = 0; i < scales.length; i++) {
+                scales[i] = 0.01f * (1 + rnd.nextInt(9));
+                zeros[i] = rnd.nextInt(16);
+            }
+            int[] groupOf = new int[k];
+            int shift = rnd.nextInt(k);
+            for (int c = 0; c < k; c++) {
+                groupOf[c] = ((c + shift) % k) / 32;
+            }
+            return dev.tornadonn.core.weights.GroupQuantizedMatrix.pack(n, k, 4, groups, codes, scales, zeros, groupOf);
+        }
+        var e4 = dev.tornadonn.core.numeric.Float8Format.E4M3FN;
+        byte[] codes = new byte[n * k];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = e4.fromFloat((float) rnd.nextGaussian() * 4);
+        }
+        float[] rowScales = new float[n];
+        for (int i = 0; i < n; i++) {
+            rowScales[i] = 0.02f * (1 + rnd.nextInt(4));
+        }
+        return dev.tornadonn.core.weights.Fp8Matrix.of(n, k, e4, codes, new dev.tornadonn.core.weights.Fp8WeightScale.PerRow(rowScales),
+                new dev.tornadonn.core.weights.Fp8InputQuantization.DynamicPerToken(e4, Float.POSITIVE_INFINITY));
     }
 
     @Test

@@ -1,0 +1,222 @@
+package dev.tornadonn.twins;
+
+import dev.tornadonn.core.numeric.Float8Format;
+import dev.tornadonn.core.weights.Fp8InputQuantization;
+import dev.tornadonn.core.weights.Fp8Matrix;
+import dev.tornadonn.core.weights.Fp8WeightScale;
+import dev.tornadonn.core.weights.GroupQuantizedMatrix;
+import dev.tornadonn.core.weights.WeightMatrix;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A quantised weight as the device kernels read it, GPTQ or fp8, built from row blocks stacked
+ * along the outputs (an MLP's gate and up). The codes stay packed: row n's codes are one
+ * little-endian bit stream of {@code bits}-bit codes along k in 32-bit words
+ * {@code codes[n·wordsPerRow ..]} (GPTQ's own packing, its qweight transposed so that a row's words
+ * are adjacent; fp8 codes four to a word). Weight {@code (n, k)} is
+ * {@code value(format, q, table[q], scales[n·groups + g], zeros[n·groups + g])} with
+ * {@code g = groupOf[groupBase[n] + k]}: for GPTQ the checkpoint's groups (act-order included, so
+ * neither x nor the codes are permuted), for fp8 the column's block of weight scales (one block
+ * spanning the row for per-tensor and per-row scales, whose scales are repeated per row).
+ * {@code groupOf} holds one map of {@code cols} entries per distinct map among the blocks.
+ *
+ * <p>fp8 inputs are quantised on the device before the product ({@code inputMode}, one of
+ * {@code QuantDecode.INPUT_*}, with its block of {@code inputBlock} columns, {@code upperBound}
+ * and {@code staticScale}).
+ */
+public record QuantLayout(int format, int bits, int rows, int cols, int wordsPerRow, int groups, int[] groupOf,
+                          int[] groupBase, float[] scales, float[] zeros, int inputMode, int inputBlock, float upperBound,
+                          float staticScale) {
+    private static final ValueLayout.OfInt LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Input segments per row of x: the input scale's blocks (1 unless blocks). */
+    public int inputSegments() {
+        return (cols + inputBlock - 1) / inputBlock;
+    }
+
+    public boolean fp8() {
+        return format != QuantDecode.GPTQ;
+    }
+
+    public long codeInts() {
+        return (long) rows * wordsPerRow;
+    }
+
+    /** The device bytes of the weight: codes, scales, zeros and the group maps. */
+    public long bytes() {
+        return 4L * codeInts() + 4L * scales.length + 4L * zeros.length + 4L * groupOf.length + 4L * groupBase.length;
+    }
+
+    /** The layout of {@code blocks}, all {@link GroupQuantizedMatrix} or all {@link Fp8Matrix}; codes come from {@link #writeCodes}. */
+    public static QuantLayout of(List<? extends WeightMatrix> blocks) {
+        int rows = 0;
+        for (WeightMatrix b : blocks) {
+            rows = Math.addExact(rows, b.rows());
+        }
+        int cols = blocks.get(0).cols();
+        return switch (blocks.get(0)) {
+            case GroupQuantizedMatrix first -> gptq(blocks, first, rows, cols);
+            case Fp8Matrix first -> fp8(blocks, first, rows, cols);
+            default -> throw new IllegalArgumentException("not a quantised weight: " + blocks.get(0).kind());
+        };
+    }
+
+    private static QuantLayout gptq(List<? extends WeightMatrix> blocks, GroupQuantizedMatrix first, int rows, int cols) {
+        int groups = 0;
+        List<int[]> maps = new java.util.ArrayList<>();
+        int[] base = new int[rows];
+        int row0 = 0;
+        for (WeightMatrix w : blocks) {
+            GroupQuantizedMatrix b = (GroupQuantizedMatrix) w;
+            if (b.bits() != first.bits()) {
+                throw new IllegalArgumentException("GPTQ blocks stacked into one weight must share their bits: "
+                        + first.bits() + " and " + b.bits());
+            }
+            groups = Math.max(groups, b.groups());
+            int map = -1;
+            for (int i = 0; i < maps.size() && map < 0; i++) {
+                if (Arrays.equals(maps.get(i), b.groupOf())) {
+                    map = i;
+                }
+            }
+            if (map < 0) {
+                map = maps.size();
+                maps.add(b.groupOf());
+            }
+            Arrays.fill(base, row0, row0 + b.rows(), map * cols);
+            row0 += b.rows();
+        }
+        float[] scales = new float[Math.multiplyExact(rows, groups)];
+        float[] zeros = new float[scales.length];
+        row0 = 0;
+        for (WeightMatrix w : blocks) {
+            GroupQuantizedMatrix b = (GroupQuantizedMatrix) w;
+            for (int n = 0; n < b.rows(); n++) {
+                System.arraycopy(b.scales(), n * b.groups(), scales, (row0 + n) * groups, b.groups());
+                System.arraycopy(b.zeros(), n * b.groups(), zeros, (row0 + n) * groups, b.groups());
+            }
+            row0 += b.rows();
+        }
+        int[] groupOf = new int[Math.multiplyExact(maps.size(), cols)];
+        for (int i = 0; i < maps.size(); i++) {
+            System.arraycopy(maps.get(i), 0, groupOf, i * cols, cols);
+        }
+        return new QuantLayout(QuantDecode.GPTQ, first.bits(), rows, cols, GroupQuantizedMatrix.words(cols, first.bits()),
+                groups, groupOf, base, scales, zeros, QuantDecode.INPUT_STATIC, cols, 0f, 0f);
+    }
+
+    private static QuantLayout fp8(List<? extends WeightMatrix> blocks, Fp8Matrix first, int rows, int cols) {
+        // One k-block size that every block's scales are constant over: the gcd of their k extents.
+        int bk = cols;
+        for (WeightMatrix w : blocks) {
+            Fp8Matrix b = (Fp8Matrix) w;
+            if (b.format() != first.format() || !b.input().equals(first.input())) {
+                throw new IllegalArgumentException("fp8 blocks stacked into one weight must share their format and input "
+                        + "quantisation: " + first.describe() + " and " + b.describe());
+            }
+            int extent = b.weightScale().blockCols() > 0 ? Math.min(cols, b.weightScale().blockCols()) : cols;
+            bk = gcd(bk, extent);
+        }
+        int groups = (cols + bk - 1) / bk;
+        int[] groupOf = new int[cols];
+        for (int k = 0; k < cols; k++) {
+            groupOf[k] = k / bk;
+        }
+        float[] scales = new float[Math.multiplyExact(rows, groups)];
+        int row0 = 0;
+        for (WeightMatrix w : blocks) {
+            Fp8Matrix b = (Fp8Matrix) w;
+            Fp8WeightScale ws = b.weightScale();
+            for (int n = 0; n < b.rows(); n++) {
+                for (int g = 0; g < groups; g++) {
+                    scales[(row0 + n) * groups + g] = ws.scale(n, g * bk, cols);
+                }
+            }
+            row0 += b.rows();
+        }
+        Fp8InputQuantization in = first.input();
+        int mode = switch (in) {
+            case Fp8InputQuantization.Static s -> QuantDecode.INPUT_STATIC;
+            case Fp8InputQuantization.DynamicPerTensor t -> QuantDecode.INPUT_TENSOR;
+            case Fp8InputQuantization.DynamicPerToken t -> QuantDecode.INPUT_TOKEN;
+            case Fp8InputQuantization.DynamicBlock b -> QuantDecode.INPUT_BLOCK;
+        };
+        int inputBlock = in instanceof Fp8InputQuantization.DynamicBlock b ? Math.min(cols, b.blockCols()) : cols;
+        float ub = switch (in) {
+            case Fp8InputQuantization.Static s -> Float.POSITIVE_INFINITY;
+            case Fp8InputQuantization.DynamicPerTensor t -> t.upperBound();
+            case Fp8InputQuantization.DynamicPerToken t -> t.upperBound();
+            case Fp8InputQuantization.DynamicBlock b -> b.upperBound();
+        };
+        float staticScale = in instanceof Fp8InputQuantization.Static s ? s.scale() : 0f;
+        int format = first.format() == Float8Format.E4M3FN ? QuantDecode.E4M3FN : QuantDecode.E5M2;
+        if (in.format() != first.format()) {
+            throw new IllegalArgumentException("fp8 inputs quantised to " + in.format() + " with " + first.format()
+                    + " weights are not supported by the device kernels");
+        }
+        return new QuantLayout(format, 8, rows, cols, (cols + 3) / 4, groups, groupOf, new int[rows], scales, new float[1],
+                mode, inputBlock, ub, staticScale);
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+
+    /** Writes the packed codes of {@code blocks}, {@link #codeInts} ints in the machine's order, into {@code target}. */
+    public void writeCodes(List<? extends WeightMatrix> blocks, MemorySegment target) {
+        int row0 = 0;
+        for (WeightMatrix w : blocks) {
+            switch (w) {
+                case GroupQuantizedMatrix b -> {
+                    MemorySegment src = b.codes().data();
+                    int r = b.rows();
+                    for (int n = 0; n < r; n++) {
+                        long at = (long) (row0 + n) * wordsPerRow;
+                        for (int word = 0; word < wordsPerRow; word++) {
+                            target.setAtIndex(ValueLayout.JAVA_INT, at + word, src.get(LE, ((long) word * r + n) * 4));
+                        }
+                    }
+                }
+                case Fp8Matrix b -> {
+                    MemorySegment src = b.codes().data();
+                    for (int n = 0; n < b.rows(); n++) {
+                        long at = (long) (row0 + n) * wordsPerRow;
+                        long from = (long) n * cols;
+                        for (int word = 0; word < wordsPerRow; word++) {
+                            int v = 0;
+                            for (int j = 0; j < 4 && 4 * word + j < cols; j++) {
+                                v |= (src.get(ValueLayout.JAVA_BYTE, from + 4L * word + j) & 0xFF) << (8 * j);
+                            }
+                            target.setAtIndex(ValueLayout.JAVA_INT, at + word, v);
+                        }
+                    }
+                }
+                default -> throw new IllegalArgumentException("not a quantised weight: " + w.kind());
+            }
+            row0 += w.rows();
+        }
+    }
+
+    /** The packed codes in a Java array, for the twins. */
+    public int[] codes(List<? extends WeightMatrix> blocks) {
+        int[] out = new int[Math.toIntExact(codeInts())];
+        writeCodes(blocks, MemorySegment.ofArray(out));
+        return out;
+    }
+
+    /** The weight {@code (n, k)} exactly as the kernels decode it from {@code codes}. */
+    public float weight(int[] codes, float[] table, int n, int k) {
+        int bit = k * bits;
+        int word = n * wordsPerRow + (bit >> 5);
+        int shift = bit & 31;
+        int hi = QuantDecode.straddles(shift, bits) ? codes[word + 1] : 0;
+        int q = QuantDecode.code(codes[word], hi, shift, bits);
+        int g = n * groups + groupOf[groupBase[n] + k];
+        float zero = format == QuantDecode.GPTQ ? zeros[g] : 0.0f;
+        return QuantDecode.value(format, q, table[QuantDecode.tableIndex(format, q)], scales[g], zero);
+    }
+}
