@@ -1,5 +1,6 @@
 package dev.tornadonn.benchmarks;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
@@ -74,7 +75,7 @@ public class GemmBenchmark {
         backend = switch (kernels) {
             case "vector" -> new JvmBackend();
             case "scalar" -> JvmBackend.scalar();
-            default -> throw new IllegalArgumentException("kernels must be vector or scalar, not " + kernels);
+            default -> throw new ConfigException("kernels must be vector or scalar, not " + kernels);
         };
         DeviceRef cpu = DeviceRef.cpu(0);
         SplittableRandom rng = new SplittableRandom(BenchData.SEED);

@@ -1,5 +1,6 @@
 package dev.tornadonn.benchmarks;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.io.GgmlType;
 import dev.tornadonn.layers.quant.GgufLinearConfig;
@@ -101,7 +102,7 @@ public class QuantizedLinearBenchmark {
                 ckpt.put("weight_scale", Tensor.of(DType.F32, Shape.of(n, 1), scales));
                 yield Linear.load(Fp8LinearConfig.of(k, n, DType.F8_E4M3FN, f8), TensorSource.of(ckpt));
             }
-            default -> throw new IllegalArgumentException("format must be BF16, GPTQ_INT4, FP8, GGUF_Q4_0 or GGUF_Q4_K, not "
+            default -> throw new ConfigException("format must be BF16, GPTQ_INT4, FP8, GGUF_Q4_0 or GGUF_Q4_K, not "
                     + format);
         };
     }

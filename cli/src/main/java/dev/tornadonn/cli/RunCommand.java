@@ -1,5 +1,6 @@
 package dev.tornadonn.cli;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.Activation;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
@@ -96,19 +97,19 @@ final class RunCommand implements Callable<Integer> {
         // Before any work: --output may not be a device, FIFO or directory, nor any of the inputs.
         SafeOutput.check(output, java.util.Arrays.asList(weights, input, quantConfig));
         if (!LAYERS.contains(layer)) {
-            throw new IllegalArgumentException("unknown layer '" + layer + "'; valid: " + String.join(", ", LAYERS));
+            throw new ConfigException("unknown layer '" + layer + "'; valid: " + String.join(", ", LAYERS));
         }
         boolean parallel = layer.endsWith("-parallel-linear") || tensorParallel;
         if (tensorParallel && !layer.equals("mlp")) {
-            throw new IllegalArgumentException("--tensor-parallel applies to --layer mlp; linear layers have "
+            throw new ConfigException("--tensor-parallel applies to --layer mlp; linear layers have "
                     + "column-parallel-linear and row-parallel-linear");
         }
         if (devices.size() > 1 && !parallel) {
-            throw new IllegalArgumentException("--device lists " + devices.size() + " devices, but --layer " + layer
+            throw new ConfigException("--device lists " + devices.size() + " devices, but --layer " + layer
                     + " runs on one; use column-parallel-linear, row-parallel-linear or mlp --tensor-parallel");
         }
         if (activation != null && !layer.equals("mlp")) {
-            throw new IllegalArgumentException("--activation applies to --layer mlp only");
+            throw new ConfigException("--activation applies to --layer mlp only");
         }
         Activation act = Activation.fromName(activation == null ? "silu" : activation);
         long start = System.nanoTime();
@@ -170,7 +171,7 @@ final class RunCommand implements Callable<Integer> {
             default -> kind;
         };
         if (kind != wanted) {
-            throw new IllegalArgumentException("--layer " + layer + " reads " + wanted + " weights, but '" + prefix
+            throw new ConfigException("--layer " + layer + " reads " + wanted + " weights, but '" + prefix
                     + "' holds " + kind + " ones; --layer linear takes any format");
         }
         return Linear.load(spec, layers.source());

@@ -93,7 +93,7 @@ public enum Activation {
                 return a;
             }
         }
-        throw new IllegalArgumentException("unknown activation '" + name + "'; valid: " + validNames());
+        throw new ConfigException("unknown activation '" + name + "'; valid: " + validNames());
     }
 
     public static String validNames() {

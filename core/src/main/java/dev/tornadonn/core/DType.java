@@ -59,7 +59,7 @@ public enum DType {
                 return t;
             }
         }
-        throw new IllegalArgumentException("unsupported dtype '" + name + "'; supported: "
+        throw new ConfigException("unsupported dtype '" + name + "'; supported: "
                 + Arrays.stream(values()).map(DType::safetensorsName).collect(Collectors.joining(", ")));
     }
 
@@ -110,7 +110,7 @@ public enum DType {
 
     private long inRange(long value, long min, long max) {
         if (value < min || value > max) {
-            throw new IllegalArgumentException(value + " is not representable as " + this);
+            throw new ConfigException(value + " is not representable as " + this);
         }
         return value;
     }
@@ -150,7 +150,7 @@ public enum DType {
         // Compare in double against max + 1: as a float, Integer.MAX_VALUE and Long.MAX_VALUE round up
         // to 2^31 and 2^63, so `value > max` would let those through (2^31 wrapped to Integer.MIN_VALUE).
         if (value != Math.rint(value) || value < (double) min || value >= (double) max + 1.0) {
-            throw new IllegalArgumentException(value + " is not representable as " + this);
+            throw new ConfigException(value + " is not representable as " + this);
         }
         return (long) value;
     }

@@ -12,10 +12,10 @@ public record DeviceRef(Kind kind, int id) {
 
     public DeviceRef {
         if (kind == null) {
-            throw new IllegalArgumentException("device kind must not be null");
+            throw new ConfigException("device kind must not be null");
         }
         if (id < 0) {
-            throw new IllegalArgumentException("device id must be >= 0, got " + id);
+            throw new ConfigException("device id must be >= 0, got " + id);
         }
     }
 
@@ -34,7 +34,7 @@ public record DeviceRef(Kind kind, int id) {
     /** Parses {@code cpu}, {@code cpu:0}, {@code gpu:3} (case-insensitive); a bare kind means id 0. */
     public static DeviceRef parse(String text) {
         if (text == null) {
-            throw new IllegalArgumentException("no device given: expected cpu, cpu:N, gpu or gpu:N");
+            throw new ConfigException("no device given: expected cpu, cpu:N, gpu or gpu:N");
         }
         String s = text.strip().toLowerCase(Locale.ROOT);
         int colon = s.indexOf(':');
@@ -42,7 +42,7 @@ public record DeviceRef(Kind kind, int id) {
         Kind kind = switch (kindName) {
             case "cpu" -> Kind.CPU;
             case "gpu" -> Kind.GPU;
-            default -> throw new IllegalArgumentException(
+            default -> throw new ConfigException(
                     "unknown device '" + text + "': expected cpu, cpu:N, gpu or gpu:N");
         };
         if (colon < 0) {
@@ -50,7 +50,7 @@ public record DeviceRef(Kind kind, int id) {
         }
         String id = s.substring(colon + 1);
         if (!id.matches("[0-9]{1,9}")) {
-            throw new IllegalArgumentException("bad device id in '" + text + "': expected cpu:N or gpu:N with N >= 0");
+            throw new ConfigException("bad device id in '" + text + "': expected cpu:N or gpu:N with N >= 0");
         }
         return new DeviceRef(kind, Integer.parseInt(id));
     }
@@ -63,18 +63,18 @@ public record DeviceRef(Kind kind, int id) {
      */
     public static java.util.List<DeviceRef> parseList(String text) {
         if (text == null || text.isBlank()) {
-            throw new IllegalArgumentException("empty device list: expected cpu, cpu:N, gpu:N or a comma-separated list of them");
+            throw new ConfigException("empty device list: expected cpu, cpu:N, gpu:N or a comma-separated list of them");
         }
         String[] entries = text.split(",", -1); // -1 keeps trailing empty entries, so "cpu:0," is caught
         java.util.List<DeviceRef> out = new java.util.ArrayList<>(entries.length);
         for (int i = 0; i < entries.length; i++) {
             if (entries[i].isBlank()) {
-                throw new IllegalArgumentException("empty entry " + (i + 1) + " of " + entries.length + " in device list '"
+                throw new ConfigException("empty entry " + (i + 1) + " of " + entries.length + " in device list '"
                         + text + "': expected a comma-separated list such as cpu:0,cpu:1");
             }
             DeviceRef d = parse(entries[i]);
             if (out.contains(d)) {
-                throw new IllegalArgumentException("device " + d + " is listed twice in '" + text + "'; each device may appear once");
+                throw new ConfigException("device " + d + " is listed twice in '" + text + "'; each device may appear once");
             }
             out.add(d);
         }

@@ -45,7 +45,7 @@ public final class NativeMemory {
      */
     public static MemorySegment allocate(long bytes, String what) {
         if (bytes < 0) {
-            throw new IllegalArgumentException("cannot allocate " + bytes + " bytes for " + what);
+            throw new ConfigException("cannot allocate " + bytes + " bytes for " + what);
         }
         if (CALLOC == null) {
             try {

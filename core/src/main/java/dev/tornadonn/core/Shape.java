@@ -10,7 +10,7 @@ public final class Shape {
     private Shape(int[] dims) {
         for (int d : dims) {
             if (d < 0) {
-                throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(dims));
+                throw new ConfigException("negative dimension in shape " + Arrays.toString(dims));
             }
         }
         this.dims = dims;
@@ -24,7 +24,7 @@ public final class Shape {
         int[] d = new int[dims.length];
         for (int i = 0; i < dims.length; i++) {
             if (dims[i] > Integer.MAX_VALUE || dims[i] < 0) {
-                throw new IllegalArgumentException("dimension " + dims[i] + " out of range in shape " + Arrays.toString(dims));
+                throw new ConfigException("dimension " + dims[i] + " out of range in shape " + Arrays.toString(dims));
             }
             d[i] = (int) dims[i];
         }

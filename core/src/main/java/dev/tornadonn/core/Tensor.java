@@ -22,7 +22,7 @@ public final class Tensor {
         this.data = Objects.requireNonNull(data, "data");
         long expected = shape.numel() * dtype.byteSize();
         if (data.byteSize() != expected) {
-            throw new IllegalArgumentException("a " + dtype + " tensor of shape " + shape + " needs "
+            throw new ConfigException("a " + dtype + " tensor of shape " + shape + " needs "
                     + expected + " bytes, got " + data.byteSize());
         }
     }
@@ -43,7 +43,7 @@ public final class Tensor {
     /** Stores {@code values} as {@code dtype} (rounding to nearest even where it must). */
     public static Tensor of(DType dtype, Shape shape, float... values) {
         if (values.length != shape.numel()) {
-            throw new IllegalArgumentException(values.length + " values do not fill shape " + shape);
+            throw new ConfigException(values.length + " values do not fill shape " + shape);
         }
         Tensor t = allocate(dtype, shape);
         for (int i = 0; i < values.length; i++) {
@@ -110,7 +110,7 @@ public final class Tensor {
     /** An I32 tensor holding {@code values}. */
     public static Tensor ofInts(Shape shape, int... values) {
         if (values.length != shape.numel()) {
-            throw new IllegalArgumentException(values.length + " values do not fill shape " + shape);
+            throw new ConfigException(values.length + " values do not fill shape " + shape);
         }
         Tensor t = allocate(DType.I32, shape);
         MemorySegment.copy(values, 0, t.data, DType.I32_LE, 0, values.length);
@@ -166,7 +166,7 @@ public final class Tensor {
     /** A view with the same bytes and another shape of the same element count. */
     public Tensor reshape(Shape newShape) {
         if (newShape.numel() != shape.numel()) {
-            throw new IllegalArgumentException("cannot reshape " + shape + " to " + newShape);
+            throw new ConfigException("cannot reshape " + shape + " to " + newShape);
         }
         return new Tensor(newShape, dtype, device, data);
     }
@@ -182,11 +182,11 @@ public final class Tensor {
     public Tensor slice(int axis, int start, int end) {
         int rank = shape.rank();
         if (axis < 0 || axis >= rank) {
-            throw new IllegalArgumentException("axis " + axis + " out of range for shape " + shape);
+            throw new ConfigException("axis " + axis + " out of range for shape " + shape);
         }
         int size = shape.dim(axis);
         if (start < 0 || end > size || start > end) {
-            throw new IllegalArgumentException("slice [" + start + ", " + end + ") out of range for axis "
+            throw new ConfigException("slice [" + start + ", " + end + ") out of range for axis "
                     + axis + " of shape " + shape);
         }
         int[] dims = shape.dims();
@@ -218,21 +218,21 @@ public final class Tensor {
      */
     public static Tensor concat(java.util.List<Tensor> parts, int axis) {
         if (parts.isEmpty()) {
-            throw new IllegalArgumentException("nothing to concatenate");
+            throw new ConfigException("nothing to concatenate");
         }
         Tensor first = parts.get(0);
         int rank = first.shape.rank();
         if (axis < 0 || axis >= rank) {
-            throw new IllegalArgumentException("axis " + axis + " out of range for shape " + first.shape);
+            throw new ConfigException("axis " + axis + " out of range for shape " + first.shape);
         }
         int total = 0;
         for (Tensor t : parts) {
             if (t.dtype != first.dtype || t.shape.rank() != rank) {
-                throw new IllegalArgumentException("cannot concatenate " + t + " with " + first);
+                throw new ConfigException("cannot concatenate " + t + " with " + first);
             }
             for (int d = 0; d < rank; d++) {
                 if (d != axis && t.shape.dim(d) != first.shape.dim(d)) {
-                    throw new IllegalArgumentException("cannot concatenate " + t.shape + " with " + first.shape + " along axis " + axis);
+                    throw new ConfigException("cannot concatenate " + t.shape + " with " + first.shape + " along axis " + axis);
                 }
             }
             total += t.shape.dim(axis);

@@ -160,14 +160,14 @@ class ActivationTest {
     @Test
     void unknownNameListsEveryValidName() {
         for (String bad : new String[] {"gelu_fast", "swiglu", "", "  "}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Activation.fromName(bad));
+            ConfigException e = assertThrows(ConfigException.class, () -> Activation.fromName(bad));
             String m = e.getMessage();
             assertTrue(m.contains("'" + bad + "'"), m);
             for (String valid : new String[] {"silu", "gelu", "gelu_tanh", "relu", "tanh", "sigmoid", "quick_gelu"}) {
                 assertTrue(m.contains(valid), "message must list '" + valid + "': " + m);
             }
         }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Activation.fromName(null));
+        ConfigException e = assertThrows(ConfigException.class, () -> Activation.fromName(null));
         assertTrue(e.getMessage().contains("silu"), e.getMessage());
         assertEquals("silu, gelu, gelu_tanh, relu, tanh, sigmoid, quick_gelu", Activation.validNames());
     }

@@ -41,7 +41,7 @@ class DeviceRefTest {
     @ParameterizedTest
     @ValueSource(strings = {"tpu:0", "tpu", "", "cuda:0", "cpu0", "gpux"})
     void unknownKindIsRejected(String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceRef.parse(text));
+        ConfigException e = assertThrows(ConfigException.class, () -> DeviceRef.parse(text));
         assertTrue(e.getMessage().contains("'" + text + "'"), e.getMessage());
         assertTrue(e.getMessage().contains("cpu:N") && e.getMessage().contains("gpu:N"), e.getMessage());
     }
@@ -49,18 +49,18 @@ class DeviceRefTest {
     @ParameterizedTest
     @ValueSource(strings = {"cpu:x", "cpu:", "gpu:1.5", "cpu:1:2", "gpu:99999999999", "cpu:+1", "cpu:-1", "gpu: 1"})
     void badIdIsRejected(String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceRef.parse(text));
+        ConfigException e = assertThrows(ConfigException.class, () -> DeviceRef.parse(text));
         assertTrue(e.getMessage().contains("'" + text + "'"), e.getMessage());
         assertTrue(e.getMessage().contains("id"), e.getMessage());
     }
 
     @Test
     void negativeIdIsRejected() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceRef.parse("cpu:-1"));
+        ConfigException e = assertThrows(ConfigException.class, () -> DeviceRef.parse("cpu:-1"));
         assertTrue(e.getMessage().contains(">= 0"), e.getMessage());
         assertTrue(e.getMessage().contains("-1"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> DeviceRef.gpu(-2));
-        assertThrows(IllegalArgumentException.class, () -> new DeviceRef(null, 0));
+        assertThrows(ConfigException.class, () -> DeviceRef.gpu(-2));
+        assertThrows(ConfigException.class, () -> new DeviceRef(null, 0));
     }
     @Test
     void listsParseInOrder() {
@@ -73,7 +73,7 @@ class DeviceRefTest {
     @ParameterizedTest
     @ValueSource(strings = {",", "cpu:0,", ",cpu:1", "cpu:0,,cpu:1", "cpu:0, ,cpu:1", ",,", ""})
     void emptyEntriesAreRejected(String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceRef.parseList(text));
+        ConfigException e = assertThrows(ConfigException.class, () -> DeviceRef.parseList(text));
         assertTrue(e.getMessage().contains("empty"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
@@ -81,14 +81,14 @@ class DeviceRefTest {
     @ParameterizedTest
     @ValueSource(strings = {"cpu:0,cpu:0", "cpu,cpu:0", "gpu:1,cpu:0,GPU:1"})
     void duplicatesAreRejected(String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceRef.parseList(text));
+        ConfigException e = assertThrows(ConfigException.class, () -> DeviceRef.parseList(text));
         assertTrue(e.getMessage().contains("listed twice"), e.getMessage());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"cpu:0,tpu:1", "npu", "cpu:0,cuda"})
     void unknownDevicesInAListAreRejected(String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeviceRef.parseList(text));
+        ConfigException e = assertThrows(ConfigException.class, () -> DeviceRef.parseList(text));
         assertTrue(e.getMessage().startsWith("unknown device"), e.getMessage());
     }
 }

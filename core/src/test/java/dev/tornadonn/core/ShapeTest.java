@@ -70,9 +70,9 @@ class ShapeTest {
 
     @Test
     void rejectsNegativeAndOversizedDimensions() {
-        assertThrows(IllegalArgumentException.class, () -> Shape.of(2, -1));
-        assertThrows(IllegalArgumentException.class, () -> Shape.of(-1L));
-        assertThrows(IllegalArgumentException.class, () -> Shape.of(1L << 31));
-        assertThrows(IllegalArgumentException.class, () -> Shape.of(2, 3).withLast(-4));
+        assertThrows(ConfigException.class, () -> Shape.of(2, -1));
+        assertThrows(ConfigException.class, () -> Shape.of(-1L));
+        assertThrows(ConfigException.class, () -> Shape.of(1L << 31));
+        assertThrows(ConfigException.class, () -> Shape.of(2, 3).withLast(-4));
     }
 }

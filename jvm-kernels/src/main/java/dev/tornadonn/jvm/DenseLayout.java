@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.NativeMemory;
@@ -16,7 +17,7 @@ record DenseLayout(Tensor weight) implements KernelLayout {
         long rows = 0;
         for (DenseMatrix b : blocks) {
             if (b.dtype() != dtype) {
-                throw new IllegalArgumentException("dense blocks stacked into one must share a dtype: " + dtype + " and " + b.dtype());
+                throw new ConfigException("dense blocks stacked into one must share a dtype: " + dtype + " and " + b.dtype());
             }
             rows += b.rows();
         }

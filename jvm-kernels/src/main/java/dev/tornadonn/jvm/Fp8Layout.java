@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.NativeMemory;
 import dev.tornadonn.core.io.MappedCopy;
 import dev.tornadonn.core.numeric.Float8Format;
@@ -92,7 +93,7 @@ record Fp8Layout(int rows, int cols, Float8Format format, MemorySegment codes, i
      */
     static Fp8Layout of(List<Fp8Matrix> blocks) {
         if (!fusable(blocks)) {
-            throw new IllegalArgumentException("fp8 blocks with different formats, input quantisations or scale blocks "
+            throw new ConfigException("fp8 blocks with different formats, input quantisations or scale blocks "
                     + "cannot share a layout");
         }
         Fp8Matrix first = blocks.get(0);
@@ -105,7 +106,7 @@ record Fp8Layout(int rows, int cols, Float8Format format, MemorySegment codes, i
         }
         long codeCount = totalRows * k;
         if (codeCount > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("the JVM kernels hold an fp8 weight's codes in one array of at most 2^31 "
+            throw new ConfigException("the JVM kernels hold an fp8 weight's codes in one array of at most 2^31 "
                     + "bytes; this one has " + codeCount + " (shard the layer over more devices)");
         }
         int rows = (int) totalRows;

@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.NativeMemory;
 import dev.tornadonn.core.io.GgmlType;
 import dev.tornadonn.core.io.MappedCopy;
@@ -33,7 +34,7 @@ record GgufLayout(int rows, int cols, GgmlType type, MemorySegment blocks) imple
 
     static GgufLayout of(List<GgufMatrix> blocks) {
         if (!fusable(blocks)) {
-            throw new IllegalArgumentException("GGUF blocks of different types cannot share a layout");
+            throw new ConfigException("GGUF blocks of different types cannot share a layout");
         }
         GgufMatrix first = blocks.get(0);
         long bytes = blocks.stream().mapToLong(GgufMatrix::packedBytes).sum();

@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.NativeMemory;
 import dev.tornadonn.core.io.MappedCopy;
 import dev.tornadonn.core.weights.GroupQuantizedMatrix;
@@ -70,7 +71,7 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, MemorySe
     /** One layout of {@code blocks} stacked along the rows; they must be {@link #fusable}. */
     static GroupQuantLayout of(List<GroupQuantizedMatrix> blocks) {
         if (!fusable(blocks)) {
-            throw new IllegalArgumentException("group-quantised blocks with different bits or groups cannot share a layout");
+            throw new ConfigException("group-quantised blocks with different bits or groups cannot share a layout");
         }
         GroupQuantizedMatrix m = blocks.get(0);
         int groups = m.groups();
@@ -133,7 +134,7 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, MemorySe
     /** The kernels index codes and scales with ints: a weight that needs more is a clear error, not a wrapped index. */
     private static long intIndexed(long n, String what) {
         if (n > Integer.MAX_VALUE - 64) {
-            throw new IllegalArgumentException("the JVM kernels index a group-quantised weight's " + what + " with ints, at most "
+            throw new ConfigException("the JVM kernels index a group-quantised weight's " + what + " with ints, at most "
                     + "2^31; this one needs " + n + " (shard the layer over more devices)");
         }
         return n;

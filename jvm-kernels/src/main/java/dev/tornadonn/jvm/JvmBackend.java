@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.Activation;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
@@ -110,7 +111,7 @@ public final class JvmBackend implements Backend {
     public void linear(Tensor x, PreparedMatrix w, Tensor y) {
         LinearShapes shapes = LinearShapes.check(x, w, y);
         if (!(w instanceof JvmMatrix jm)) {
-            throw new IllegalArgumentException("not a JVM-backend weight: " + w.getClass().getName()
+            throw new ConfigException("not a JVM-backend weight: " + w.getClass().getName()
                     + " (prepare it with this backend, on a cpu device)");
         }
         requireCpu(x.device());
@@ -212,7 +213,7 @@ public final class JvmBackend implements Backend {
                     }
                     at += part.rows();
                 }
-                throw new IllegalArgumentException("row " + j + " outside " + st.rows());
+                throw new ConfigException("row " + j + " outside " + st.rows());
             }
         };
     }
@@ -408,7 +409,7 @@ public final class JvmBackend implements Backend {
         int m = out.shape().dim(0);
         int f = out.shape().dim(1);
         if (!gateUp.shape().equals(Shape.of(m, 2 * f))) {
-            throw new IllegalArgumentException("gateUp must be " + Shape.of(m, 2 * f) + ", got " + gateUp.shape());
+            throw new ConfigException("gateUp must be " + Shape.of(m, 2 * f) + ", got " + gateUp.shape());
         }
         MemorySegment gu = gateUp.data();
         MemorySegment o = out.data();
@@ -447,7 +448,7 @@ public final class JvmBackend implements Backend {
 
     private static void requireCpu(DeviceRef device) {
         if (!device.isCpu()) {
-            throw new IllegalArgumentException("the JVM backend runs cpu devices only, not " + device);
+            throw new ConfigException("the JVM backend runs cpu devices only, not " + device);
         }
     }
 }

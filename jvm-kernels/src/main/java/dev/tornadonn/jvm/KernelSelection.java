@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.ConfigException;
 import java.lang.System.Logger.Level;
 import java.util.Locale;
 
@@ -41,7 +42,7 @@ final class KernelSelection {
                 MatmulKernels v = vectorOrNull();
                 yield v != null && vectorBits() >= 256 ? v : new ScalarKernels();
             }
-            default -> throw new IllegalArgumentException(PROPERTY + " must be auto, vector or scalar, not '" + wanted + "'");
+            default -> throw new ConfigException(PROPERTY + " must be auto, vector or scalar, not '" + wanted + "'");
         };
     }
 

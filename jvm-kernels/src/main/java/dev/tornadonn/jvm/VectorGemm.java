@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.ConfigException;
 import static dev.tornadonn.jvm.VectorKernels.F;
 import static dev.tornadonn.jvm.VectorKernels.L;
 import static jdk.incubator.vector.VectorOperators.ADD;
@@ -531,7 +532,7 @@ final class VectorGemm {
                     VectorKernels.f16(w, base + 2L * p).intoArray(out, at + p);
                 }
             }
-            default -> throw new IllegalArgumentException("JVM kernels take F32, BF16 or F16 weights, not " + type);
+            default -> throw new ConfigException("JVM kernels take F32, BF16 or F16 weights, not " + type);
         }
         if (p < len) {
             float[] tail = new float[len - p];

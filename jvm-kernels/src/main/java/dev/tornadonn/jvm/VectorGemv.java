@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -35,7 +36,7 @@ final class VectorGemv {
 
     static void gemv(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y) {
         if (type != DType.F32 && type != DType.BF16 && type != DType.F16) {
-            throw new IllegalArgumentException("JVM kernels take F32, BF16 or F16 weights, not " + type);
+            throw new ConfigException("JVM kernels take F32, BF16 or F16 weights, not " + type);
         }
         float[] xs = switch (type) {
             case F32 -> x;

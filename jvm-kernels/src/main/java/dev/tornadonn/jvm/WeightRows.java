@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,7 +28,7 @@ final class WeightRows {
                     out[i] = Float.float16ToFloat(w.get(I16, base + 2L * i));
                 }
             }
-            default -> throw new IllegalArgumentException("JVM kernels take F32, BF16 or F16 weights, not " + type);
+            default -> throw new ConfigException("JVM kernels take F32, BF16 or F16 weights, not " + type);
         }
     }
 }

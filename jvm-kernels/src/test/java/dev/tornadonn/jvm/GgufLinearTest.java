@@ -1,5 +1,6 @@
 package dev.tornadonn.jvm;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -181,7 +182,7 @@ class GgufLinearTest {
             cols.decodeRow(1, half);
             assertEquals(ref.getFloat(64 + 32 + 7), half[7]);
             assertEquals(3L * 34, cols.packedBytes());
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            ConfigException e = assertThrows(ConfigException.class,
                     () -> w.selectColumns(java.util.stream.IntStream.range(16, 48).toArray()));
             assertTrue(e.getMessage().contains("cuts its blocks of 32"), e.getMessage());
         }
@@ -193,7 +194,7 @@ class GgufLinearTest {
             WeightLoadException e = assertThrows(WeightLoadException.class,
                     () -> GgufLinearConfig.of(256, 32, GgmlType.Q8_0).withName("blk.0.ffn_gate").read(c));
             assertTrue(e.getMessage().contains("is GGUF Q4_K, expected GGUF Q8_0"), e.getMessage());
-            IllegalArgumentException clip = assertThrows(IllegalArgumentException.class,
+            ConfigException clip = assertThrows(ConfigException.class,
                     () -> CheckpointLayers.of(c, CPU).withClip(1).linearSpec("blk.0.ffn_down"));
             assertTrue(clip.getMessage().contains("clip_weight"), clip.getMessage());
         }

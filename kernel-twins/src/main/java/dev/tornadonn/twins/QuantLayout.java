@@ -1,5 +1,6 @@
 package dev.tornadonn.twins;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.numeric.Float8Format;
 import dev.tornadonn.core.weights.Fp8InputQuantization;
 import dev.tornadonn.core.weights.Fp8Matrix;
@@ -61,7 +62,7 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
         return switch (blocks.get(0)) {
             case GroupQuantizedMatrix first -> gptq(blocks, first, rows, cols);
             case Fp8Matrix first -> fp8(blocks, first, rows, cols);
-            default -> throw new IllegalArgumentException("not a quantised weight: " + blocks.get(0).kind());
+            default -> throw new ConfigException("not a quantised weight: " + blocks.get(0).kind());
         };
     }
 
@@ -73,7 +74,7 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
         for (WeightMatrix w : blocks) {
             GroupQuantizedMatrix b = (GroupQuantizedMatrix) w;
             if (b.bits() != first.bits()) {
-                throw new IllegalArgumentException("GPTQ blocks stacked into one weight must share their bits: "
+                throw new ConfigException("GPTQ blocks stacked into one weight must share their bits: "
                         + first.bits() + " and " + b.bits());
             }
             groups = Math.max(groups, b.groups());
@@ -115,7 +116,7 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
         for (WeightMatrix w : blocks) {
             Fp8Matrix b = (Fp8Matrix) w;
             if (b.format() != first.format() || !b.input().equals(first.input())) {
-                throw new IllegalArgumentException("fp8 blocks stacked into one weight must share their format and input "
+                throw new ConfigException("fp8 blocks stacked into one weight must share their format and input "
                         + "quantisation: " + first.describe() + " and " + b.describe());
             }
             int extent = b.weightScale().blockCols() > 0 ? Math.min(cols, b.weightScale().blockCols()) : cols;
@@ -155,7 +156,7 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
         float staticScale = in instanceof Fp8InputQuantization.Static s ? s.scale() : 0f;
         int format = first.format() == Float8Format.E4M3FN ? QuantDecode.E4M3FN : QuantDecode.E5M2;
         if (in.format() != first.format()) {
-            throw new IllegalArgumentException("fp8 inputs quantised to " + in.format() + " with " + first.format()
+            throw new ConfigException("fp8 inputs quantised to " + in.format() + " with " + first.format()
                     + " weights are not supported by the device kernels");
         }
         return new QuantLayout(format, 8, rows, cols, (cols + 3) / 4, groups, groupOf, new int[rows], scales, new float[1],
@@ -195,7 +196,7 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
                         }
                     }
                 }
-                default -> throw new IllegalArgumentException("not a quantised weight: " + w.kind());
+                default -> throw new ConfigException("not a quantised weight: " + w.kind());
             }
             row0 += w.rows();
         }

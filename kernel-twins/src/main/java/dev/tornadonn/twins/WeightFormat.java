@@ -1,5 +1,6 @@
 package dev.tornadonn.twins;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 
 /**
@@ -18,7 +19,7 @@ public final class WeightFormat {
             case F32 -> F32;
             case BF16 -> BF16;
             case F16 -> F16;
-            default -> throw new IllegalArgumentException("device kernels read F32, BF16 or F16 weights, not " + dtype);
+            default -> throw new ConfigException("device kernels read F32, BF16 or F16 weights, not " + dtype);
         };
     }
 }

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
@@ -107,7 +108,7 @@ public final class Linear extends MatrixLayer implements AutoCloseable {
             return;
         }
         if (!out.shape().equals(x.shape().withLast(outDim())) || !out.device().equals(device())) {
-            throw new IllegalArgumentException(describe() + ": output must be " + outputDType + " or F32 "
+            throw new ConfigException(describe() + ": output must be " + outputDType + " or F32 "
                     + x.shape().withLast(outDim()) + " on " + device() + ", got " + out);
         }
         Tensor y = forward(x);

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
@@ -24,15 +25,15 @@ public record LinearConfig(int inDim, int outDim, DType dtype, DeviceRef device,
 
     public LinearConfig {
         if (inDim < 0 || outDim < 0) {
-            throw new IllegalArgumentException("inDim and outDim must be >= 0, got " + inDim + " and " + outDim);
+            throw new ConfigException("inDim and outDim must be >= 0, got " + inDim + " and " + outDim);
         }
         Objects.requireNonNull(dtype, "dtype");
         Objects.requireNonNull(device, "device");
         if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
-            throw new IllegalArgumentException("Linear weights must be F32, BF16 or F16, got " + dtype);
+            throw new ConfigException("Linear weights must be F32, BF16 or F16, got " + dtype);
         }
         if (!(clipWeight >= 0) || Double.isInfinite(clipWeight)) {
-            throw new IllegalArgumentException("clipWeight must be a finite value >= 0 (0 means off), got " + clipWeight);
+            throw new ConfigException("clipWeight must be a finite value >= 0 (0 means off), got " + clipWeight);
         }
         name = name == null ? "" : name;
     }
@@ -72,7 +73,7 @@ public record LinearConfig(int inDim, int outDim, DType dtype, DeviceRef device,
         List<Weight> declared = weights();
         declared.get(0).check(weight);
         if (hasBias != (bias != null)) {
-            throw new IllegalArgumentException("config says hasBias=" + hasBias + " but bias is "
+            throw new ConfigException("config says hasBias=" + hasBias + " but bias is "
                     + (bias == null ? "absent" : "present"));
         }
         if (bias != null) {

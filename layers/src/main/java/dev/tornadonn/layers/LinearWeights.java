@@ -1,5 +1,6 @@
 package dev.tornadonn.layers;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.weights.DenseMatrix;
 import dev.tornadonn.core.weights.WeightMatrix;
@@ -23,7 +24,7 @@ public record LinearWeights(String name, WeightMatrix weight, Tensor bias, Set<S
         Objects.requireNonNull(weight, "weight");
         keys = Set.copyOf(keys);
         if (bias != null && (bias.shape().rank() != 1 || bias.shape().dim(0) != weight.rows() || !bias.dtype().isFloatingPoint())) {
-            throw new IllegalArgumentException("bias must be a float (" + weight.rows() + ",) tensor, got " + bias);
+            throw new ConfigException("bias must be a float (" + weight.rows() + ",) tensor, got " + bias);
         }
     }
 
@@ -51,7 +52,7 @@ public record LinearWeights(String name, WeightMatrix weight, Tensor bias, Set<S
      */
     public LinearWeights rows(int from, int to) {
         if (from < 0 || to > outDim() || from >= to) {
-            throw new IllegalArgumentException("rows [" + from + ", " + to + ") outside [0, " + outDim() + ")");
+            throw new ConfigException("rows [" + from + ", " + to + ") outside [0, " + outDim() + ")");
         }
         int[] sel = new int[to - from];
         for (int i = 0; i < sel.length; i++) {

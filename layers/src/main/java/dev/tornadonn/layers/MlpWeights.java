@@ -1,5 +1,6 @@
 package dev.tornadonn.layers;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.WeightLoadException;
 import dev.tornadonn.core.io.TensorSource;
 import dev.tornadonn.layers.sharding.ShardingStrategy;
@@ -67,7 +68,7 @@ public record MlpWeights(String name, LinearWeights gate, LinearWeights up, Line
             try {
                 gate = gateUp.rows(0, f);
                 up = gateUp.rows(f, 2 * f);
-            } catch (IllegalArgumentException e) {
+            } catch (ConfigException | IllegalArgumentException e) {
                 throw new WeightLoadException(source.describe() + ": '" + gateUpProj + "' cannot be split into gate and up "
                         + "at row " + f + ": " + e.getMessage());
             }

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.NativeMemory;
@@ -54,7 +55,7 @@ final class Prepared {
 
     static void checkOutputDType(DType dtype) {
         if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
-            throw new IllegalArgumentException("output dtype must be F32, BF16 or F16, got " + dtype);
+            throw new ConfigException("output dtype must be F32, BF16 or F16, got " + dtype);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -116,11 +117,11 @@ class StrictLoadingTest {
 
     @Test
     void configsRejectWhatCannotWork() {
-        assertThrows(IllegalArgumentException.class, () -> LinearConfig.builder(-1, 5).build());
-        assertThrows(IllegalArgumentException.class, () -> LinearConfig.builder(7, 5).dtype(DType.I32).build());
-        assertThrows(IllegalArgumentException.class, () -> LinearConfig.builder(7, 5).clipWeight(-1).build());
-        assertThrows(IllegalArgumentException.class, () -> LinearConfig.builder(7, 5).clipWeight(Double.NaN).build());
-        String msg = assertThrows(IllegalArgumentException.class, () -> MlpConfig.builder(8, 12).activation("swiglu")).getMessage();
+        assertThrows(ConfigException.class, () -> LinearConfig.builder(-1, 5).build());
+        assertThrows(ConfigException.class, () -> LinearConfig.builder(7, 5).dtype(DType.I32).build());
+        assertThrows(ConfigException.class, () -> LinearConfig.builder(7, 5).clipWeight(-1).build());
+        assertThrows(ConfigException.class, () -> LinearConfig.builder(7, 5).clipWeight(Double.NaN).build());
+        String msg = assertThrows(ConfigException.class, () -> MlpConfig.builder(8, 12).activation("swiglu")).getMessage();
         assertTrue(msg.contains("silu, gelu, gelu_tanh, relu, tanh, sigmoid, quick_gelu"), msg);
     }
 

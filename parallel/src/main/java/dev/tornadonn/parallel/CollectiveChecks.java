@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
 import java.util.HashSet;
@@ -15,7 +16,7 @@ public final class CollectiveChecks {
         Set<DeviceRef> seen = new HashSet<>();
         for (Tensor t : inputs) {
             if (!seen.add(t.device())) {
-                throw new IllegalArgumentException("device " + t.device() + " appears twice; each input needs its own device");
+                throw new ConfigException("device " + t.device() + " appears twice; each input needs its own device");
             }
         }
     }
@@ -23,13 +24,13 @@ public final class CollectiveChecks {
     /** A broadcast root names one of the inputs. */
     public static void root(List<Tensor> inputs, int root) {
         if (root < 0 || root >= inputs.size()) {
-            throw new IllegalArgumentException("broadcast root " + root + " outside the " + inputs.size() + " devices");
+            throw new ConfigException("broadcast root " + root + " outside the " + inputs.size() + " devices");
         }
     }
 
     public static int axis(int axis, int rank, String op) {
         if (axis < -rank || axis >= rank) {
-            throw new IllegalArgumentException(op + " axis " + axis + " out of range for rank " + rank);
+            throw new ConfigException(op + " axis " + axis + " out of range for rank " + rank);
         }
         return axis < 0 ? axis + rank : axis;
     }
@@ -42,12 +43,12 @@ public final class CollectiveChecks {
         for (int i = 0; i < inputs.size(); i++) {
             Tensor t = inputs.get(i);
             if (t.shape().rank() != rank || t.dtype() != first.dtype()) {
-                throw new IllegalArgumentException("allGather input " + i + " is " + t.dtype() + " " + t.shape()
+                throw new ConfigException("allGather input " + i + " is " + t.dtype() + " " + t.shape()
                         + ", but input 0 is " + first.dtype() + " " + first.shape() + " (rank and dtype must agree)");
             }
             for (int d = 0; d < rank; d++) {
                 if (d != ax && t.shape().dim(d) != first.shape().dim(d)) {
-                    throw new IllegalArgumentException("allGather input " + i + " has shape " + t.shape()
+                    throw new ConfigException("allGather input " + i + " has shape " + t.shape()
                             + ", input 0 " + first.shape() + ": only axis " + ax + " may differ");
                 }
             }
@@ -60,12 +61,12 @@ public final class CollectiveChecks {
         for (int i = 1; i < inputs.size(); i++) {
             Tensor t = inputs.get(i);
             if (!t.shape().equals(first.shape()) || t.dtype() != first.dtype()) {
-                throw new IllegalArgumentException("allReduceSum input " + i + " is " + t.dtype() + " " + t.shape()
+                throw new ConfigException("allReduceSum input " + i + " is " + t.dtype() + " " + t.shape()
                         + ", but input 0 is " + first.dtype() + " " + first.shape() + " (shapes and dtypes must agree)");
             }
         }
         if (!first.dtype().isFloatingPoint()) {
-            throw new IllegalArgumentException("allReduceSum takes floating-point tensors, not " + first.dtype());
+            throw new ConfigException("allReduceSum takes floating-point tensors, not " + first.dtype());
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.layers.Linear;
@@ -32,7 +33,7 @@ public final class ColumnParallelLinear {
      */
     public static ColumnParallelLinear of(LinearWeights full, List<DeviceRef> devices, Communicator comm, boolean gatherOutput) {
         if (devices.isEmpty()) {
-            throw new IllegalArgumentException("ColumnParallelLinear requires a non-empty devices argument");
+            throw new ConfigException("ColumnParallelLinear requires a non-empty devices argument");
         }
         ShardingStrategy s = ShardingStrategy.rowwise(devices.size());
         s.checkDevices(devices, "ColumnParallelLinear");
@@ -53,7 +54,7 @@ public final class ColumnParallelLinear {
     /** {@code xs.get(i)} is the whole input on device i; the shards run concurrently. */
     public List<Tensor> forward(List<Tensor> xs) {
         if (xs.size() != shards.size()) {
-            throw new IllegalArgumentException("one input per device: " + shards.size() + " expected, got " + xs.size());
+            throw new ConfigException("one input per device: " + shards.size() + " expected, got " + xs.size());
         }
         List<Tensor> ys = DeviceThreads.run(shards.size(), i -> shards.get(i).forward(xs.get(i)));
         return gatherOutput ? comm.allGather(ys, -1) : ys;

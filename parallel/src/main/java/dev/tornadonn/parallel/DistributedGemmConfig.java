@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel;
 
+import dev.tornadonn.core.ConfigException;
 import java.util.Locale;
 
 /**
@@ -26,7 +27,7 @@ public record DistributedGemmConfig(boolean enableMatmulAllreduce) {
         return switch (value.strip().toLowerCase(Locale.ROOT)) {
             case "true", "1", "yes", "on" -> new DistributedGemmConfig(true);
             case "false", "0", "no", "off", "" -> new DistributedGemmConfig(false);
-            default -> throw new IllegalArgumentException(ENVIRONMENT_VARIABLE + "='" + value
+            default -> throw new ConfigException(ENVIRONMENT_VARIABLE + "='" + value
                     + "' is not a boolean: use true/false, 1/0, yes/no or on/off");
         };
     }

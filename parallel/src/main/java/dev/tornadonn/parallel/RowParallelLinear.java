@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.layers.sharding.Split;
 import dev.tornadonn.core.Tensor;
@@ -45,10 +46,10 @@ public final class RowParallelLinear {
     public static RowParallelLinear of(LinearWeights full, List<DeviceRef> devices, Communicator comm,
                                        boolean inputIsParallel, boolean reduceResults) {
         if (devices.isEmpty()) {
-            throw new IllegalArgumentException("RowParallelLinear requires a non-empty devices argument");
+            throw new ConfigException("RowParallelLinear requires a non-empty devices argument");
         }
         if (full.bias() != null && !reduceResults) {
-            throw new IllegalArgumentException("RowParallelLinear with a bias needs reduceResults: the bias belongs to the "
+            throw new ConfigException("RowParallelLinear with a bias needs reduceResults: the bias belongs to the "
                     + "reduced sum, which this layer would not form");
         }
         ShardingStrategy s = ShardingStrategy.columnwise(devices.size());
@@ -72,7 +73,7 @@ public final class RowParallelLinear {
      */
     public List<Tensor> forward(List<Tensor> xs) {
         if (xs.size() != shards.size()) {
-            throw new IllegalArgumentException("one input per device: " + shards.size() + " expected, got " + xs.size());
+            throw new ConfigException("one input per device: " + shards.size() + " expected, got " + xs.size());
         }
         List<Tensor> partials = DeviceThreads.run(shards.size(), i -> {
             Tensor x = xs.get(i);

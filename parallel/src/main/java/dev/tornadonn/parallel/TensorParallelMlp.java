@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
@@ -46,7 +47,7 @@ public final class TensorParallelMlp {
      */
     public static TensorParallelMlp of(MlpWeights full, Activation activation, List<DeviceRef> devices, Communicator comm) {
         if (devices.isEmpty()) {
-            throw new IllegalArgumentException("TensorParallelMlp requires a non-empty devices argument");
+            throw new ConfigException("TensorParallelMlp requires a non-empty devices argument");
         }
         new ShardingStrategy.TensorParallel(devices.size()).checkDevices(devices, "TensorParallelMlp");
         MlpWeights noBias = full.withoutDownBias();
@@ -120,7 +121,7 @@ public final class TensorParallelMlp {
 
     private void checkInputs(List<Tensor> xs) {
         if (xs.size() != shards.size()) {
-            throw new IllegalArgumentException("one input per device: " + shards.size() + " expected, got " + xs.size());
+            throw new ConfigException("one input per device: " + shards.size() + " expected, got " + xs.size());
         }
     }
 }

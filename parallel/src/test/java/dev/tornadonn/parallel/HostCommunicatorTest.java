@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -54,13 +55,13 @@ class HostCommunicatorTest {
     @Test
     void rejectsWhatMaxRejects() {
         Tensor a = on(0, Shape.of(2, 2));
-        assertTrue(assertThrows(IllegalArgumentException.class,
+        assertTrue(assertThrows(ConfigException.class,
                 () -> comm.allReduceSum(List.of(a, on(0, Shape.of(2, 2))))).getMessage().contains("twice"));
-        assertThrows(IllegalArgumentException.class, () -> comm.allReduceSum(List.of(a, on(1, Shape.of(4)))));
-        assertThrows(IllegalArgumentException.class, () -> comm.allGather(List.of(a, on(1, Shape.of(3, 3))), 0));
-        assertThrows(IllegalArgumentException.class, () -> comm.allGather(List.of(a, on(1, Shape.of(2, 2))), 2));
-        assertThrows(IllegalArgumentException.class, () -> comm.allGather(List.of(a, on(1, Shape.of(4))), 0));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(ConfigException.class, () -> comm.allReduceSum(List.of(a, on(1, Shape.of(4)))));
+        assertThrows(ConfigException.class, () -> comm.allGather(List.of(a, on(1, Shape.of(3, 3))), 0));
+        assertThrows(ConfigException.class, () -> comm.allGather(List.of(a, on(1, Shape.of(2, 2))), 2));
+        assertThrows(ConfigException.class, () -> comm.allGather(List.of(a, on(1, Shape.of(4))), 0));
+        assertThrows(ConfigException.class,
                 () -> comm.allGather(List.of(a, Tensor.allocate(DType.BF16, Shape.of(2, 2), DeviceRef.cpu(1))), 0));
         assertEquals(List.of(a), comm.allGather(List.of(a), 0));
     }
@@ -80,7 +81,7 @@ class HostCommunicatorTest {
             assertArrayEquals(new float[] {7, 8}, out.get(i).toFloatArray());
             assertEquals(DeviceRef.cpu(i), out.get(i).device());
         }
-        assertThrows(IllegalArgumentException.class, () -> comm.broadcast(List.of(on(0, Shape.of(2))), 1));
+        assertThrows(ConfigException.class, () -> comm.broadcast(List.of(on(0, Shape.of(2))), 1));
     }
 
     @Test
@@ -93,6 +94,6 @@ class HostCommunicatorTest {
         Split t = new Split(1000, 3);
         assertEquals(334, t.length(0));
         assertEquals(333, t.length(2));
-        assertThrows(IllegalArgumentException.class, () -> new Split(4, 0));
+        assertThrows(ConfigException.class, () -> new Split(4, 0));
     }
 }

@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -97,7 +98,7 @@ class TensorParallelTest {
             slices.add(x.slice(2, split.start(i), split.end(i)).to(DeviceRef.cpu(i)));
         }
         assertMatches(parallelIn.forward(slices).get(n - 1), ref, "parallel input");
-        assertThrows(IllegalArgumentException.class, () -> RowParallelLinear.of(l.layer(), cpus(n), COMM, true, false));
+        assertThrows(ConfigException.class, () -> RowParallelLinear.of(l.layer(), cpus(n), COMM, true, false));
     }
 
     @ParameterizedTest(name = "hidden {0}, ffn {1} over {2} devices, bias {3}")
@@ -175,7 +176,7 @@ class TensorParallelTest {
         assertTrue(!DistributedGemmConfig.fromValue("0").enableMatmulAllreduce(), "MAX would enable it for \"0\"");
         assertTrue(!DistributedGemmConfig.fromValue("false").enableMatmulAllreduce());
         assertTrue(!DistributedGemmConfig.fromValue("").enableMatmulAllreduce());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> DistributedGemmConfig.fromValue("maybe"))
+        assertTrue(assertThrows(ConfigException.class, () -> DistributedGemmConfig.fromValue("maybe"))
                 .getMessage().contains("LLAMA_ENABLE_DIST_GEMM_KERNELS='maybe'"));
     }
 }

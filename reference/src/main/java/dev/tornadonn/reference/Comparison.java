@@ -1,5 +1,6 @@
 package dev.tornadonn.reference;
 
+import dev.tornadonn.core.ConfigException;
 /**
  * How far an output is from the oracle. A NaN or infinity anywhere in the output fails, whatever
  * the norms say.
@@ -24,10 +25,10 @@ public record Comparison(double relativeL2, double maxAbsError, double refMaxAbs
      */
     public static Comparison of(float[] y, double[] ref, double[] scale) {
         if (y.length != ref.length) {
-            throw new IllegalArgumentException("output has " + y.length + " elements, reference " + ref.length);
+            throw new ConfigException("output has " + y.length + " elements, reference " + ref.length);
         }
         if (scale.length != ref.length) {
-            throw new IllegalArgumentException("scale has " + scale.length + " elements, reference " + ref.length);
+            throw new ConfigException("scale has " + scale.length + " elements, reference " + ref.length);
         }
         double diff2 = 0;
         double ref2 = 0;

@@ -1,5 +1,6 @@
 package dev.tornadonn.reference;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.numeric.Float8Format;
 import dev.tornadonn.layers.quant.Float8InputScaleSpec;
 import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
@@ -62,7 +63,7 @@ public final class Fp8Oracle {
                             int from = c / bk * bk;
                             yield absMax(x, i * k + from, i * k + Math.min(k, from + bk));
                         }
-                        case ROWWISE -> throw new IllegalArgumentException("ROWWISE inputs do not exist");
+                        case ROWWISE -> throw new ConfigException("ROWWISE inputs do not exist");
                     };
                     s = Math.min(amax, in.upperBound()) / f.max();
                 }
@@ -83,7 +84,7 @@ public final class Fp8Oracle {
                 int bk = w.blockSize().cols();
                 yield scales[n / bn * ((k + bk - 1) / bk) + c / bk];
             }
-            case COLWISE -> throw new IllegalArgumentException("COLWISE weight scales do not exist");
+            case COLWISE -> throw new ConfigException("COLWISE weight scales do not exist");
         };
     }
 

@@ -1,5 +1,6 @@
 package dev.tornadonn.reference;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
@@ -57,7 +58,7 @@ public record GgufLinearCase(Shape xShape, int outDim, GgmlType type, boolean bi
                     half(b, at + 2, 0.02, rnd);
                 }
                 case Q6_K -> half(b, at + 208, 0.002, rnd);
-                default -> throw new IllegalArgumentException(type.toString());
+                default -> throw new ConfigException(type.toString());
             }
         }
         return b;

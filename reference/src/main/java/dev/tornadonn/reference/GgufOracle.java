@@ -1,5 +1,6 @@
 package dev.tornadonn.reference;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.io.GgmlType;
 
 /**
@@ -74,7 +75,7 @@ public final class GgufOracle {
                 float d = half(b, at + 208) * (float) scale;
                 return d * (float) q;
             }
-            default -> throw new IllegalArgumentException("no oracle for GGUF " + type);
+            default -> throw new ConfigException("no oracle for GGUF " + type);
         }
     }
 }

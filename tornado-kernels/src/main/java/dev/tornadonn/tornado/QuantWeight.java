@@ -1,5 +1,6 @@
 package dev.tornadonn.tornado;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.weights.WeightKind;
 import dev.tornadonn.core.weights.WeightMatrix;
 import dev.tornadonn.twins.QuantDecode;
@@ -20,7 +21,7 @@ record QuantWeight(QuantLayout layout, IntArray codes, FloatArray scales, FloatA
     static QuantWeight of(List<? extends WeightMatrix> blocks) {
         QuantLayout layout = QuantLayout.of(blocks);
         if (layout.codeInts() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("a TornadoVM array holds at most 2^31-1 ints; a " + layout.rows() + " x "
+            throw new ConfigException("a TornadoVM array holds at most 2^31-1 ints; a " + layout.rows() + " x "
                     + layout.cols() + " quantised weight needs " + layout.codeInts() + " (shard the layer over more devices)");
         }
         IntArray codes = new IntArray((int) Math.max(1, layout.codeInts()));

@@ -1,5 +1,6 @@
 package dev.tornadonn.tornado;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.Activation;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
@@ -141,7 +142,7 @@ public final class TornadoVmBackend implements Backend {
         FloatArray b = bias == null ? null : FloatArray.fromSegment(bias.toDType(DType.F32).data());
         for (WeightMatrix w : rowBlocks) {
             if (w.kind() != rowBlocks.get(0).kind()) {
-                throw new IllegalArgumentException("blocks stacked into one weight must share their kind: "
+                throw new ConfigException("blocks stacked into one weight must share their kind: "
                         + rowBlocks.get(0).kind() + " and " + w.kind());
             }
         }
@@ -152,13 +153,13 @@ public final class TornadoVmBackend implements Backend {
         for (WeightMatrix w : rowBlocks) {
             DenseMatrix d = (DenseMatrix) w;
             if (d.dtype() != ((DenseMatrix) rowBlocks.get(0)).dtype()) {
-                throw new IllegalArgumentException("dense blocks stacked into one must share a dtype");
+                throw new ConfigException("dense blocks stacked into one must share a dtype");
             }
             blocks.add(d);
         }
         long elements = (long) rows * cols;
         if (elements > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("a TornadoVM array holds at most 2^31-1 elements; a " + rows + " x " + cols
+            throw new ConfigException("a TornadoVM array holds at most 2^31-1 elements; a " + rows + " x " + cols
                     + " weight has " + elements + " (shard the layer over more devices)");
         }
         int format = WeightFormat.of(blocks.get(0).dtype());
@@ -199,14 +200,14 @@ public final class TornadoVmBackend implements Backend {
         int f = gateUp.rows() / 2;
         int hidden = gateUp.cols();
         if (gateUp.rows() != 2 * f || down.cols() != f || down.rows() != hidden) {
-            throw new IllegalArgumentException("gate/up weight " + gateUp.rows() + " x " + gateUp.cols() + " and down weight "
+            throw new ConfigException("gate/up weight " + gateUp.rows() + " x " + gateUp.cols() + " and down weight "
                     + down.rows() + " x " + down.cols() + " do not form an MLP (expected (2F, H) and (H, F))");
         }
         LinearShapes.requireRank2(x, "x");
         LinearShapes.requireRank2(y, "y");
         int m = x.shape().dim(0);
         if (x.shape().dim(1) != hidden || !y.shape().equals(Shape.of(m, hidden))) {
-            throw new IllegalArgumentException("x " + x.shape() + " and y " + y.shape() + " must both be (M, " + hidden + ")");
+            throw new ConfigException("x " + x.shape() + " and y " + y.shape() + " must both be (M, " + hidden + ")");
         }
         requireOn(gateUp.device(), x, "x");
         requireOn(gateUp.device(), y, "y");
@@ -260,14 +261,14 @@ public final class TornadoVmBackend implements Backend {
 
     private static TornadoMatrix ours(PreparedMatrix w, String what) {
         if (!(w instanceof TornadoMatrix t)) {
-            throw new IllegalArgumentException(what + " was not prepared by the TornadoVM backend (prepare it on a gpu device)");
+            throw new ConfigException(what + " was not prepared by the TornadoVM backend (prepare it on a gpu device)");
         }
         return t;
     }
 
     private static void requireOn(DeviceRef device, Tensor t, String what) {
         if (!t.device().equals(device)) {
-            throw new IllegalArgumentException(what + " is on " + t.device() + " but the weights are on " + device);
+            throw new ConfigException(what + " is on " + t.device() + " but the weights are on " + device);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.tornadonn.tornado;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -173,7 +174,7 @@ class TornadoVmBackendTest {
                 List.of(DenseMatrix.of(Tensor.allocate(DType.F32, Shape.of(4, 3)))), null, DeviceRef.cpu(0));
         Tensor x = Tensor.allocate(DType.F32, Shape.of(1, 3), GPU);
         Tensor y = Tensor.allocate(DType.F32, Shape.of(1, 4), GPU);
-        var e = assertThrows(IllegalArgumentException.class, () -> Backends.forDevice(GPU).linear(x, host, y));
+        var e = assertThrows(ConfigException.class, () -> Backends.forDevice(GPU).linear(x, host, y));
         assertTrue(e.getMessage().contains("not prepared by the TornadoVM backend"), e.getMessage());
     }
 }

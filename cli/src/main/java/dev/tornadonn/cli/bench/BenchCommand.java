@@ -1,5 +1,6 @@
 package dev.tornadonn.cli.bench;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.backend.Backend;
 import dev.tornadonn.core.backend.Backends;
@@ -77,7 +78,7 @@ public final class BenchCommand implements Callable<Integer> {
         Suite s;
         try {
             s = Suite.parse(suite);
-        } catch (IllegalArgumentException e) {
+        } catch (ConfigException | IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         int rep = repeat != null ? repeat : s.repeat();

@@ -1,5 +1,6 @@
 package dev.tornadonn.cli.bench;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.Activation;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
@@ -63,7 +64,7 @@ final class CaseBuilder {
     private static MLP mlp(BenchCase c, DeviceRef dev, WeightData data) {
         DType dt = c.format().dtype();
         if (!dt.isFloatingPoint() || dt.byteSize() < 2) {
-            throw new IllegalArgumentException("the MLP case takes f32, bf16 or f16 weights, not " + c.format().label());
+            throw new ConfigException("the MLP case takes f32, bf16 or f16 weights, not " + c.format().label());
         }
         MlpConfig mc = MlpConfig.builder(c.k(), c.ffn()).dtype(dt).device(dev).activation(Activation.fromName("silu")).build();
         Map<String, Tensor> t = new LinkedHashMap<>();

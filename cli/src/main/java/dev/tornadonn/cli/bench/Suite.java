@@ -1,5 +1,6 @@
 package dev.tornadonn.cli.bench;
 
+import dev.tornadonn.core.ConfigException;
 import static dev.tornadonn.cli.bench.WeightFormat.BF16;
 import static dev.tornadonn.cli.bench.WeightFormat.F16;
 import static dev.tornadonn.cli.bench.WeightFormat.F32;
@@ -79,6 +80,6 @@ public enum Suite {
                 return s;
             }
         }
-        throw new IllegalArgumentException("unknown suite '" + name + "'; valid: quick, gemm, targets");
+        throw new ConfigException("unknown suite '" + name + "'; valid: quick, gemm, targets");
     }
 }

@@ -25,6 +25,6 @@ class CaseProcessTest {
         BenchCase bad = BenchCase.linear(WeightFormat.F32, 1, -1, 128); // a negative width: the child throws
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> CaseProcess.time(bad, DeviceRef.parse("cpu"), 3, 0.01));
-        assertTrue(e.getMessage().startsWith("bench case gemv f32 M=1 N=-1 K=128: its JVM exited with 1: java.lang.IllegalArgumentException: inDim and outDim must be >= 0"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("bench case gemv f32 M=1 N=-1 K=128: its JVM exited with 1: dev.tornadonn.core.ConfigException: inDim and outDim must be >= 0"), e.getMessage());
     }
 }

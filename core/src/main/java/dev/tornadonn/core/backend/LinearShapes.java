@@ -1,5 +1,6 @@
 package dev.tornadonn.core.backend;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
@@ -17,14 +18,14 @@ public record LinearShapes(int m, int k, int n) {
         int k = x.shape().dim(1);
         int n = w.rows();
         if (w.cols() != k) {
-            throw new IllegalArgumentException("x " + x.shape() + " and the " + w.rows() + " x " + w.cols()
+            throw new ConfigException("x " + x.shape() + " and the " + w.rows() + " x " + w.cols()
                     + " weight disagree on K");
         }
         if (!y.shape().equals(Shape.of(m, n))) {
-            throw new IllegalArgumentException("y must be " + Shape.of(m, n) + ", got " + y.shape());
+            throw new ConfigException("y must be " + Shape.of(m, n) + ", got " + y.shape());
         }
         if (!x.device().equals(w.device()) || !y.device().equals(w.device())) {
-            throw new IllegalArgumentException("x on " + x.device() + " and y on " + y.device() + " must be on the weight's device "
+            throw new ConfigException("x on " + x.device() + " and y on " + y.device() + " must be on the weight's device "
                     + w.device());
         }
         return new LinearShapes(m, k, n);
@@ -33,7 +34,7 @@ public record LinearShapes(int m, int k, int n) {
     /** Rank 2 and F32: the activations every kernel reads and writes. */
     public static void requireRank2(Tensor t, String what) {
         if (t.shape().rank() != 2 || t.dtype() != DType.F32) {
-            throw new IllegalArgumentException(what + " must be a rank-2 F32 tensor, got " + t);
+            throw new ConfigException(what + " must be a rank-2 F32 tensor, got " + t);
         }
     }
 
@@ -43,20 +44,20 @@ public record LinearShapes(int m, int k, int n) {
      */
     public static int checkBlocks(java.util.List<? extends dev.tornadonn.core.weights.WeightMatrix> blocks, Tensor bias) {
         if (blocks.isEmpty()) {
-            throw new IllegalArgumentException("nothing to prepare: no weight blocks");
+            throw new ConfigException("nothing to prepare: no weight blocks");
         }
         var first = blocks.get(0);
         long rows = 0;
         for (var b : blocks) {
             if (b.kind() != first.kind() || b.cols() != first.cols()) {
-                throw new IllegalArgumentException("weight blocks stacked into one must share their kind and input features: "
+                throw new ConfigException("weight blocks stacked into one must share their kind and input features: "
                         + first.kind() + " x " + first.cols() + " and " + b.kind() + " x " + b.cols());
             }
             rows += b.rows();
         }
         int total = Math.toIntExact(rows);
         if (bias != null && (!bias.shape().equals(Shape.of(total)) || !bias.dtype().isFloatingPoint())) {
-            throw new IllegalArgumentException("bias must be a float " + Shape.of(total) + ", got " + bias);
+            throw new ConfigException("bias must be a float " + Shape.of(total) + ", got " + bias);
         }
         return total;
     }

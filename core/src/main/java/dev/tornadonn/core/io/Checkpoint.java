@@ -60,7 +60,7 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
      * @throws SafetensorsException naming the file, and the key where there is one, for a missing
      *                              or malformed file, index or shard
      * @throws GgufException naming the file for a malformed GGUF file
-     * @throws IllegalArgumentException naming the file for a malformed config.json or quantize_config.json
+     * @throws dev.tornadonn.core.ConfigException naming the file for a malformed config.json or quantize_config.json
      */
     public static Checkpoint open(Path path) {
         if (Files.isDirectory(path)) {

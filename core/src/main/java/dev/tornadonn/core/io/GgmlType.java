@@ -1,5 +1,6 @@
 package dev.tornadonn.core.io;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 
 /**
@@ -84,7 +85,7 @@ public enum GgmlType {
     /** The bytes of a row of {@code elements} elements, which must be a whole number of blocks. */
     public long rowBytes(long elements) {
         if (elements % blockSize != 0) {
-            throw new IllegalArgumentException(this + " rows are whole blocks of " + blockSize + " elements; " + elements
+            throw new ConfigException(this + " rows are whole blocks of " + blockSize + " elements; " + elements
                     + " is not a multiple");
         }
         return elements / blockSize * blockBytes;

@@ -1,5 +1,6 @@
 package dev.tornadonn.core.io;
 
+import dev.tornadonn.core.ConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -39,7 +40,7 @@ public final class GgufWriter {
             long row = dims.length == 0 ? 1 : dims[dims.length - 1];
             long bytes = elements / row * type.rowBytes(row);
             if (data.byteSize() != bytes) {
-                throw new IllegalArgumentException(name + ": " + type + " " + java.util.Arrays.toString(dims) + " needs "
+                throw new ConfigException(name + ": " + type + " " + java.util.Arrays.toString(dims) + " needs "
                         + bytes + " bytes, got " + data.byteSize());
             }
         }
@@ -106,7 +107,7 @@ public final class GgufWriter {
             case Boolean b -> 7;
             case String s -> 8;
             case List<?> l -> 9;
-            default -> throw new IllegalArgumentException("no GGUF value type for " + v.getClass().getName());
+            default -> throw new ConfigException("no GGUF value type for " + v.getClass().getName());
         };
     }
 

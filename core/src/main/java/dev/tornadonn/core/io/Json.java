@@ -1,5 +1,6 @@
 package dev.tornadonn.core.io;
 
+import dev.tornadonn.core.ConfigException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -83,7 +84,7 @@ final class Json {
         if (node.isNumber()) {
             return node.doubleValue();
         }
-        throw new IllegalArgumentException("unsupported JSON value " + node);
+        throw new ConfigException("unsupported JSON value " + node);
     }
 
     /**
@@ -107,7 +108,7 @@ final class Json {
                 Map<String, Object> out = new LinkedHashMap<>();
                 for (Map.Entry<?, ?> e : m.entrySet()) {
                     if (!(e.getKey() instanceof String k)) {
-                        throw new IllegalArgumentException(where + ": object keys must be strings, got " + e.getKey());
+                        throw new ConfigException(where + ": object keys must be strings, got " + e.getKey());
                     }
                     out.put(k, normalise(e.getValue(), where + "." + k));
                 }
@@ -120,7 +121,7 @@ final class Json {
                 }
                 yield Collections.unmodifiableList(out);
             }
-            default -> throw new IllegalArgumentException(where + ": " + v.getClass().getSimpleName()
+            default -> throw new ConfigException(where + ": " + v.getClass().getSimpleName()
                     + " is not a JSON value (String, number, Boolean, List, Map or null)");
         };
     }

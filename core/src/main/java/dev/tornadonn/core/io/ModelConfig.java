@@ -1,5 +1,6 @@
 package dev.tornadonn.core.io;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ public record ModelConfig(Map<String, Object> values, Optional<QuantizationConfi
         if (q instanceof Map<?, ?> m) {
             quantization = QuantizationConfig.of(Json.object(m));
         } else if (q != null) {
-            throw new IllegalArgumentException(config + ": quantization_config must be an object, got " + Json.render(q));
+            throw new ConfigException(config + ": quantization_config must be an object, got " + Json.render(q));
         } else if (legacy != null) {
             quantization = QuantizationConfig.of(fromAutoGptq(legacy));
         }
@@ -65,10 +66,10 @@ public record ModelConfig(Map<String, Object> values, Optional<QuantizationConfi
         try {
             root = Json.read(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": cannot read a JSON config: " + Json.reason(e), e);
+            throw new ConfigException(file + ": cannot read a JSON config: " + Json.reason(e), e);
         }
         if (!(root instanceof Map<?, ?> m)) {
-            throw new IllegalArgumentException(file + ": a config must be a JSON object, got " + Json.render(root));
+            throw new ConfigException(file + ": a config must be a JSON object, got " + Json.render(root));
         }
         return Json.object(m);
     }
@@ -87,7 +88,7 @@ public record ModelConfig(Map<String, Object> values, Optional<QuantizationConfi
             case "bfloat16" -> DType.BF16;
             case "float16" -> DType.F16;
             case "float32" -> DType.F32;
-            default -> throw new IllegalArgumentException(CONFIG + ": " + field + " " + Json.render(v)
+            default -> throw new ConfigException(CONFIG + ": " + field + " " + Json.render(v)
                     + " is not supported: expected bfloat16, float16 or float32");
         });
     }
@@ -113,7 +114,7 @@ public record ModelConfig(Map<String, Object> values, Optional<QuantizationConfi
     private static boolean matchesAny(QuantizationConfig q, String field, String module) {
         for (Object entry : q.list(field)) {
             if (!(entry instanceof String e)) {
-                throw new IllegalArgumentException(q.path() + "." + field + " must be a list of module names, got "
+                throw new ConfigException(q.path() + "." + field + " must be a list of module names, got "
                         + Json.render(q.list(field)));
             }
             if (matches(e, module, q.path() + "." + field)) {
@@ -128,7 +129,7 @@ public record ModelConfig(Map<String, Object> values, Optional<QuantizationConfi
             try {
                 return Pattern.compile(entry.substring(3)).matcher(module).lookingAt();
             } catch (PatternSyntaxException e) {
-                throw new IllegalArgumentException(where + ": '" + entry + "' is not a valid regex: " + e.getDescription(), e);
+                throw new ConfigException(where + ": '" + entry + "' is not a valid regex: " + e.getDescription(), e);
             }
         }
         return module.equals(entry) || module.endsWith("." + entry);

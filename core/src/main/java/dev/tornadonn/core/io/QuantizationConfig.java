@@ -1,5 +1,6 @@
 package dev.tornadonn.core.io;
 
+import dev.tornadonn.core.ConfigException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +13,7 @@ import java.util.Optional;
 /**
  * A read-only view of a Hugging Face {@code quantization_config} object (or an object nested in
  * one), holding plain values: String, Long, Double, Boolean, List, Map or null. The typed
- * accessors throw an {@link IllegalArgumentException} naming the field by its path, e.g.
+ * accessors throw a {@link dev.tornadonn.core.ConfigException} naming the field by its path, e.g.
  * {@code quantization_config.config_groups.group_0.weights.strategy}.
  */
 public final class QuantizationConfig {
@@ -41,14 +42,14 @@ public final class QuantizationConfig {
         try {
             root = Json.read(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": cannot read a JSON config: " + Json.reason(e), e);
+            throw new ConfigException(file + ": cannot read a JSON config: " + Json.reason(e), e);
         }
         if (!(root instanceof Map<?, ?> object)) {
-            throw new IllegalArgumentException(file + ": a config must be a JSON object");
+            throw new ConfigException(file + ": a config must be a JSON object");
         }
         Object q = object.containsKey(ROOT) ? object.get(ROOT) : object;
         if (!(q instanceof Map<?, ?> m) || !m.containsKey("quant_method")) {
-            throw new IllegalArgumentException(file + ": no quantization_config with a quant_method");
+            throw new ConfigException(file + ": no quantization_config with a quant_method");
         }
         return of(Json.object(m));
     }
@@ -59,10 +60,10 @@ public final class QuantizationConfig {
         try {
             root = Json.parse(json);
         } catch (IOException e) {
-            throw new IllegalArgumentException("quantization_config is not valid JSON: " + Json.reason(e), e);
+            throw new ConfigException("quantization_config is not valid JSON: " + Json.reason(e), e);
         }
         if (!(root instanceof Map<?, ?> m)) {
-            throw new IllegalArgumentException("quantization_config must be a JSON object, got " + Json.render(root));
+            throw new ConfigException("quantization_config must be a JSON object, got " + Json.render(root));
         }
         return of(Json.object(m));
     }
@@ -89,7 +90,7 @@ public final class QuantizationConfig {
             return orMissing(field, fallback);
         }
         if (!(v instanceof String s)) {
-            throw new IllegalArgumentException(name(field) + " must be a string, got " + Json.render(v));
+            throw new ConfigException(name(field) + " must be a string, got " + Json.render(v));
         }
         return s;
     }
@@ -101,7 +102,7 @@ public final class QuantizationConfig {
             return orMissing(field, fallback);
         }
         if (!(v instanceof Long l) || l != l.intValue()) {
-            throw new IllegalArgumentException(name(field) + " must be an integer, got " + Json.render(v));
+            throw new ConfigException(name(field) + " must be an integer, got " + Json.render(v));
         }
         return l.intValue();
     }
@@ -113,7 +114,7 @@ public final class QuantizationConfig {
             return fallback;
         }
         if (!(v instanceof Boolean b)) {
-            throw new IllegalArgumentException(name(field) + " must be true or false, got " + Json.render(v));
+            throw new ConfigException(name(field) + " must be true or false, got " + Json.render(v));
         }
         return b;
     }
@@ -125,7 +126,7 @@ public final class QuantizationConfig {
             return Optional.empty();
         }
         if (!(v instanceof Map<?, ?> m)) {
-            throw new IllegalArgumentException(name(field) + " must be an object, got " + Json.render(v));
+            throw new ConfigException(name(field) + " must be an object, got " + Json.render(v));
         }
         return Optional.of(new QuantizationConfig(name(field), Json.object(m)));
     }
@@ -137,7 +138,7 @@ public final class QuantizationConfig {
             return List.of();
         }
         if (!(v instanceof List<?> l)) {
-            throw new IllegalArgumentException(name(field) + " must be a list, got " + Json.render(v));
+            throw new ConfigException(name(field) + " must be a list, got " + Json.render(v));
         }
         return Collections.unmodifiableList(l);
     }
@@ -148,7 +149,7 @@ public final class QuantizationConfig {
         List<Integer> out = new ArrayList<>(raw.size());
         for (Object e : raw) {
             if (!(e instanceof Long l) || l != l.intValue()) {
-                throw new IllegalArgumentException(name(field) + " must be a list of integers, got " + Json.render(raw));
+                throw new ConfigException(name(field) + " must be a list of integers, got " + Json.render(raw));
             }
             out.add(l.intValue());
         }
@@ -162,7 +163,7 @@ public final class QuantizationConfig {
 
     private <T> T orMissing(String field, T fallback) {
         if (fallback == null) {
-            throw new IllegalArgumentException(name(field) + " is missing");
+            throw new ConfigException(name(field) + " is missing");
         }
         return fallback;
     }

@@ -1,5 +1,6 @@
 package dev.tornadonn.core.io;
 
+import dev.tornadonn.core.ConfigException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -224,7 +225,7 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         DType dtype;
         try {
             dtype = DType.fromSafetensors(dtypeNode.textValue());
-        } catch (IllegalArgumentException e) {
+        } catch (ConfigException | IllegalArgumentException e) {
             throw new SafetensorsException(where + ": " + e.getMessage());
         }
         JsonNode shapeNode = node.get("shape");

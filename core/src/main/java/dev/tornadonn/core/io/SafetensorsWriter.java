@@ -1,5 +1,6 @@
 package dev.tornadonn.core.io;
 
+import dev.tornadonn.core.ConfigException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -33,7 +34,7 @@ public final class SafetensorsWriter {
         long offset = 0;
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             if (e.getKey().equals("__metadata__")) {
-                throw new IllegalArgumentException("'__metadata__' is reserved and cannot name a tensor");
+                throw new ConfigException("'__metadata__' is reserved and cannot name a tensor");
             }
             Tensor t = e.getValue();
             ObjectNode entry = header.putObject(e.getKey());

@@ -1,5 +1,6 @@
 package dev.tornadonn.core.weights;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
@@ -20,14 +21,14 @@ public record DenseMatrix(Tensor values, double clip) implements WeightMatrix {
     public DenseMatrix {
         Objects.requireNonNull(values, "values");
         if (values.shape().rank() != 2) {
-            throw new IllegalArgumentException("a dense weight is rank 2 (out, in), got " + values.shape());
+            throw new ConfigException("a dense weight is rank 2 (out, in), got " + values.shape());
         }
         DType t = values.dtype();
         if (t != DType.F32 && t != DType.BF16 && t != DType.F16) {
-            throw new IllegalArgumentException("dense weights are F32, BF16 or F16, got " + t);
+            throw new ConfigException("dense weights are F32, BF16 or F16, got " + t);
         }
         if (!(clip >= 0) || Double.isInfinite(clip)) {
-            throw new IllegalArgumentException("clip must be 0 (none) or a finite bound > 0, got " + clip);
+            throw new ConfigException("clip must be 0 (none) or a finite bound > 0, got " + clip);
         }
     }
 

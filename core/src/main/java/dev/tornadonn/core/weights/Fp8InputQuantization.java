@@ -1,5 +1,6 @@
 package dev.tornadonn.core.weights;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.numeric.Float8Format;
 import java.util.Objects;
 
@@ -32,7 +33,7 @@ public sealed interface Fp8InputQuantization {
         public Static {
             Objects.requireNonNull(format, "format");
             if (!(scale > 0) || !Float.isFinite(scale)) {
-                throw new IllegalArgumentException("a static input scale must be finite and > 0, got " + scale);
+                throw new ConfigException("a static input scale must be finite and > 0, got " + scale);
             }
         }
     }
@@ -57,7 +58,7 @@ public sealed interface Fp8InputQuantization {
         public DynamicBlock {
             Objects.requireNonNull(format, "format");
             if (blockCols <= 0) {
-                throw new IllegalArgumentException("blockCols must be positive, got " + blockCols);
+                throw new ConfigException("blockCols must be positive, got " + blockCols);
             }
             checkBound(upperBound);
         }
@@ -65,7 +66,7 @@ public sealed interface Fp8InputQuantization {
 
     private static void checkBound(float ub) {
         if (!(ub > 0)) {
-            throw new IllegalArgumentException("the activation scale upper bound must be > 0 (+inf for none), got " + ub);
+            throw new ConfigException("the activation scale upper bound must be > 0 (+inf for none), got " + ub);
         }
     }
 }

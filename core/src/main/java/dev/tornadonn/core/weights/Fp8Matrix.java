@@ -1,5 +1,6 @@
 package dev.tornadonn.core.weights;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
@@ -22,7 +23,7 @@ public record Fp8Matrix(int rows, int cols, Float8Format format, Tensor codes, F
         Objects.requireNonNull(weightScale, "weightScale");
         Objects.requireNonNull(input, "input");
         if (rows <= 0 || cols <= 0 || codes.dtype().byteSize() != 1 || !codes.shape().equals(Shape.of(rows, cols))) {
-            throw new IllegalArgumentException("codes must be one-byte " + Shape.of(rows, cols) + ", got " + codes);
+            throw new ConfigException("codes must be one-byte " + Shape.of(rows, cols) + ", got " + codes);
         }
         long count = switch (weightScale) {
             case Fp8WeightScale.PerTensor t -> 1;
@@ -30,7 +31,7 @@ public record Fp8Matrix(int rows, int cols, Float8Format format, Tensor codes, F
             case Fp8WeightScale.Block b -> b.scales().length;
         };
         if (count != weightScale.expectedCount(rows, cols)) {
-            throw new IllegalArgumentException("a " + rows + " × " + cols + " weight needs "
+            throw new ConfigException("a " + rows + " × " + cols + " weight needs "
                     + weightScale.expectedCount(rows, cols) + " scales for " + weightScale.getClass().getSimpleName()
                     + ", got " + count);
         }
@@ -40,7 +41,7 @@ public record Fp8Matrix(int rows, int cols, Float8Format format, Tensor codes, F
     public static Fp8Matrix of(int rows, int cols, Float8Format format, byte[] codes, Fp8WeightScale weightScale,
                                Fp8InputQuantization input) {
         if (codes.length != (long) rows * cols) {
-            throw new IllegalArgumentException("codes must hold rows × cols = " + rows + " × " + cols + " bytes");
+            throw new ConfigException("codes must hold rows × cols = " + rows + " × " + cols + " bytes");
         }
         Tensor t = Tensor.allocate(DType.U8, Shape.of(rows, cols));
         MemorySegment.copy(MemorySegment.ofArray(codes), 0, t.data(), 0, codes.length);
@@ -91,7 +92,7 @@ public record Fp8Matrix(int rows, int cols, Float8Format format, Tensor codes, F
             }
             case Fp8WeightScale.Block b -> {
                 if (start < 0) {
-                    throw new IllegalArgumentException("fp8 block scales need a shard's rows to be one contiguous run");
+                    throw new ConfigException("fp8 block scales need a shard's rows to be one contiguous run");
                 }
                 if (start % b.blockRows() != 0) {
                     throw misaligned("weight block", b.blockRows(), "rows", start);
@@ -118,7 +119,7 @@ public record Fp8Matrix(int rows, int cols, Float8Format format, Tensor codes, F
         WeightMatrix.checkIndex(sel, cols, "column");
         int start = WeightMatrix.contiguousStart(sel);
         if (start < 0) {
-            throw new IllegalArgumentException("fp8 block scales need a shard's columns to be one contiguous run");
+            throw new ConfigException("fp8 block scales need a shard's columns to be one contiguous run");
         }
         if (input instanceof Fp8InputQuantization.DynamicBlock b && start % b.blockCols() != 0) {
             throw misaligned("input block", b.blockCols(), "columns", start);
@@ -144,8 +145,8 @@ public record Fp8Matrix(int rows, int cols, Float8Format format, Tensor codes, F
         return new Fp8Matrix(rows, sel.length, format, out, ws, input);
     }
 
-    private static IllegalArgumentException misaligned(String what, int block, String axis, int start) {
-        return new IllegalArgumentException("a shard starting at " + axis + " " + start + " lies inside a " + what
+    private static ConfigException misaligned(String what, int block, String axis, int start) {
+        return new ConfigException("a shard starting at " + axis + " " + start + " lies inside a " + what
                 + " of " + block + ": its " + axis + " would be paired with the wrong scales");
     }
 }

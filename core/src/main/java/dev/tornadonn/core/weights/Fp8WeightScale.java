@@ -1,5 +1,6 @@
 package dev.tornadonn.core.weights;
 
+import dev.tornadonn.core.ConfigException;
 import java.util.Objects;
 
 /** How an fp8 weight is scaled: one scale, one per output row, or one per (bn × bk) block. */
@@ -59,7 +60,7 @@ public sealed interface Fp8WeightScale {
         public Block {
             Objects.requireNonNull(scales, "scales");
             if (blockRows <= 0 || blockCols <= 0) {
-                throw new IllegalArgumentException("block sizes must be positive, got " + blockRows + " x " + blockCols);
+                throw new ConfigException("block sizes must be positive, got " + blockRows + " x " + blockCols);
             }
         }
 

@@ -1,5 +1,6 @@
 package dev.tornadonn.core.weights;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.io.GgmlType;
 
 /**
@@ -43,7 +44,7 @@ public final class GgufBlocks {
                 case Q8_0 -> q8_0(src, at, out, o);
                 case Q4_K -> q4_k(src, at, out, o);
                 case Q6_K -> q6_k(src, at, out, o);
-                default -> throw new IllegalArgumentException("no decoder for GGUF type " + type);
+                default -> throw new ConfigException("no decoder for GGUF type " + type);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.tornadonn.core.weights;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
@@ -22,16 +23,16 @@ public record GgufMatrix(int rows, int cols, GgmlType type, Tensor blocks) imple
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(blocks, "blocks");
         if (!GgufBlocks.isSupported(type)) {
-            throw new IllegalArgumentException("GGUF type " + type + " is not supported; supported: Q4_0, Q8_0, Q4_K, Q6_K "
+            throw new ConfigException("GGUF type " + type + " is not supported; supported: Q4_0, Q8_0, Q4_K, Q6_K "
                     + "(and F32, F16, BF16 as dense weights)");
         }
         if (rows < 0 || cols < 0 || cols % type.blockSize() != 0) {
-            throw new IllegalArgumentException("a " + type + " weight's input features are whole blocks of "
+            throw new ConfigException("a " + type + " weight's input features are whole blocks of "
                     + type.blockSize() + ", got " + rows + " x " + cols);
         }
         Shape want = Shape.of(rows, (int) type.rowBytes(cols));
         if (blocks.dtype() != DType.U8 || !blocks.shape().equals(want)) {
-            throw new IllegalArgumentException("the blocks of a " + rows + " x " + cols + " " + type + " weight are U8 "
+            throw new ConfigException("the blocks of a " + rows + " x " + cols + " " + type + " weight are U8 "
                     + want + ", got " + blocks);
         }
     }
@@ -84,11 +85,11 @@ public record GgufMatrix(int rows, int cols, GgmlType type, Tensor blocks) imple
         int start = WeightMatrix.contiguousStart(sel);
         int bs = type.blockSize();
         if (start < 0) {
-            throw new IllegalArgumentException("a " + type + " weight's columns can only be cut as one contiguous run of "
+            throw new ConfigException("a " + type + " weight's columns can only be cut as one contiguous run of "
                     + "whole blocks of " + bs);
         }
         if (start % bs != 0 || sel.length % bs != 0) {
-            throw new IllegalArgumentException("a " + type + " shard of columns [" + start + ", " + (start + sel.length)
+            throw new ConfigException("a " + type + " shard of columns [" + start + ", " + (start + sel.length)
                     + ") cuts its blocks of " + bs + ": shard the input features at multiples of " + bs);
         }
         int from = (int) type.rowBytes(start);

@@ -1,5 +1,6 @@
 package dev.tornadonn.core.weights;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
@@ -33,21 +34,21 @@ public record GroupQuantizedMatrix(int rows, int cols, int bits, int groups, Ten
         Objects.requireNonNull(zeros, "zeros");
         Objects.requireNonNull(groupOf, "groupOf");
         if (rows <= 0 || cols <= 0 || groups <= 0) {
-            throw new IllegalArgumentException("rows, cols and groups must be positive: " + rows + ", " + cols + ", " + groups);
+            throw new ConfigException("rows, cols and groups must be positive: " + rows + ", " + cols + ", " + groups);
         }
         if (bits < 1 || bits > 8) {
-            throw new IllegalArgumentException("bits must be 1 to 8, got " + bits);
+            throw new ConfigException("bits must be 1 to 8, got " + bits);
         }
         if (codes.dtype() != DType.I32 || !codes.shape().equals(Shape.of(words(cols, bits), rows))) {
-            throw new IllegalArgumentException("packed codes must be I32 " + Shape.of(words(cols, bits), rows)
+            throw new ConfigException("packed codes must be I32 " + Shape.of(words(cols, bits), rows)
                     + " for " + rows + " x " + cols + " at " + bits + " bits, got " + codes);
         }
         if (scales.length != (long) rows * groups || zeros.length != (long) rows * groups || groupOf.length != cols) {
-            throw new IllegalArgumentException("array sizes do not match rows=" + rows + ", cols=" + cols + ", groups=" + groups);
+            throw new ConfigException("array sizes do not match rows=" + rows + ", cols=" + cols + ", groups=" + groups);
         }
         for (int g : groupOf) {
             if (g < 0 || g >= groups) {
-                throw new IllegalArgumentException("group index " + g + " outside [0, " + groups + ")");
+                throw new ConfigException("group index " + g + " outside [0, " + groups + ")");
             }
         }
     }
@@ -56,7 +57,7 @@ public record GroupQuantizedMatrix(int rows, int cols, int bits, int groups, Ten
     public static GroupQuantizedMatrix pack(int rows, int cols, int bits, int groups, byte[] codes, float[] scales,
                                             float[] zeros, int[] groupOf) {
         if (codes.length != (long) rows * cols) {
-            throw new IllegalArgumentException("codes must hold rows × cols = " + rows + " × " + cols);
+            throw new ConfigException("codes must hold rows × cols = " + rows + " × " + cols);
         }
         Tensor packed = Tensor.allocate(DType.I32, Shape.of(words(cols, bits), rows));
         MemorySegment o = packed.data();
@@ -64,7 +65,7 @@ public record GroupQuantizedMatrix(int rows, int cols, int bits, int groups, Ten
             for (int k = 0; k < cols; k++) {
                 int value = codes[n * cols + k] & 0xFF;
                 if (value >= 1 << bits) {
-                    throw new IllegalArgumentException("code " + value + " does not fit in " + bits + " bits");
+                    throw new ConfigException("code " + value + " does not fit in " + bits + " bits");
                 }
                 orCode(o, rows, n, bits, k, value);
             }
@@ -168,7 +169,7 @@ public record GroupQuantizedMatrix(int rows, int cols, int bits, int groups, Ten
     public GroupQuantizedMatrix selectColumns(int[] sel) {
         WeightMatrix.checkIndex(sel, cols, "column");
         if (sel.length == 0) {
-            throw new IllegalArgumentException("a group-quantised shard needs at least one input feature");
+            throw new ConfigException("a group-quantised shard needs at least one input feature");
         }
         int[] g = new int[sel.length];
         for (int c = 0; c < sel.length; c++) {

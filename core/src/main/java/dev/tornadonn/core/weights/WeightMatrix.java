@@ -1,5 +1,6 @@
 package dev.tornadonn.core.weights;
 
+import dev.tornadonn.core.ConfigException;
 /**
  * A layer's weight {@code (rows = out features, cols = in features)} as its checkpoint packs it:
  * what layers read, sharding cuts and a backend prepares once for a device. The data may be a view
@@ -49,7 +50,7 @@ public sealed interface WeightMatrix permits DenseMatrix, GroupQuantizedMatrix, 
     static void checkIndex(int[] index, int size, String what) {
         for (int i : index) {
             if (i < 0 || i >= size) {
-                throw new IllegalArgumentException(what + " index " + i + " outside [0, " + size + ")");
+                throw new ConfigException(what + " index " + i + " outside [0, " + size + ")");
             }
         }
     }

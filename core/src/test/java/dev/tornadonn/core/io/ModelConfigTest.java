@@ -1,5 +1,6 @@
 package dev.tornadonn.core.io;
 
+import dev.tornadonn.core.ConfigException;
 import static dev.tornadonn.core.io.ModelFolders.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,7 +26,7 @@ class ModelConfigTest {
     }
 
     private static void rejects(String message, Executable e) {
-        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
+        ConfigException ex = assertThrows(ConfigException.class, e);
         assertTrue(ex.getMessage().contains(message), () -> "'" + ex.getMessage() + "' lacks '" + message + "'");
     }
 

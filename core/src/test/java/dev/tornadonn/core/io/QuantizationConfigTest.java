@@ -1,5 +1,6 @@
 package dev.tornadonn.core.io;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class QuantizationConfigTest {
 
     private static void rejects(String message, Executable e) {
-        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
+        ConfigException ex = assertThrows(ConfigException.class, e);
         assertTrue(ex.getMessage().contains(message), () -> "'" + ex.getMessage() + "' lacks '" + message + "'");
     }
 

@@ -1,5 +1,6 @@
 package dev.tornadonn.core.io;
 
+import dev.tornadonn.core.ConfigException;
 import static dev.tornadonn.core.io.RawSafetensors.bytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -176,7 +177,7 @@ class SafetensorsRoundTripTest {
     @Test
     void writerRejectsTheReservedMetadataKey() {
         Path file = dir.resolve("reserved.safetensors");
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(ConfigException.class,
                 () -> SafetensorsWriter.write(file, Map.of("__metadata__", Tensor.of(new float[] {1}, 1))));
         assertFalse(Files.exists(file));
     }

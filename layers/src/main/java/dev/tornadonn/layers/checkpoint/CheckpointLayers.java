@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.checkpoint;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Tensor;
@@ -92,7 +93,7 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
         }
         if (w.dtype() == DType.F8_E4M3FN || w.dtype() == DType.F8_E5M2) {
             if (clip != 0) {
-                throw new IllegalArgumentException("clip_weight applies to unquantised weights only; '" + weight + "' is "
+                throw new ConfigException("clip_weight applies to unquantised weights only; '" + weight + "' is "
                         + w.dtype());
             }
             return new Fp8LinearConfig(in, out, w.dtype(), float8(prefix), device, hasBias, prefix, 0);
@@ -140,7 +141,7 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
                     + ", which this library does not run (GGUF weights: Q4_0, Q8_0, Q4_K, Q6_K, F32, F16, BF16)");
         }
         if (clip != 0) {
-            throw new IllegalArgumentException("clip_weight applies to unquantised weights only; '" + weight + "' is GGUF "
+            throw new ConfigException("clip_weight applies to unquantised weights only; '" + weight + "' is GGUF "
                     + type + " (MAX does not support clipping GGUF blocks either)");
         }
         int in = (int) (source.get(weight).shape().dim(1) / type.blockBytes() * type.blockSize());

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.io.QuantizationConfig;
 import java.util.Objects;
@@ -19,7 +20,7 @@ public record Float8Config(Float8InputScaleSpec inputScale, Float8WeightScaleSpe
         Objects.requireNonNull(weightScale, "weightScale");
         Objects.requireNonNull(outputDType, "outputDType");
         if (outputDType != DType.BF16 && outputDType != DType.F32 && outputDType != DType.F16) {
-            throw new IllegalArgumentException("fp8 output dtype must be BF16, F16 or F32, got " + outputDType);
+            throw new ConfigException("fp8 output dtype must be BF16, F16 or F32, got " + outputDType);
         }
     }
 
@@ -44,7 +45,7 @@ public record Float8Config(Float8InputScaleSpec inputScale, Float8WeightScaleSpe
      * Maps a Hugging Face {@code quantization_config} object: {@code fp8} (DeepSeek-V3 style),
      * {@code fbgemm_fp8} or {@code compressed-tensors}. Output is BF16.
      *
-     * @throws IllegalArgumentException naming the field and value that is unknown or unsupported
+     * @throws dev.tornadonn.core.ConfigException naming the field and value that is unknown or unsupported
      */
     public static Float8Config fromHuggingFace(QuantizationConfig quantizationConfig) {
         return HuggingFaceFloat8.map(quantizationConfig);

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import java.util.Objects;
 
 /**
@@ -22,26 +23,26 @@ public record Float8InputScaleSpec(Float8ScaleGranularity granularity, Float8Sca
         Objects.requireNonNull(granularity, "granularity");
         Objects.requireNonNull(origin, "origin");
         if (granularity == Float8ScaleGranularity.ROWWISE) {
-            throw new IllegalArgumentException("unsupported input scale granularity ROWWISE: use TENSOR, COLWISE (per token) or BLOCK");
+            throw new ConfigException("unsupported input scale granularity ROWWISE: use TENSOR, COLWISE (per token) or BLOCK");
         }
         if (origin == Float8ScaleOrigin.STATIC && granularity != Float8ScaleGranularity.TENSOR) {
-            throw new IllegalArgumentException("a STATIC input scale must be TENSOR (a checkpoint scalar), got " + granularity);
+            throw new ConfigException("a STATIC input scale must be TENSOR (a checkpoint scalar), got " + granularity);
         }
         if (origin == Float8ScaleOrigin.STATIC && activationScaleUb != null) {
-            throw new IllegalArgumentException("activation_scale_ub applies to dynamic input scales only, but the input scale is STATIC");
+            throw new ConfigException("activation_scale_ub applies to dynamic input scales only, but the input scale is STATIC");
         }
         if (activationScaleUb != null && !(activationScaleUb > 0 && Float.isFinite(activationScaleUb))) {
-            throw new IllegalArgumentException("activation_scale_ub must be finite and > 0, got " + activationScaleUb);
+            throw new ConfigException("activation_scale_ub must be finite and > 0, got " + activationScaleUb);
         }
         if (granularity == Float8ScaleGranularity.BLOCK) {
             if (blockSize == null) {
-                throw new IllegalArgumentException("a BLOCK input scale needs a block size (1, bk)");
+                throw new ConfigException("a BLOCK input scale needs a block size (1, bk)");
             }
             if (blockSize.rows() != 1) {
-                throw new IllegalArgumentException("a BLOCK input scale must be (1, bk) (per token and k block), got " + blockSize);
+                throw new ConfigException("a BLOCK input scale must be (1, bk) (per token and k block), got " + blockSize);
             }
         } else if (blockSize != null) {
-            throw new IllegalArgumentException("a " + granularity + " input scale takes no block size, got " + blockSize);
+            throw new ConfigException("a " + granularity + " input scale takes no block size, got " + blockSize);
         }
     }
 

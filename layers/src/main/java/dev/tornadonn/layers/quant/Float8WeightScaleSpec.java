@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.Shape;
 import java.util.Objects;
 
@@ -15,15 +16,15 @@ public record Float8WeightScaleSpec(Float8ScaleGranularity granularity, Float8Bl
         switch (granularity) {
             case TENSOR, ROWWISE -> {
                 if (blockSize != null) {
-                    throw new IllegalArgumentException("a " + granularity + " weight scale takes no block size, got " + blockSize);
+                    throw new ConfigException("a " + granularity + " weight scale takes no block size, got " + blockSize);
                 }
             }
             case BLOCK -> {
                 if (blockSize == null) {
-                    throw new IllegalArgumentException("a BLOCK weight scale needs a block size (bn, bk)");
+                    throw new ConfigException("a BLOCK weight scale needs a block size (bn, bk)");
                 }
             }
-            case COLWISE -> throw new IllegalArgumentException(
+            case COLWISE -> throw new ConfigException(
                     "weight scale granularity COLWISE (one scale per input column) is not supported: "
                             + "use TENSOR, ROWWISE or BLOCK");
         }

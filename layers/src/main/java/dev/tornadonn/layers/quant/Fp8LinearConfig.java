@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
@@ -24,16 +25,16 @@ public record Fp8LinearConfig(int inDim, int outDim, DType weightDType, Float8Co
 
     public Fp8LinearConfig {
         if (inDim <= 0 || outDim <= 0) {
-            throw new IllegalArgumentException("inDim and outDim must be positive, got " + inDim + " and " + outDim);
+            throw new ConfigException("inDim and outDim must be positive, got " + inDim + " and " + outDim);
         }
         Objects.requireNonNull(weightDType, "weightDType");
         Objects.requireNonNull(float8, "float8");
         Objects.requireNonNull(device, "device");
         if (weightDType != DType.F8_E4M3FN && weightDType != DType.F8_E5M2) {
-            throw new IllegalArgumentException("fp8 Linear weights must be F8_E4M3FN or F8_E5M2, got " + weightDType);
+            throw new ConfigException("fp8 Linear weights must be F8_E4M3FN or F8_E5M2, got " + weightDType);
         }
         if (clipWeight != 0) {
-            throw new IllegalArgumentException("clip_weight=" + clipWeight
+            throw new ConfigException("clip_weight=" + clipWeight
                     + " is not applicable to fp8 weights (MAX ignores it on this path); use 0");
         }
         name = name == null ? "" : name;

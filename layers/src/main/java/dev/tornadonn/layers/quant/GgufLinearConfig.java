@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
@@ -35,11 +36,11 @@ public record GgufLinearConfig(int inDim, int outDim, GgmlType type, DType biasD
         Objects.requireNonNull(biasDType, "biasDType");
         Objects.requireNonNull(device, "device");
         if (!GgufBlocks.isSupported(type)) {
-            throw new IllegalArgumentException("GGUF type " + type + " is not supported; supported: Q4_0, Q8_0, Q4_K, Q6_K "
+            throw new ConfigException("GGUF type " + type + " is not supported; supported: Q4_0, Q8_0, Q4_K, Q6_K "
                     + "(and F32, F16, BF16 as dense weights)");
         }
         if (inDim <= 0 || outDim <= 0 || inDim % type.blockSize() != 0) {
-            throw new IllegalArgumentException("a " + type + " Linear needs positive dimensions and inDim a multiple of "
+            throw new ConfigException("a " + type + " Linear needs positive dimensions and inDim a multiple of "
                     + type.blockSize() + ", got " + inDim + " -> " + outDim);
         }
         name = name == null ? "" : name;
@@ -99,11 +100,41 @@ public record GgufLinearConfig(int inDim, int outDim, GgmlType type, DType biasD
         List<Weight> declared = weights();
         declared.get(0).check(blocks);
         if (hasBias != (bias != null)) {
-            throw new IllegalArgumentException("config says hasBias=" + hasBias + " but bias is " + (bias == null ? "absent" : "present"));
+            throw new ConfigException("config says hasBias=" + hasBias + " but bias is " + (bias == null ? "absent" : "present"));
         }
         if (bias != null) {
             declared.get(1).check(bias);
         }
         return new LinearWeights(name, new GgufMatrix(outDim, inDim, type, blocks), bias, Set.of());
+    }
+
+    /** A builder: F32 bias dtype, no bias, no name, cpu:0. */
+    public static Builder builder(int inDim, int outDim, GgmlType type) {
+        return new Builder(inDim, outDim, type);
+    }
+
+    public static final class Builder {
+        private final int inDim;
+        private final int outDim;
+        private final GgmlType type;
+        private DType biasDType = DType.F32;
+        private DeviceRef device = DeviceRef.cpu(0);
+        private boolean hasBias;
+        private String name = "";
+
+        private Builder(int inDim, int outDim, GgmlType type) {
+            this.inDim = inDim;
+            this.outDim = outDim;
+            this.type = type;
+        }
+
+        public Builder biasDType(DType v) { this.biasDType = v; return this; }
+        public Builder device(DeviceRef v) { this.device = v; return this; }
+        public Builder hasBias(boolean v) { this.hasBias = v; return this; }
+        public Builder name(String v) { this.name = v; return this; }
+
+        public GgufLinearConfig build() {
+            return new GgufLinearConfig(inDim, outDim, type, biasDType, device, hasBias, name);
+        }
     }
 }

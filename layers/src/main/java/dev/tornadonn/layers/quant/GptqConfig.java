@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.io.QuantizationConfig;
 
 /**
@@ -11,13 +12,13 @@ public record GptqConfig(int bits, int groupSize, boolean descAct, boolean sym, 
 
     public GptqConfig {
         if (bits != 2 && bits != 3 && bits != 4 && bits != 8) {
-            throw new IllegalArgumentException("GPTQ bits must be 2, 3, 4 or 8, got " + bits);
+            throw new ConfigException("GPTQ bits must be 2, 3, 4 or 8, got " + bits);
         }
         if (groupSize != -1 && groupSize <= 0) {
-            throw new IllegalArgumentException("GPTQ group_size must be positive or -1, got " + groupSize);
+            throw new ConfigException("GPTQ group_size must be positive or -1, got " + groupSize);
         }
         if (format == null) {
-            throw new IllegalArgumentException("GPTQ checkpoint format must not be null");
+            throw new ConfigException("GPTQ checkpoint format must not be null");
         }
     }
 
@@ -28,7 +29,7 @@ public record GptqConfig(int bits, int groupSize, boolean descAct, boolean sym, 
      */
     public int groups(int inDim) {
         if (inDim <= 0) {
-            throw new IllegalArgumentException("in_dim must be positive, got " + inDim);
+            throw new ConfigException("in_dim must be positive, got " + inDim);
         }
         return groupSize == -1 ? 1 : (int) ((inDim + (long) groupSize - 1) / groupSize);
     }
@@ -51,7 +52,7 @@ public record GptqConfig(int bits, int groupSize, boolean descAct, boolean sym, 
     public static GptqConfig fromHuggingFace(QuantizationConfig q) {
         String method = q.method();
         if (!"gptq".equals(method)) {
-            throw new IllegalArgumentException("quantization_config.quant_method is '" + method + "', expected 'gptq'");
+            throw new ConfigException("quantization_config.quant_method is '" + method + "', expected 'gptq'");
         }
         return new GptqConfig(q.integer("bits", null), q.integer("group_size", 128),
                 q.bool("desc_act", false), q.bool("sym", true),

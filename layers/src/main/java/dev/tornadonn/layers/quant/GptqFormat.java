@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import java.util.Locale;
 
 /** How a GPTQ checkpoint stores zero points: the {@code checkpoint_format} of its config. */
@@ -17,7 +18,7 @@ public enum GptqFormat {
         return switch (name == null ? "gptq" : name.toLowerCase(Locale.ROOT)) {
             case "gptq" -> GPTQ;
             case "gptq_v2" -> GPTQ_V2;
-            default -> throw new IllegalArgumentException("unknown GPTQ checkpoint_format '" + name + "'; valid: gptq, gptq_v2");
+            default -> throw new ConfigException("unknown GPTQ checkpoint_format '" + name + "'; valid: gptq, gptq_v2");
         };
     }
 
@@ -37,7 +38,7 @@ public enum GptqFormat {
 
     int storedFromZero(int zero, int bits) {
         if (zero < minZero() || zero > maxZero(bits)) {
-            throw new IllegalArgumentException("zero point " + zero + " cannot be stored in a " + bits + "-bit "
+            throw new ConfigException("zero point " + zero + " cannot be stored in a " + bits + "-bit "
                     + name().toLowerCase(Locale.ROOT) + " checkpoint: its zeros span [" + minZero() + ", " + maxZero(bits) + "]");
         }
         return this == GPTQ ? zero - 1 : zero;

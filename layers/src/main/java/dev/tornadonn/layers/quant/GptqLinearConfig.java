@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
@@ -27,17 +28,17 @@ public record GptqLinearConfig(int inDim, int outDim, GptqConfig quant, DType sc
         Objects.requireNonNull(scaleDType, "scaleDType");
         Objects.requireNonNull(device, "device");
         if (inDim <= 0 || outDim <= 0) {
-            throw new IllegalArgumentException("inDim and outDim must be positive, got " + inDim + " and " + outDim);
+            throw new ConfigException("inDim and outDim must be positive, got " + inDim + " and " + outDim);
         }
         if (scaleDType != DType.F16 && scaleDType != DType.BF16 && scaleDType != DType.F32) {
-            throw new IllegalArgumentException("GPTQ scales must be F16, BF16 or F32, got " + scaleDType);
+            throw new ConfigException("GPTQ scales must be F16, BF16 or F32, got " + scaleDType);
         }
         if ((long) inDim * quant.bits() % 32 != 0) {
-            throw new IllegalArgumentException("GPTQ packs in_dim·bits into int32 rows: in_dim " + inDim + " × "
+            throw new ConfigException("GPTQ packs in_dim·bits into int32 rows: in_dim " + inDim + " × "
                     + quant.bits() + " bits is not a multiple of 32");
         }
         if ((long) outDim * quant.bits() % 32 != 0) {
-            throw new IllegalArgumentException("GPTQ packs qzeros along out_dim: out_dim " + outDim + " × "
+            throw new ConfigException("GPTQ packs qzeros along out_dim: out_dim " + outDim + " × "
                     + quant.bits() + " bits is not a multiple of 32");
         }
         name = name == null ? "" : name;

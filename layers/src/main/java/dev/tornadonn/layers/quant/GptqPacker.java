@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
@@ -29,7 +30,7 @@ public final class GptqPacker {
         int maxq = (1 << bits) - 1;
         int groups = config.groups();
         if (w.length != (long) n * k) {
-            throw new IllegalArgumentException("weights hold " + w.length + " values, expected " + n + " × " + k);
+            throw new ConfigException("weights hold " + w.length + " values, expected " + n + " × " + k);
         }
         int[] group = groupOf != null ? groupOf.clone() : new int[k];
         if (groupOf == null) {

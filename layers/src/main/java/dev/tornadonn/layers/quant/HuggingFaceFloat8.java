@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.io.QuantizationConfig;
 import java.util.List;
 
@@ -13,14 +14,14 @@ final class HuggingFaceFloat8 {
 
     static Float8Config map(QuantizationConfig q) {
         if (q == null) {
-            throw new IllegalArgumentException("quantization_config must be a JSON object, got null");
+            throw new ConfigException("quantization_config must be a JSON object, got null");
         }
         String method = q.method();
         return switch (method) {
             case "fp8" -> fp8(q);
             case "fbgemm_fp8" -> fbgemm(q);
             case "compressed-tensors" -> compressedTensors(q);
-            default -> throw new IllegalArgumentException("quant_method '" + method
+            default -> throw new ConfigException("quant_method '" + method
                     + "' is not an fp8 method: expected fp8, fbgemm_fp8 or compressed-tensors");
         };
     }
@@ -51,7 +52,7 @@ final class HuggingFaceFloat8 {
                         : Float8WeightScaleSpec.tensor();
                 yield Float8Config.of(Float8InputScaleSpec.staticTensor(), w);
             }
-            default -> throw new IllegalArgumentException("activation_scheme '" + scheme
+            default -> throw new ConfigException("activation_scheme '" + scheme
                     + "' is not supported for quant_method fp8: expected dynamic or static");
         };
     }
@@ -61,7 +62,7 @@ final class HuggingFaceFloat8 {
         Float bound = null;
         if (ub != null) {
             if (!(ub instanceof Number n)) {
-                throw new IllegalArgumentException(q.path() + ".activation_scale_ub must be a number, got " + show(ub));
+                throw new ConfigException(q.path() + ".activation_scale_ub must be a number, got " + show(ub));
             }
             bound = n.floatValue();
         }
@@ -70,17 +71,17 @@ final class HuggingFaceFloat8 {
 
     private static Float8Config compressedTensors(QuantizationConfig q) {
         QuantizationConfig group = q.object("config_groups").flatMap(g -> g.object("group_0")).orElseThrow(
-                () -> new IllegalArgumentException("compressed-tensors config has no object config_groups.group_0"));
+                () -> new ConfigException("compressed-tensors config has no object config_groups.group_0"));
         QuantizationConfig weights = group.object("weights").orElseThrow(
-                () -> new IllegalArgumentException(group.path() + ".weights must be an object, got null"));
+                () -> new ConfigException(group.path() + ".weights must be an object, got null"));
         QuantizationConfig inputs = group.object("input_activations").orElseThrow(
-                () -> new IllegalArgumentException(group.path() + ".input_activations is null"
+                () -> new ConfigException(group.path() + ".input_activations is null"
                         + ": weight-only fp8 (W8A16) is not supported, activations must be fp8 too"));
         checkFloat8(weights);
         checkFloat8(inputs);
         // compressed-tensors may also write "local" here; bool() rejects it rather than read it as false.
         if (weights.bool("dynamic", false)) {
-            throw new IllegalArgumentException(weights.path() + ".dynamic is true: dynamic weight scales are not supported");
+            throw new ConfigException(weights.path() + ".dynamic is true: dynamic weight scales are not supported");
         }
         String ws = weights.text("strategy", null);
         Float8WeightScaleSpec weight = switch (ws) {
@@ -88,7 +89,7 @@ final class HuggingFaceFloat8 {
             case "channel" -> Float8WeightScaleSpec.rowwise();
             case "block" -> block(pair(weights, "block_structure"));
             case "group" -> Float8WeightScaleSpec.block(1, groupSize(weights));
-            default -> throw new IllegalArgumentException(weights.path() + ".strategy '" + ws
+            default -> throw new ConfigException(weights.path() + ".strategy '" + ws
                     + "' is not supported: expected tensor, channel, block or group");
         };
         boolean dynamic = inputs.bool("dynamic", false);
@@ -99,13 +100,13 @@ final class HuggingFaceFloat8 {
                 case "tensor" -> Float8InputScaleSpec.dynamicTensor(null);
                 case "token" -> Float8InputScaleSpec.dynamicPerToken(null);
                 case "group" -> Float8InputScaleSpec.dynamicBlock(groupSize(inputs), null);
-                default -> throw new IllegalArgumentException(inputs.path() + ".strategy '" + is
+                default -> throw new ConfigException(inputs.path() + ".strategy '" + is
                         + "' is not supported for dynamic inputs: expected tensor, token or group");
             };
         } else if (is.equals("tensor")) {
             input = Float8InputScaleSpec.staticTensor();
         } else {
-            throw new IllegalArgumentException(inputs.path() + ".strategy '" + is
+            throw new ConfigException(inputs.path() + ".strategy '" + is
                     + "' is not supported for static inputs (dynamic=false): only tensor");
         }
         return Float8Config.of(input, weight);
@@ -114,18 +115,18 @@ final class HuggingFaceFloat8 {
     private static void checkFloat8(QuantizationConfig args) {
         Object bits = args.asMap().get("num_bits");
         if (!(bits instanceof Long b) || b != 8) {
-            throw new IllegalArgumentException(args.path() + ".num_bits must be 8, got " + show(bits));
+            throw new ConfigException(args.path() + ".num_bits must be 8, got " + show(bits));
         }
         String type = args.text("type", null);
         if (!type.equals("float")) {
-            throw new IllegalArgumentException(args.path() + ".type must be \"float\", got \"" + type + "\"");
+            throw new ConfigException(args.path() + ".type must be \"float\", got \"" + type + "\"");
         }
     }
 
     private static int groupSize(QuantizationConfig args) {
         Object g = args.asMap().get("group_size");
         if (!(g instanceof Long n) || n <= 0 || n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(args.path() + ".group_size must be a positive integer, got " + show(g));
+            throw new ConfigException(args.path() + ".group_size must be a positive integer, got " + show(g));
         }
         return n.intValue();
     }
@@ -143,7 +144,7 @@ final class HuggingFaceFloat8 {
             return sized(Integer.parseInt(p[0]), Integer.parseInt(p[1]), name, node);
         }
         if (!(node instanceof List<?> l) || l.size() != 2 || !isInt(l.get(0)) || !isInt(l.get(1))) {
-            throw new IllegalArgumentException(name + " must be two integers [bn, bk], got " + show(node));
+            throw new ConfigException(name + " must be two integers [bn, bk], got " + show(node));
         }
         return sized(((Long) l.get(0)).intValue(), ((Long) l.get(1)).intValue(), name, node);
     }
@@ -154,7 +155,7 @@ final class HuggingFaceFloat8 {
 
     private static Float8BlockSize sized(int bn, int bk, String field, Object node) {
         if (bn <= 0 || bk <= 0) {
-            throw new IllegalArgumentException(field + " must be two positive integers, got " + show(node));
+            throw new ConfigException(field + " must be two positive integers, got " + show(node));
         }
         return new Float8BlockSize(bn, bk);
     }

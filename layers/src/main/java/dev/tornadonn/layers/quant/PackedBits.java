@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 /**
  * GPTQ's packing: {@code bits}-wide unsigned values as one little-endian bit stream over int32
  * words, value {@code i} at bit {@code bits·i} (so 3-bit values straddle words). The words of
@@ -21,7 +22,7 @@ public final class PackedBits {
 
     public static void set(int[] words, int base, int stride, int bits, int index, int value) {
         if (value < 0 || value >= 1 << bits) {
-            throw new IllegalArgumentException(value + " does not fit in " + bits + " bits");
+            throw new ConfigException(value + " does not fit in " + bits + " bits");
         }
         long bit = (long) bits * index;
         int word = (int) (bit >>> 5);

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.sharding;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
@@ -53,11 +54,11 @@ public sealed interface ShardingStrategy {
     /** The device list must be as long as the strategy says (MAX does not check) and hold distinct devices. */
     default void checkDevices(List<DeviceRef> devices, String layer) {
         if (devices.size() != numDevices()) {
-            throw new IllegalArgumentException(layer + ": the sharding strategy is for " + numDevices() + " devices, got "
+            throw new ConfigException(layer + ": the sharding strategy is for " + numDevices() + " devices, got "
                     + devices.size() + " " + devices);
         }
         if (new HashSet<>(devices).size() != devices.size()) {
-            throw new IllegalArgumentException(layer + ": devices must be distinct, got " + devices);
+            throw new ConfigException(layer + ": devices must be distinct, got " + devices);
         }
     }
 
@@ -120,14 +121,14 @@ public sealed interface ShardingStrategy {
         public AxisWise {
             positive(numDevices);
             if (axis < 0) {
-                throw new IllegalArgumentException("axis must be >= 0, got " + axis);
+                throw new ConfigException("axis must be >= 0, got " + axis);
             }
         }
 
         @Override
         public Tensor shard(Tensor w, int i) {
             if (axis >= w.shape().rank()) {
-                throw new IllegalArgumentException("axis " + axis + " out of range for " + w.shape());
+                throw new ConfigException("axis " + axis + " out of range for " + w.shape());
             }
             return sliceAxis(w, axis, new Split(w.shape().dim(axis), numDevices), i);
         }
@@ -173,13 +174,13 @@ public sealed interface ShardingStrategy {
         public StackedQkv {
             positive(numDevices);
             if (numHeads <= 0 || numKvHeads <= 0 || headDim <= 0 || numHeads % numKvHeads != 0) {
-                throw new IllegalArgumentException("stacked QKV needs positive heads, KV heads dividing query heads, "
+                throw new ConfigException("stacked QKV needs positive heads, KV heads dividing query heads, "
                         + "and a positive head_dim; got " + numHeads + ", " + numKvHeads + ", " + headDim);
             }
             if (numKvHeads != numHeads) {
                 boolean splitKv = numKvHeads >= numDevices;
                 if (numHeads % numDevices != 0 || (splitKv ? numKvHeads % numDevices != 0 : numDevices % numKvHeads != 0)) {
-                    throw new IllegalArgumentException("grouped-query attention over " + numDevices + " devices needs the "
+                    throw new ConfigException("grouped-query attention over " + numDevices + " devices needs the "
                             + numHeads + " query heads to divide evenly and the " + numKvHeads
                             + " KV heads to divide evenly or to divide the device count");
                 }
@@ -197,7 +198,7 @@ public sealed interface ShardingStrategy {
             int q = numHeads * headDim;
             int kv = numKvHeads * headDim;
             if (w.shape().dim(0) != q + 2 * kv) {
-                throw new IllegalArgumentException("stacked QKV weight must have " + (q + 2 * kv) + " rows (" + numHeads
+                throw new ConfigException("stacked QKV weight must have " + (q + 2 * kv) + " rows (" + numHeads
                         + " query and 2 × " + numKvHeads + " KV heads of " + headDim + "), got " + w.shape());
             }
             Split qHeads = new Split(numHeads, numDevices);
@@ -232,7 +233,7 @@ public sealed interface ShardingStrategy {
         public HeadAwareColumnWise {
             positive(numDevices);
             if (numHeads <= 0 || headDim <= 0) {
-                throw new IllegalArgumentException("heads and head_dim must be positive, got " + numHeads + ", " + headDim);
+                throw new ConfigException("heads and head_dim must be positive, got " + numHeads + ", " + headDim);
             }
         }
 
@@ -240,7 +241,7 @@ public sealed interface ShardingStrategy {
         public Tensor shard(Tensor w, int i) {
             requireRank2(w, this);
             if (w.shape().dim(1) != numHeads * headDim) {
-                throw new IllegalArgumentException("head-aware columnwise needs " + numHeads + " × " + headDim
+                throw new ConfigException("head-aware columnwise needs " + numHeads + " × " + headDim
                         + " input columns, got " + w.shape());
             }
             Split heads = new Split(numHeads, numDevices);
@@ -271,11 +272,11 @@ public sealed interface ShardingStrategy {
         public Tensor shard(Tensor w, int i) {
             check(i, numDevices);
             if (axis >= w.shape().rank()) {
-                throw new IllegalArgumentException("gate/up axis " + axis + " out of range for " + w.shape());
+                throw new ConfigException("gate/up axis " + axis + " out of range for " + w.shape());
             }
             int size = w.shape().dim(axis);
             if (size % 2 != 0) {
-                throw new IllegalArgumentException("gate/up axis " + axis + " of " + w.shape() + " must be even");
+                throw new ConfigException("gate/up axis " + axis + " of " + w.shape() + " must be even");
             }
             Split half = new Split(size / 2, numDevices);
             return Tensor.concat(List.of(w.slice(axis, half.start(i), half.end(i)),
@@ -313,19 +314,19 @@ public sealed interface ShardingStrategy {
 
     private static void positive(int n) {
         if (n <= 0) {
-            throw new IllegalArgumentException("a sharding strategy needs at least one device, got " + n);
+            throw new ConfigException("a sharding strategy needs at least one device, got " + n);
         }
     }
 
     private static void check(int i, int n) {
         if (i < 0 || i >= n) {
-            throw new IllegalArgumentException("shard " + i + " outside [0, " + n + ")");
+            throw new ConfigException("shard " + i + " outside [0, " + n + ")");
         }
     }
 
     private static void requireRank2(Tensor w, ShardingStrategy s) {
         if (w.shape().rank() < 2) {
-            throw new IllegalArgumentException(s + " needs a weight of rank >= 2, got " + w.shape());
+            throw new ConfigException(s + " needs a weight of rank >= 2, got " + w.shape());
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.sharding;
 
+import dev.tornadonn.core.ConfigException;
 /**
  * MAX's uneven split: {@code size} items over {@code parts} devices, the first
  * {@code size mod parts} devices taking one more. (vLLM and Megatron require divisibility.)
@@ -8,10 +9,10 @@ public record Split(int size, int parts) {
 
     public Split {
         if (parts <= 0) {
-            throw new IllegalArgumentException("cannot split over " + parts + " devices");
+            throw new ConfigException("cannot split over " + parts + " devices");
         }
         if (size < 0) {
-            throw new IllegalArgumentException("cannot split a negative size " + size);
+            throw new ConfigException("cannot split a negative size " + size);
         }
     }
 
@@ -31,7 +32,7 @@ public record Split(int size, int parts) {
 
     private void check(int part) {
         if (part < 0 || part >= parts) {
-            throw new IllegalArgumentException("part " + part + " outside [0, " + parts + ")");
+            throw new ConfigException("part " + part + " outside [0, " + parts + ")");
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,7 +17,7 @@ class Float8ConfigTest {
     }
 
     private static void rejects(String fragment, org.junit.jupiter.api.function.Executable e) {
-        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
+        ConfigException ex = assertThrows(ConfigException.class, e);
         assertTrue(ex.getMessage().contains(fragment), () -> "'" + ex.getMessage() + "' lacks '" + fragment + "'");
     }
 

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.quant;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -91,12 +92,12 @@ class GptqLoadingTest {
         assertEquals(2, new GptqConfig(4, 48, false, true, GptqFormat.GPTQ).groups(64));
         assertEquals(16, new GptqConfig(4, 48, false, true, GptqFormat.GPTQ).channelsInGroup(64, 1));
         assertEquals(5, new GptqConfig(4, 128, false, true, GptqFormat.GPTQ).groups(576));
-        assertThrows(IllegalArgumentException.class, () -> new GptqConfig(5, 32, false, true, GptqFormat.GPTQ));
-        assertThrows(IllegalArgumentException.class, () -> new GptqConfig(4, 0, false, true, GptqFormat.GPTQ));
-        assertTrue(assertThrows(IllegalArgumentException.class,
+        assertThrows(ConfigException.class, () -> new GptqConfig(5, 32, false, true, GptqFormat.GPTQ));
+        assertThrows(ConfigException.class, () -> new GptqConfig(4, 0, false, true, GptqFormat.GPTQ));
+        assertTrue(assertThrows(ConfigException.class,
                 () -> new GptqLinearConfig(64, 20, new GptqConfig(3, 32, false, true, GptqFormat.GPTQ), DType.F16, DeviceRef.cpu(0), false, ""))
                 .getMessage().contains("out_dim 20 × 3 bits is not a multiple of 32"));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(ConfigException.class,
                 () -> new GptqLinearConfig(64, 16, INT4, DType.I8, DeviceRef.cpu(0), false, ""));
     }
 
@@ -112,11 +113,11 @@ class GptqLoadingTest {
         Files.writeString(bare, """
                 {"quant_method": "gptq", "bits": 8, "group_size": -1}""");
         assertEquals(new GptqConfig(8, -1, false, true, GptqFormat.GPTQ), GptqConfig.fromHuggingFace(QuantizationConfig.read(bare)));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(QuantizationConfig.parse(
+        assertTrue(assertThrows(ConfigException.class, () -> GptqConfig.fromHuggingFace(QuantizationConfig.parse(
                 "{\"quant_method\": \"awq\", \"bits\": 4}"))).getMessage().contains("'awq', expected 'gptq'"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(QuantizationConfig.parse(
+        assertTrue(assertThrows(ConfigException.class, () -> GptqConfig.fromHuggingFace(QuantizationConfig.parse(
                 "{\"quant_method\": \"gptq\", \"bits\": 4, \"checkpoint_format\": \"marlin\"}"))).getMessage().contains("marlin"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(QuantizationConfig.parse(
+        assertTrue(assertThrows(ConfigException.class, () -> GptqConfig.fromHuggingFace(QuantizationConfig.parse(
                 "{\"quant_method\": \"gptq\", \"bits\": \"4\"}"))).getMessage().contains("bits must be an integer"));
     }
 
@@ -133,7 +134,7 @@ class GptqLoadingTest {
                 {"bits": 4, "group_size": 128, "is_marlin_format": true}""");
         try (Checkpoint c = Checkpoint.open(dir)) {
             QuantizationConfig q = c.config().orElseThrow().quantization().orElseThrow();
-            assertTrue(assertThrows(IllegalArgumentException.class, () -> GptqConfig.fromHuggingFace(q))
+            assertTrue(assertThrows(ConfigException.class, () -> GptqConfig.fromHuggingFace(q))
                     .getMessage().contains("marlin"));
         }
     }
@@ -164,12 +165,12 @@ class GptqLoadingTest {
         assertEquals(16, GptqFormat.GPTQ.zeroFromStored(15, 4));
         assertEquals(15, GptqFormat.GPTQ.storedFromZero(16, 4));
         assertEquals(256, GptqFormat.GPTQ.zeroFromStored(255, 8));
-        assertThrows(IllegalArgumentException.class, () -> GptqFormat.GPTQ.storedFromZero(0, 4));
+        assertThrows(ConfigException.class, () -> GptqFormat.GPTQ.storedFromZero(0, 4));
         assertEquals(8, GptqFormat.GPTQ_V2.zeroFromStored(8, 4));
         assertEquals(15, GptqFormat.GPTQ_V2.zeroFromStored(15, 4));
         Tensor v1 = Tensor.ofInts(Shape.of(1, 1), 0x77777777);
         assertEquals(0x88888888, GptqPacker.qzerosV1ToV2(v1, 4, 8).toIntArray()[0]);
-        String msg = assertThrows(IllegalArgumentException.class,
+        String msg = assertThrows(ConfigException.class,
                 () -> GptqPacker.qzerosV1ToV2(Tensor.ofInts(Shape.of(1, 1), 0x7777777F), 4, 8)).getMessage();
         assertTrue(msg.contains("zero point 16"), msg);
     }

@@ -1,5 +1,6 @@
 package dev.tornadonn.layers.sharding;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -87,8 +88,8 @@ class ShardingStrategyTest {
         StackedQkv s = StackedQkv.of(3, 8, 1);
         assertArrayEquals(new float[] {0, 1, 2, 8, 9, 10, 16, 17, 18}, rowsOf(s.shard(w, 0)));
         assertArrayEquals(new float[] {6, 7, 14, 15, 22, 23}, rowsOf(s.shard(w, 2)));
-        assertThrows(IllegalArgumentException.class, () -> s.shard(grid(23, 1), 0));
-        assertThrows(IllegalArgumentException.class, () -> new StackedQkv(3, 8, 2, 1), "GQA heads must divide evenly");
+        assertThrows(ConfigException.class, () -> s.shard(grid(23, 1), 0));
+        assertThrows(ConfigException.class, () -> new StackedQkv(3, 8, 2, 1), "GQA heads must divide evenly");
     }
 
     @Test
@@ -105,14 +106,14 @@ class ShardingStrategyTest {
         GateUp s = new GateUp(2, 0);
         assertArrayEquals(new float[] {0, 1, 4, 5}, rowsOf(s.shard(w, 0)));
         assertArrayEquals(new float[] {2, 3, 6, 7}, rowsOf(s.shard(w, 1)));
-        assertThrows(IllegalArgumentException.class, () -> s.shard(grid(7, 1), 0));
+        assertThrows(ConfigException.class, () -> s.shard(grid(7, 1), 0));
     }
 
     @Test
     void placeholdersAndBadArgumentsAreClearErrors() {
         assertThrows(UnsupportedOperationException.class, () -> new TensorParallel(2).shard(grid(2, 2), 0));
-        assertThrows(IllegalArgumentException.class, () -> ShardingStrategy.rowwise(0));
-        assertThrows(IllegalArgumentException.class, () -> ShardingStrategy.replicate(2).shard(grid(2, 2), 2));
-        assertThrows(IllegalArgumentException.class, () -> ShardingStrategy.columnwise(2).shard(Tensor.allocate(DType.F32, Shape.of(4)), 0));
+        assertThrows(ConfigException.class, () -> ShardingStrategy.rowwise(0));
+        assertThrows(ConfigException.class, () -> ShardingStrategy.replicate(2).shard(grid(2, 2), 2));
+        assertThrows(ConfigException.class, () -> ShardingStrategy.columnwise(2).shard(Tensor.allocate(DType.F32, Shape.of(4)), 0));
     }
 }

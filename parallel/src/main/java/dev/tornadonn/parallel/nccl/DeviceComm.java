@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel.nccl;
 
+import dev.tornadonn.core.ConfigException;
 import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
@@ -123,7 +124,7 @@ final class DeviceComm {
     /** A pointer to native host memory (the tensor's own segment), for cudaMemcpy. */
     private static BytePointer hostPointer(MemorySegment host) {
         if (!host.isNative()) {
-            throw new IllegalArgumentException("NCCL staging needs off-heap tensor memory");
+            throw new ConfigException("NCCL staging needs off-heap tensor memory");
         }
         return new BytePointer(host.asByteBuffer());
     }

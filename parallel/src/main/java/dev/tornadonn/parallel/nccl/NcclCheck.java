@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel.nccl;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
@@ -28,7 +29,7 @@ public final class NcclCheck {
                 case "detect" -> support.toString();
                 case "one-rank" -> sum(new RendezvousConfig(0, 1, "127.0.0.1", 29500, Duration.ofSeconds(30)), support);
                 case "rank" -> sum(RendezvousConfig.fromEnv(System.getenv(), Duration.ofSeconds(60)), support);
-                default -> throw new IllegalArgumentException("unknown mode '" + mode + "': detect, one-rank or rank");
+                default -> throw new ConfigException("unknown mode '" + mode + "': detect, one-rank or rank");
             };
             System.out.println("nccl " + mode + ": ok (" + detail + ")");
             System.exit(0);

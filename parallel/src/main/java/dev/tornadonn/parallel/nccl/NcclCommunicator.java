@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel.nccl;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
@@ -38,16 +39,16 @@ public final class NcclCommunicator implements Communicator {
     public static NcclCommunicator open(List<DeviceRef> devices) {
         NcclSupport.Available nccl = NcclSupport.require();
         if (devices.isEmpty()) {
-            throw new IllegalArgumentException("an NCCL communicator needs at least one device");
+            throw new ConfigException("an NCCL communicator needs at least one device");
         }
         if (new HashSet<>(devices).size() != devices.size()) {
-            throw new IllegalArgumentException("devices " + devices + " repeat one; each rank needs its own GPU");
+            throw new ConfigException("devices " + devices + " repeat one; each rank needs its own GPU");
         }
         int[] cuda = new int[devices.size()];
         for (int i = 0; i < cuda.length; i++) {
             DeviceRef d = devices.get(i);
             if (d.isCpu() || d.id() >= nccl.gpuCount()) {
-                throw new IllegalArgumentException("NCCL needs GPU devices gpu:0..gpu:" + (nccl.gpuCount() - 1) + ", got " + d);
+                throw new ConfigException("NCCL needs GPU devices gpu:0..gpu:" + (nccl.gpuCount() - 1) + ", got " + d);
             }
             cuda[i] = d.id();
         }
@@ -280,7 +281,7 @@ public final class NcclCommunicator implements Communicator {
     private void requireOurDevices(List<Tensor> inputs) {
         List<DeviceRef> got = inputs.stream().map(Tensor::device).toList();
         if (!got.equals(devices)) {
-            throw new IllegalArgumentException("this NCCL communicator serves " + devices + " in that order; got tensors on " + got);
+            throw new ConfigException("this NCCL communicator serves " + devices + " in that order; got tensors on " + got);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel.nccl;
 
+import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
 import dev.tornadonn.core.Tensor;
 import org.bytedeco.cuda.global.nccl;
@@ -28,7 +29,7 @@ public final class NcclRank implements AutoCloseable {
     public static NcclRank join(RendezvousConfig config, int cudaDevice) {
         NcclSupport.Available nccl = NcclSupport.require();
         if (cudaDevice < 0 || cudaDevice >= nccl.gpuCount()) {
-            throw new IllegalArgumentException("CUDA device " + cudaDevice + " is not one of the " + nccl.gpuCount() + " visible");
+            throw new ConfigException("CUDA device " + cudaDevice + " is not one of the " + nccl.gpuCount() + " visible");
         }
         NcclCall.GET_UNIQUE_ID.requireIn(nccl.version());
         NcclCall.COMM_INIT_RANK.requireIn(nccl.version());
@@ -63,7 +64,7 @@ public final class NcclRank implements AutoCloseable {
     /** The element-wise sum over all ranks, accumulated in f32 and stored in {@code t}'s dtype. */
     public Tensor allReduceSum(Tensor t) {
         if (!t.dtype().isFloatingPoint()) {
-            throw new IllegalArgumentException("allReduceSum takes floating-point tensors, not " + t.dtype());
+            throw new ConfigException("allReduceSum takes floating-point tensors, not " + t.dtype());
         }
         NcclCall.ALL_REDUCE.requireIn(version);
         Tensor f32 = t.toDType(DType.F32);
@@ -87,7 +88,7 @@ public final class NcclRank implements AutoCloseable {
     /** Rank {@code root}'s {@code t}; the other ranks pass a tensor of the same shape and dtype to receive into. */
     public Tensor broadcast(Tensor t, int root) {
         if (root < 0 || root >= worldSize()) {
-            throw new IllegalArgumentException("broadcast root " + root + " outside [0, " + worldSize() + ")");
+            throw new ConfigException("broadcast root " + root + " outside [0, " + worldSize() + ")");
         }
         NcclCall.BROADCAST.requireIn(version);
         Tensor out = Tensor.allocate(t.dtype(), t.shape(), t.device());

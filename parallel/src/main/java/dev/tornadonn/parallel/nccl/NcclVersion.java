@@ -1,11 +1,12 @@
 package dev.tornadonn.parallel.nccl;
 
+import dev.tornadonn.core.ConfigException;
 /** An NCCL release, decoded from {@code ncclGetVersion}'s integer. */
 public record NcclVersion(int major, int minor, int patch) implements Comparable<NcclVersion> {
 
     public NcclVersion {
         if (major < 0 || minor < 0 || patch < 0) {
-            throw new IllegalArgumentException("bad NCCL version " + major + "." + minor + "." + patch);
+            throw new ConfigException("bad NCCL version " + major + "." + minor + "." + patch);
         }
     }
 
@@ -15,7 +16,7 @@ public record NcclVersion(int major, int minor, int patch) implements Comparable
      */
     public static NcclVersion fromCode(int code) {
         if (code <= 0) {
-            throw new IllegalArgumentException("bad NCCL version code " + code);
+            throw new ConfigException("bad NCCL version code " + code);
         }
         if (code >= 10000) {
             return new NcclVersion(code / 10000, code % 10000 / 100, code % 100);

@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel.nccl;
 
+import dev.tornadonn.core.ConfigException;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -35,7 +36,7 @@ public final class Rendezvous {
         if (config.rank() == 0) {
             byte[] id = idFactory.get();
             if (id == null || id.length != ID_BYTES) {
-                throw new IllegalArgumentException("the id factory must return " + ID_BYTES + " bytes, got "
+                throw new ConfigException("the id factory must return " + ID_BYTES + " bytes, got "
                         + (id == null ? "null" : id.length));
             }
             serve(config, id.clone(), deadline);

@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel.nccl;
 
+import dev.tornadonn.core.ConfigException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -14,21 +15,21 @@ public record RendezvousConfig(int rank, int worldSize, String masterAddr, int m
 
     public RendezvousConfig {
         if (worldSize < 1) {
-            throw new IllegalArgumentException("WORLD_SIZE must be >= 1, got " + worldSize);
+            throw new ConfigException("WORLD_SIZE must be >= 1, got " + worldSize);
         }
         if (rank < 0 || rank >= worldSize) {
-            throw new IllegalArgumentException("RANK must be in [0, " + worldSize + "), got " + rank);
+            throw new ConfigException("RANK must be in [0, " + worldSize + "), got " + rank);
         }
         Objects.requireNonNull(masterAddr, "masterAddr");
         if (masterAddr.isBlank()) {
-            throw new IllegalArgumentException("MASTER_ADDR must not be blank");
+            throw new ConfigException("MASTER_ADDR must not be blank");
         }
         if (masterPort < 1 || masterPort > 65535) {
-            throw new IllegalArgumentException("MASTER_PORT must be in [1, 65535], got " + masterPort);
+            throw new ConfigException("MASTER_PORT must be in [1, 65535], got " + masterPort);
         }
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("rendezvous timeout must be positive, got " + timeout);
+            throw new ConfigException("rendezvous timeout must be positive, got " + timeout);
         }
     }
 
@@ -43,7 +44,7 @@ public record RendezvousConfig(int rank, int worldSize, String masterAddr, int m
         int world = intVar(env, "WORLD_SIZE");
         String addr = env.get("MASTER_ADDR");
         if (addr == null || addr.isBlank()) {
-            throw new IllegalArgumentException("environment variable MASTER_ADDR is not set (rank 0's host name or address)");
+            throw new ConfigException("environment variable MASTER_ADDR is not set (rank 0's host name or address)");
         }
         return new RendezvousConfig(rank, world, addr.strip(), intVar(env, "MASTER_PORT"), timeout);
     }
@@ -51,12 +52,12 @@ public record RendezvousConfig(int rank, int worldSize, String masterAddr, int m
     private static int intVar(Map<String, String> env, String name) {
         String value = env.get(name);
         if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException("environment variable " + name + " is not set");
+            throw new ConfigException("environment variable " + name + " is not set");
         }
         try {
             return Integer.parseInt(value.strip());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("environment variable " + name + "='" + value + "' is not an integer");
+            throw new ConfigException("environment variable " + name + "='" + value + "' is not an integer");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel.nccl;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -56,7 +57,7 @@ class NcclSupportTest {
         assertEquals(new NcclVersion(2, 30, 7), NcclVersion.fromCode(23007));
         assertTrue(NcclVersion.fromCode(21903).atLeast(new NcclVersion(2, 4, 0)));
         assertFalse(new NcclVersion(2, 3, 7).atLeast(new NcclVersion(2, 4, 0)));
-        assertThrows(IllegalArgumentException.class, () -> NcclVersion.fromCode(0));
+        assertThrows(ConfigException.class, () -> NcclVersion.fromCode(0));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel.nccl;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,7 +21,7 @@ class RendezvousConfigTest {
     }
 
     private static String error(Map<String, String> env) {
-        return assertThrows(IllegalArgumentException.class,
+        return assertThrows(ConfigException.class,
                 () -> RendezvousConfig.fromEnv(env, Duration.ofSeconds(1))).getMessage();
     }
 
@@ -40,6 +41,6 @@ class RendezvousConfigTest {
         assertTrue(error(env("0", "1", "", "1")).contains("MASTER_ADDR is not set"));
         assertTrue(error(env("0", "1", "h", "70000")).contains("MASTER_PORT must be in [1, 65535]"));
         assertTrue(error(env("0", "1", "h", null)).contains("MASTER_PORT is not set"));
-        assertThrows(IllegalArgumentException.class, () -> new RendezvousConfig(0, 1, "h", 1, Duration.ZERO));
+        assertThrows(ConfigException.class, () -> new RendezvousConfig(0, 1, "h", 1, Duration.ZERO));
     }
 }

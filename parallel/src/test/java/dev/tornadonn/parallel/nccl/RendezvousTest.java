@@ -1,5 +1,6 @@
 package dev.tornadonn.parallel.nccl;
 
+import dev.tornadonn.core.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -125,7 +126,7 @@ class RendezvousTest {
 
     @Test
     void idFactoryMustMake128Bytes() {
-        assertThrows(IllegalArgumentException.class, () -> Rendezvous.exchange(
+        assertThrows(ConfigException.class, () -> Rendezvous.exchange(
                 new RendezvousConfig(0, 1, "127.0.0.1", 1, SHORT), () -> new byte[16]));
     }
 
