@@ -815,7 +815,7 @@ def bad_inputs(tmp, rng):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=int.from_bytes(os.urandom(4), "little"))
-    parser.add_argument("--device", help="run the Linear and MLP cases on this device (e.g. gpu:0) and only those")
+    parser.add_argument("--device", help="run the Linear, MLP, GPTQ and FP8 cases on this device (e.g. gpu:0) and only those")
     parsed = parser.parse_args()
     seed, device = parsed.seed, parsed.device
     print(f"crosscheck seed {seed} (rerun with --seed {seed})")
@@ -841,7 +841,7 @@ def main():
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
         if device:
-            print(f"not run on {device}: the sharded, quantised, model-folder and bad-input cases (they run on cpu devices)")
+            print(f"not run on {device}: the sharded, model-folder, tool-layout, GGUF and bad-input cases (they run on cpu devices)")
         for layer, devices, env in () if device else (("column-parallel-linear", "cpu:0,cpu:1,cpu:2", None),
                                     ("row-parallel-linear", "cpu:0,cpu:1,cpu:2,cpu:3", None),
                                     ("mlp", "cpu:0,cpu:1", "0"), ("mlp", "cpu:0,cpu:1,cpu:2", "1")):
@@ -855,12 +855,15 @@ def main():
             os.environ.pop("LLAMA_ENABLE_DIST_GEMM_KERNELS", None)
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
-        quantised = [] if device else [GptqCase(tmp, rng, bits, group, v2, act, x_dtype, "model.layers.3.mlp.down_proj")
+        quantised = [GptqCase(tmp, rng, bits, group, v2, act, x_dtype, "model.layers.3.mlp.down_proj")
                      for bits, group, v2, act, x_dtype in ((4, 128, False, False, "F32"), (4, 128, True, True, "F32"),
                                                            (4, 32, False, True, "BF16"), (2, 64, True, False, "F32"),
                                                            (3, -1, False, True, "F32"), (8, 64, True, True, "F16"))]
-        quantised += [] if device else [Fp8Case(tmp, rng, scheme, "model.layers.0.self_attn.o_proj")
-                                        for scheme in ("static", "per-token", "block")]
+        quantised += [Fp8Case(tmp, rng, scheme, "model.layers.0.self_attn.o_proj")
+                      for scheme in ("static", "per-token", "block")]
+        for case in quantised if device else ():  # GPTQ and FP8 have device kernels too
+            case.args += ["--device", device]
+            case.name += f" on {device}"
         quantised += [] if device else folder_cases(tmp, rng)
         quantised += [] if device else tool_layout_cases(tmp, rng)
         quantised += [] if device else gguf_cases(tmp, rng)

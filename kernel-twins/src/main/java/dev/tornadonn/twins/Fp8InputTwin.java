@@ -50,12 +50,12 @@ public final class Fp8InputTwin {
                 }
                 maxReduce(red);
                 for (int lid = 0; lid < GEMV_THREADS; lid++) {
-                    float s = inputScale(w.inputMode(), w.staticScale(), w.upperBound(), w.format(), red[0], amax[row * segs + seg]);
+                    float s = inputScale(w.inputMode(), w.staticScale(), w.upperBound(), w.inputFormat(), red[0], amax[row * segs + seg]);
                     float inv = s == 0.0f ? 0.0f : 1.0f / s;
                     int from = seg * block;
                     int to = Math.min(k, from + block);
                     for (int c = from + lid; c < to; c += GEMV_THREADS) {
-                        xs[row * k + c] = QuantDecode.roundFp8(x[row * k + c] * inv, w.format()) * s;
+                        xs[row * k + c] = QuantDecode.roundFp8(x[row * k + c] * inv, w.inputFormat()) * s;
                     }
                 }
             }

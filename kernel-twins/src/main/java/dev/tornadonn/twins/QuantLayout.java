@@ -27,11 +27,12 @@ import java.util.List;
  *
  * <p>fp8 inputs are quantised on the device before the product ({@code inputMode}, one of
  * {@code QuantDecode.INPUT_*}, with its block of {@code inputBlock} columns, {@code upperBound}
- * and {@code staticScale}).
+ * and {@code staticScale}), to {@code inputFormat}: e4m3fn for dynamic inputs whatever the
+ * weights' format, as vLLM and MAX quantise activations.
  */
 public record QuantLayout(int format, int bits, int rows, int cols, int wordsPerRow, int groups, int[] groupOf,
                           int[] groupBase, float[] scales, float[] zeros, int inputMode, int inputBlock, float upperBound,
-                          float staticScale) {
+                          float staticScale, int inputFormat) {
     private static final ValueLayout.OfInt LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Input segments per row of x: the input scale's blocks (1 unless blocks). */
@@ -107,7 +108,7 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
             System.arraycopy(maps.get(i), 0, groupOf, i * cols, cols);
         }
         return new QuantLayout(QuantDecode.GPTQ, first.bits(), rows, cols, GroupQuantizedMatrix.words(cols, first.bits()),
-                groups, groupOf, base, scales, zeros, QuantDecode.INPUT_STATIC, cols, 0f, 0f);
+                groups, groupOf, base, scales, zeros, QuantDecode.INPUT_STATIC, cols, 0f, 0f, QuantDecode.GPTQ);
     }
 
     private static QuantLayout fp8(List<? extends WeightMatrix> blocks, Fp8Matrix first, int rows, int cols) {
@@ -155,12 +156,9 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
         };
         float staticScale = in instanceof Fp8InputQuantization.Static s ? s.scale() : 0f;
         int format = first.format() == Float8Format.E4M3FN ? QuantDecode.E4M3FN : QuantDecode.E5M2;
-        if (in.format() != first.format()) {
-            throw new ConfigException("fp8 inputs quantised to " + in.format() + " with " + first.format()
-                    + " weights are not supported by the device kernels");
-        }
+        int inputFormat = in.format() == Float8Format.E4M3FN ? QuantDecode.E4M3FN : QuantDecode.E5M2;
         return new QuantLayout(format, 8, rows, cols, (cols + 3) / 4, groups, groupOf, new int[rows], scales, new float[1],
-                mode, inputBlock, ub, staticScale);
+                mode, inputBlock, ub, staticScale, inputFormat);
     }
 
     private static int gcd(int a, int b) {

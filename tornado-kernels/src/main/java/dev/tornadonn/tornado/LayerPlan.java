@@ -112,7 +112,7 @@ final class LayerPlan implements AutoCloseable {
                             grids.addWorkerGrid(name + ".amax" + s, inputGrid);
                         }
                         graph.task("quant" + s, QuantKernels::fp8Quantise, context, in, allRows, amax, w.inputParams(), xq,
-                                st.k(), l.inputBlock(), segments, l.inputMode(), l.format());
+                                st.k(), l.inputBlock(), segments, l.inputMode(), l.inputFormat());
                         grids.addWorkerGrid(name + ".quant" + s, inputGrid);
                     }
                     graph.task("gemv" + s, QuantKernels::qgemv, context, xq, gemvRows, w.codes(), fp8Table, w.scales(),

@@ -16,14 +16,18 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The reference conformance suite on gpu:0, TornadoVM's first device: every Linear and MLP case,
- * and every fourth GPTQ and fp8 case (each compiles its own kernels; {@code tornado-nn conformance
- * --device gpu:0} runs them all).
+ * and every fourth case of the quantised kinds the backend runs (each compiles its own kernels;
+ * {@code tornado-nn conformance --device gpu:0} runs them all). Kinds it does not run are refused
+ * by name.
  */
 class TornadoConformanceTest {
     private static final long SEED = ConformanceSuite.baseSeed();
     private static final List<ConformanceCase> ALL = ConformanceSuite.cases(SEED);
+    private static final java.util.Set<dev.tornadonn.core.weights.WeightKind> KINDS =
+            Backends.forDevice(DeviceRef.gpu(0)).weightKinds(DeviceRef.gpu(0));
     private static final List<ConformanceCase> CASES = java.util.stream.IntStream.range(0, ALL.size())
-            .filter(i -> !ALL.get(i).quantized() || i % 4 == 0).mapToObj(ALL::get).toList();
+            .filter(i -> KINDS.contains(ALL.get(i).weightKind()) && (!ALL.get(i).quantized() || i % 4 == 0))
+            .mapToObj(ALL::get).toList();
 
     static {
         System.out.println("conformance base seed " + SEED + " (rerun with -D" + ConformanceSuite.SEED_PROPERTY + "=" + SEED + ")");
@@ -38,6 +42,13 @@ class TornadoConformanceTest {
     void passesOnGpu0(ConformanceCase c) {
         CaseResult r = c.run(DeviceRef.gpu(0));
         assertTrue(r.passed(), r::describe);
+    }
+
+    @Test
+    void aKindWithoutDeviceKernelsIsRefusedByName() {
+        ConformanceCase c = ALL.stream().filter(x -> !KINDS.contains(x.weightKind())).findFirst().orElseThrow();
+        CaseResult r = c.run(DeviceRef.gpu(0));
+        assertTrue(r.error() != null && r.error().contains("not supported on gpu:0"), r::describe);
     }
 
     @Test
