@@ -82,7 +82,7 @@ final class ConformanceCommand implements Callable<Integer> {
                 error = "error";
             }
             failed += ok ? 0 : 1;
-            out.printf(format, c.layer(), c.weights(), c.shape(), sharded.size() + " cpus", error,
+            out.printf(format, c.layer(), c.weights(), c.shape(), sharded.size() + (sharded.get(0).isCpu() ? " cpus" : " gpus"), error,
                     ok ? "pass" : "FAIL (seed " + c.seed() + ")");
         }
         out.printf("%d passed, %d failed%s%n", total - failed, failed, unsupported > 0 ? ", " + unsupported + " not run" : "");
