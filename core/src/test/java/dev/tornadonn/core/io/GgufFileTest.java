@@ -177,7 +177,9 @@ class GgufFileTest {
                 for (String name : f.names()) {
                     Tensor x = f.get(name);
                     assertEquals(f.tensor(name).bytes(), x.data().byteSize());
-                    x.data().get(ValueLayout.JAVA_BYTE, x.data().byteSize() - 1); // inside the mapping
+                    if (x.data().byteSize() > 0) { // a mutated dimension of 0 makes an empty tensor, which is no error
+                        x.data().get(ValueLayout.JAVA_BYTE, x.data().byteSize() - 1); // inside the mapping
+                    }
                 }
             } catch (TornadoNnException e) {
                 oneLine(e, t);
