@@ -16,7 +16,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -110,27 +109,16 @@ public final class GgufFile implements TensorSource, AutoCloseable {
      * @throws GgufException naming the file (and the key or tensor) for a missing, unreadable or malformed file
      */
     public static GgufFile open(Path path) {
-        if (Files.isDirectory(path)) {
-            throw new GgufException(path + ": is a directory, not a GGUF file");
-        }
-        if (Files.exists(path) && !Files.isRegularFile(path)) {
-            throw new GgufException(path + ": is not a regular file (a GGUF checkpoint must be one)");
-        }
+        CheckpointFiles.requireRegularFile(path, "GGUF", GgufException::new);
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
             MemorySegment file = size == 0 ? MemorySegment.NULL : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             GgufFile f = new Parser(path, size == 0 ? MemorySegment.ofArray(new byte[0]) : file).parse(arena);
             return f;
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new GgufException(path + ": no such file", e);
-        } catch (java.nio.file.AccessDeniedException e) {
-            arena.close();
-            throw new GgufException(path + ": permission denied", e);
         } catch (IOException e) {
             arena.close();
-            throw new GgufException(path + ": cannot read: " + e.getMessage(), e);
+            throw CheckpointFiles.cannotRead(path, e, GgufException::new);
         } catch (RuntimeException e) {
             arena.close();
             throw e;

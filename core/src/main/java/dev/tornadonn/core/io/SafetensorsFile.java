@@ -21,7 +21,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -64,33 +63,7 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
     }
 
     public static SafetensorsFile open(Path path) {
-        // Look before opening: open(2) on a FIFO with no writer blocks forever, and a directory or a
-        // device would only fail later with a misleading errno (mmap's "No such device").
-        java.nio.file.attribute.BasicFileAttributes attributes;
-        try {
-            attributes = java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
-        } catch (IOException e) {
-            throw cannotRead(path, e);
-        }
-        if (attributes.isDirectory()) {
-            throw new SafetensorsException(path + ": is a directory, not a safetensors file");
-        }
-        if (!attributes.isRegularFile()) {
-            String kind = "neither a regular file nor a directory";
-            try {
-                int type = ((Integer) java.nio.file.Files.getAttribute(path, "unix:mode")) & 0170000;
-                kind = switch (type) {
-                    case 0010000 -> "a FIFO";
-                    case 0020000 -> "a character device";
-                    case 0060000 -> "a block device";
-                    case 0140000 -> "a socket";
-                    default -> kind;
-                };
-            } catch (IOException | RuntimeException e) {
-                // no unix view here: the generic wording stands
-            }
-            throw new SafetensorsException(path + ": is " + kind + ", not a safetensors file (a checkpoint must be a regular file)");
-        }
+        CheckpointFiles.requireRegularFile(path, "safetensors", SafetensorsException::new);
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -122,15 +95,9 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         }
     }
 
-    /** The real cause in one line: missing, permission denied, or the system's own reason. */
+    /** The real cause of an I/O failure, in one line (see {@link CheckpointFiles#cannotRead}). */
     static SafetensorsException cannotRead(Path path, IOException e) {
-        String why = switch (e) {
-            case NoSuchFileException n -> "no such file";
-            case java.nio.file.AccessDeniedException a -> "permission denied";
-            case java.nio.file.FileSystemException f -> "cannot read: " + (f.getReason() != null ? f.getReason() : f.getMessage());
-            default -> "cannot read: " + e.getMessage();
-        };
-        return new SafetensorsException(path + ": " + why, e);
+        return CheckpointFiles.cannotRead(path, e, SafetensorsException::new);
     }
 
     private static String utf8(Path path, byte[] bytes) {
