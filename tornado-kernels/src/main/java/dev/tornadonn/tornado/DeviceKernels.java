@@ -156,7 +156,8 @@ public final class DeviceKernels {
         return v;
     }
 
-    private static float store(float accGate, float accUp, FloatArray bias, int col, int n, int act, int gated,
+    /** The epilogue every matmul kernel shares: bias, then the activation (or the gated product). */
+    static float store(float accGate, float accUp, FloatArray bias, int col, int n, int act, int gated,
                                int hasBias) {
         float g = accGate;
         float u = accUp;

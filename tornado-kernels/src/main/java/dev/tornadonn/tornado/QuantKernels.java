@@ -6,12 +6,9 @@ import static dev.tornadonn.twins.KernelGeometry.PADDED;
 import static dev.tornadonn.twins.KernelGeometry.TILE;
 import static dev.tornadonn.twins.KernelGeometry.TILE_OUT;
 
-import dev.tornadonn.twins.Epilogue;
 import dev.tornadonn.twins.Fp8InputTwin;
-import dev.tornadonn.twins.KernelActivation;
 import dev.tornadonn.twins.QuantDecode;
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -89,7 +86,7 @@ public final class QuantKernels {
                 int row = m0 + ly + TILE * i;
                 int col = n0 + lx + TILE * j;
                 if (row < m && col < n) {
-                    y.set(row * n + col, store(accGate[i * BLOCK + j], accUp[i * BLOCK + j], bias, col, n, act, gated, hasBias));
+                    y.set(row * n + col, DeviceKernels.store(accGate[i * BLOCK + j], accUp[i * BLOCK + j], bias, col, n, act, gated, hasBias));
                 }
             }
         }
@@ -129,7 +126,7 @@ public final class QuantKernels {
             c.localBarrier();
         }
         if (lid == 0 && row < m) {
-            y.set(row * n + col, store(sumGate[0], sumUp[0], bias, col, n, act, gated, hasBias));
+            y.set(row * n + col, DeviceKernels.store(sumGate[0], sumUp[0], bias, col, n, act, gated, hasBias));
         }
     }
 
@@ -226,18 +223,5 @@ public final class QuantKernels {
             tableValue = table.get(QuantDecode.tableIndex(format, q));
         }
         return QuantDecode.value(format, q, tableValue, scales.get(g), zero);
-    }
-
-    private static float store(float accGate, float accUp, FloatArray bias, int col, int n, int act, int gated, int hasBias) {
-        float g = accGate;
-        float u = accUp;
-        if (hasBias != 0) {
-            g += bias.get(col);
-            if (gated != 0) {
-                u += bias.get(n + col);
-            }
-        }
-        float e = TornadoMath.exp(KernelActivation.argument(act, g));
-        return Epilogue.apply(act, g, e, gated, u);
     }
 }
