@@ -69,7 +69,7 @@ class DeviceRefTest {
         assertEquals(java.util.List.of(DeviceRef.cpu(0)), DeviceRef.parseList("cpu"));
     }
 
-    /** "," used to be an ArrayIndexOutOfBoundsException in the caller, and "cpu:0," a one-device list. */
+    /** "," and "cpu:0," name no device in one entry: a one-line error, not an index exception or a shorter list. */
     @ParameterizedTest
     @ValueSource(strings = {",", "cpu:0,", ",cpu:1", "cpu:0,,cpu:1", "cpu:0, ,cpu:1", ",,", ""})
     void emptyEntriesAreRejected(String text) {

@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 17: under load numpy's small GEMV was timed at 12 ms against 0.015 ms quiet and the table
- * claimed "137x-276x faster than numpy" with no spread shown. Now every case shows min-max, a
- * comparison whose spread exceeds 20 % is flagged, numpy is timed in batches
- * of at least 50 ms, and the weights are drawn as a trained layer's are.
+ * A neighbour's burst can make one timed call of numpy's small GEMV a thousand times slower, and a
+ * ratio of such medians says nothing: every case shows min-max, a comparison whose spread exceeds
+ * 20 % is flagged, numpy is timed in batches of at least 50 ms, and the weights are drawn as a
+ * trained layer's are.
  */
 class BenchSpreadTest {
     private static final BenchCase GEMV = BenchCase.linear(WeightFormat.F32, 1, 256, 256);

@@ -12,7 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** SIGINT to bench's JVM left its per-case child JVM running: a child now ends with its parent, however that ends. */
+/** A per-case child JVM ends with bench's JVM, however that ends (SIGINT, SIGTERM, SIGKILL). */
 class ParentWatchTest {
 
     @Test
