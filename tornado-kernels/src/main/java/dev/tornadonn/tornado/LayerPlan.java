@@ -9,6 +9,7 @@ import dev.tornadonn.twins.HalfDecode;
 import dev.tornadonn.twins.KernelGeometry;
 import dev.tornadonn.twins.QuantDecode;
 import dev.tornadonn.twins.QuantLayout;
+import dev.tornadonn.twins.WeightFormat;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,43 +87,33 @@ final class LayerPlan implements AutoCloseable {
             int hasBias = st.bias() != null ? 1 : 0;
             WorkerGrid2D inputGrid = null;
             int segments = 0;
-            switch (st.weight()) {
-                case ResidentWeight w -> {
-                    graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.f32(), w.half(), bias);
-                    graph.task("gemv" + s, DeviceKernels::gemv, context, in, gemvRows, w.f32(), w.half(), powers, bias, out,
-                            w.format(), st.n(), st.k(), st.act(), gated, hasBias);
-                    graph.task("gemm" + s, DeviceKernels::gemm, context, in, gemmRows, w.f32(), w.half(), powers, bias, out,
-                            w.format(), st.n(), st.k(), st.act(), gated, hasBias);
+            DeviceWeight w = st.weight();
+            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.arrays());
+            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, bias);
+            FloatArray xq = in;
+            if (w.quantisesInput()) {
+                // x quantised on the device into xq (as xq·s), which the product then reads
+                QuantLayout l = w.layout();
+                segments = l.inputSegments();
+                FloatArray amax = new FloatArray(Math.max(1, Math.multiplyExact(capacity, segments)));
+                xq = new FloatArray(Math.max(1, Math.multiplyExact(capacity, st.k())));
+                graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, amax, xq);
+                inputGrid = new WorkerGrid2D(GEMV_THREADS, 1);
+                if (l.inputMode() != QuantDecode.INPUT_STATIC) {
+                    graph.task("amax" + s, InputKernels::fp8Amax, context, in, allRows, amax, st.k(), l.inputBlock(), segments);
+                    grids.addWorkerGrid(name + ".amax" + s, inputGrid);
                 }
-                case QuantWeight w -> {
-                    QuantLayout l = w.layout();
-                    graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.codes(), w.scales(), w.zeros(), w.groupOf(),
-                            w.groupBase(), w.inputParams(), bias);
-                    FloatArray xq = in;
-                    if (l.fp8()) {
-                        // x quantised on the device into xq (as xq·s), which the product then reads
-                        segments = l.inputSegments();
-                        FloatArray amax = new FloatArray(Math.max(1, Math.multiplyExact(capacity, segments)));
-                        xq = new FloatArray(Math.max(1, Math.multiplyExact(capacity, st.k())));
-                        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, amax, xq);
-                        inputGrid = new WorkerGrid2D(GEMV_THREADS, 1);
-                        if (l.inputMode() != QuantDecode.INPUT_STATIC) {
-                            graph.task("amax" + s, QuantKernels::fp8Amax, context, in, allRows, amax, st.k(), l.inputBlock(),
-                                    segments);
-                            grids.addWorkerGrid(name + ".amax" + s, inputGrid);
-                        }
-                        graph.task("quant" + s, QuantKernels::fp8Quantise, context, in, allRows, amax, w.inputParams(), xq,
-                                st.k(), l.inputBlock(), segments, l.inputMode(), l.inputFormat());
-                        grids.addWorkerGrid(name + ".quant" + s, inputGrid);
-                    }
-                    graph.task("gemv" + s, QuantKernels::qgemv, context, xq, gemvRows, w.codes(), fp8Table, w.scales(),
-                            w.zeros(), w.groupOf(), w.groupBase(), bias, out, l.format(), st.n(), st.k(), st.act(), gated,
-                            hasBias, l.bits(), l.wordsPerRow(), l.groups());
-                    graph.task("gemm" + s, QuantKernels::qgemm, context, xq, gemmRows, w.codes(), fp8Table, w.scales(),
-                            w.zeros(), w.groupOf(), w.groupBase(), bias, out, l.format(), st.n(), st.k(), st.act(), gated,
-                            hasBias, l.bits(), l.wordsPerRow(), l.groups());
-                }
+                graph.task("quant" + s, InputKernels::fp8Quantise, context, in, allRows, amax, w.inputParams(), xq, st.k(),
+                        l.inputBlock(), segments, l.inputMode(), l.inputFormat());
+                grids.addWorkerGrid(name + ".quant" + s, inputGrid);
             }
+            FloatArray table = WeightFormat.isHalf(w.format()) ? powers : fp8Table;
+            graph.task("gemv" + s, DeviceKernels::gemv, context, xq, gemvRows, w.f32(), w.half(), w.codes(), table, w.scales(),
+                    w.zeros(), w.groupMap(), bias, out, w.format(), st.n(), st.k(), st.act(), gated, hasBias, w.bits(),
+                    w.groups());
+            graph.task("gemm" + s, DeviceKernels::gemm, context, xq, gemmRows, w.f32(), w.half(), w.codes(), table, w.scales(),
+                    w.zeros(), w.groupMap(), bias, out, w.format(), st.n(), st.k(), st.act(), gated, hasBias, w.bits(),
+                    w.groups());
             inputGrids.add(inputGrid);
             inputSegments.add(segments);
             WorkerGrid2D gemv = new WorkerGrid2D(GEMV_THREADS, 1);
