@@ -18,6 +18,7 @@ options, and expects a non-zero exit with a one-line message each time.
 Usage: scripts/crosscheck-numpy.py [--seed N]   (needs python3 with numpy)
 """
 import argparse
+import copy
 import json
 import math
 import os
@@ -815,9 +816,11 @@ def bad_inputs(tmp, rng):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=int.from_bytes(os.urandom(4), "little"))
-    parser.add_argument("--device", help="run the Linear, MLP, GPTQ and FP8 cases on this device (e.g. gpu:0) and only those")
+    parser.add_argument("--device", help="run the Linear, MLP, GPTQ and FP8 cases on this device (e.g. gpu:0) and only "
+                                         "those; given a list (gpu:0,gpu:1), the parallel layers run over it too")
     parsed = parser.parse_args()
-    seed, device = parsed.seed, parsed.device
+    seed, devices = parsed.seed, parsed.device
+    device = devices.split(",")[0] if devices else None
     print(f"crosscheck seed {seed} (rerun with --seed {seed})")
     rng = np.random.default_rng(seed)
     passed = failed = 0
@@ -841,14 +844,17 @@ def main():
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
         if device:
-            print(f"not run on {device}: the sharded, model-folder, tool-layout, GGUF and bad-input cases (they run on cpu devices)")
-        for layer, devices, env in () if device else (("column-parallel-linear", "cpu:0,cpu:1,cpu:2", None),
-                                    ("row-parallel-linear", "cpu:0,cpu:1,cpu:2,cpu:3", None),
-                                    ("mlp", "cpu:0,cpu:1", "0"), ("mlp", "cpu:0,cpu:1,cpu:2", "1")):
+            print(f"not run on {device}: the model-folder, tool-layout, GGUF and bad-input cases (they run on cpu devices)"
+                  + ("" if "," in devices else ", and the sharded ones (give --device a list)"))
+        sharded = (("column-parallel-linear", "cpu:0,cpu:1,cpu:2", None), ("row-parallel-linear", "cpu:0,cpu:1,cpu:2,cpu:3", None),
+                   ("mlp", "cpu:0,cpu:1", "0"), ("mlp", "cpu:0,cpu:1,cpu:2", "1"))
+        if device:
+            sharded = tuple((layer, devices, env) for layer, _, env in sharded) if "," in devices else ()
+        for layer, devices_here, env in sharded:
             case = Case(tmp, rng, "mlp" if layer == "mlp" else "linear", "BF16", True, 0, "silu" if layer == "mlp" else None, "")
             case.args[1] = layer
-            case.args += ["--device", devices] + (["--tensor-parallel"] if layer == "mlp" else [])
-            case.name = f"{layer} over {devices}" + (f" LLAMA_ENABLE_DIST_GEMM_KERNELS={env}" if env else "")
+            case.args += ["--device", devices_here] + (["--tensor-parallel"] if layer == "mlp" else [])
+            case.name = f"{layer} over {devices_here}" + (f" LLAMA_ENABLE_DIST_GEMM_KERNELS={env}" if env else "")
             if env is not None:
                 os.environ["LLAMA_ENABLE_DIST_GEMM_KERNELS"] = env
             ok, detail = case.check()
@@ -864,6 +870,14 @@ def main():
         for case in quantised if device else ():  # GPTQ and FP8 have device kernels too
             case.args += ["--device", device]
             case.name += f" on {device}"
+        if device and "," in devices:  # and their shards run on the devices of the list
+            for case, layer in ((quantised[1], "column-parallel-linear"), (quantised[3], "row-parallel-linear"),
+                                (quantised[6], "row-parallel-linear"), (quantised[7], "column-parallel-linear")):
+                shard = copy.copy(case)
+                shard.args = [a if a not in ("gptq-linear", "fp8-linear") else layer for a in case.args[:-2]]
+                shard.args += ["--device", devices]
+                shard.name = case.name.replace(f" on {device}", f" as {layer} over {devices}")
+                quantised.append(shard)
         quantised += [] if device else folder_cases(tmp, rng)
         quantised += [] if device else tool_layout_cases(tmp, rng)
         quantised += [] if device else gguf_cases(tmp, rng)
