@@ -11,7 +11,8 @@ command finds the format from the tensors and the folder's config alone; for lay
 themselves write them, with torch, safetensors and transformers' own modules when those are
 installed (compressed-tensors F16 scales, FineGrainedFP8 static, AutoFP8 dynamic, fbgemm e5m2,
 AutoGPTQ partial groups and v1 zeros of 2^bits, Phi-3's fused gate_up_proj, fbgemm FP8 sharded
-along its inputs); and compares the output with numpy's float64 result from the exactly decoded
+along its inputs; compressed-tensors INT8 W8A8, static and dynamic, symmetric and asymmetric, x
+quantised as vLLM quantises it); and compares the output with numpy's float64 result from the exactly decoded
 tensors. Then feeds it malformed files and bad
 options, and expects a non-zero exit with a one-line message each time.
 
@@ -679,6 +680,155 @@ def tool_layout_cases(tmp, rng):
     cases.append(tpm)
     return cases
 
+# ---------------------------------------------------------------- INT8 W8A8, in compressed-tensors' layout
+
+def vllm_int8_inputs(x, dynamic, symmetric, s=None, z=0):
+    """x (m, k) quantised to int8 as vLLM's scaled_int8_quant does it, in f32, ties to even; float64 (xq - z)·s."""
+    x = np.asarray(x, dtype=np.float32)
+    if not dynamic:
+        s = np.float32(s)
+        if symmetric:
+            q = np.rint(x / s)
+        else:
+            q = np.rint(x * (np.float32(1) / s)) + z
+        return (np.clip(q, -128, 127) - z) * np.float64(s)
+    out = np.zeros(x.shape)
+    for i, row in enumerate(x):
+        lo, hi = row.min(), row.max()
+        span = (hi - lo) / np.float32(255)
+        if not symmetric and span > 0 and np.isfinite(span):
+            zi = float(np.rint(np.float32(-128) - lo / span))
+            q = np.clip(np.rint(row * (np.float32(1) / span)) + zi, -128, 127)
+            out[i] = (q - zi) * np.float64(span)
+        else:  # symmetric, or an asymmetric row of span 0: max|x| / 127
+            amax = np.abs(row).max()
+            inv = np.float32(0) if amax == 0 else np.float32(127) / amax
+            out[i] = np.clip(np.rint(row * inv), -128, 127) * np.float64(amax / np.float32(127))
+    return out
+
+
+def int8_cases(tmp, rng):
+    """W8A8 INT8 checkpoints as llm-compressor saves them through compressed-tensors (written here with
+    torch and safetensors: its minmax observer's scales in the model's dtype, torch.round's codes, the
+    config it writes), run from their folders and compared with vLLM's quantisation of x in numpy."""
+    try:
+        import torch
+        from safetensors.torch import save_file
+    except ImportError as e:
+        print(f"skip  int8 cases: {e} (pip install torch safetensors)")
+        return []
+    torch.manual_seed(int(rng.integers(1 << 31)))
+    f64 = lambda t: t.detach().to(torch.float64).numpy()
+    cases = []
+
+    def quantise_weight(w, strategy):
+        """compressed-tensors' symmetric int8 weights: scale max|w| / 127.5 (its range / 2), clamped to eps, in w's dtype."""
+        amax = w.abs().amax(dim=1, keepdim=True) if strategy == "channel" else w.abs().amax().reshape(1)
+        scale = torch.clamp(amax / 127.5, min=torch.finfo(torch.float32).eps).to(w.dtype)
+        return torch.round(torch.clamp(w / scale, -128, 127)).to(torch.int8), scale
+
+    def observe_input(x, dtype, symmetric):
+        """The minmax observer on calibration inputs: a (1,) scale in the model's dtype and an int8 zero point."""
+        lo, hi = min(float(x.min()), 0.0), max(float(x.max()), 0.0)
+        if symmetric:
+            return torch.tensor([max(-lo, hi) / 127.5], dtype=dtype), torch.zeros(1, dtype=torch.int8)
+        scale = torch.tensor([(hi - lo) / 255], dtype=dtype)
+        zero = torch.clamp(torch.round(-128 - lo / scale.float()), -128, 127).to(torch.int8)
+        return scale, zero
+
+    def config(weights, inputs_dynamic, inputs_strategy, inputs_symmetric):
+        args = {"num_bits": 8, "type": "int", "group_size": None, "block_structure": None, "actorder": None,
+                "observer": "minmax", "observer_kwargs": {}}
+        qc = {"quant_method": "compressed-tensors", "format": "int-quantized", "quantization_status": "compressed",
+              "global_compression_ratio": None, "ignore": ["lm_head"], "kv_cache_scheme": None, "sparsity_config": {},
+              "config_groups": {"group_0": {"targets": ["Linear"], "output_activations": None, "format": "int-quantized",
+                                            "weights": dict(args, strategy=weights, symmetric=True, dynamic=False),
+                                            "input_activations": dict(args, strategy=inputs_strategy, dynamic=inputs_dynamic,
+                                                                      symmetric=inputs_symmetric,
+                                                                      observer=None if inputs_dynamic else "minmax")}}}
+        return qc
+
+    def folder(name, state, torch_dtype, qc):
+        d = os.path.join(tmp, name)
+        os.makedirs(d)
+        save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(dict(LLAMA_CONFIG, torch_dtype=torch_dtype, quantization_config=qc), f, indent=2)
+        return d
+
+    mlp_prefix, m = "model.layers.0.mlp", 5
+
+    # llm-compressor's W8A8 preset: channel weights, dynamic per-token symmetric inputs, bf16, lm_head left dense.
+    h, f, vocab = 192, 320, 64
+    state, wd = {}, {}
+    for proj, (n, k) in (("gate_proj", (f, h)), ("up_proj", (f, h)), ("down_proj", (h, f))):
+        q, s_w = quantise_weight(torch.randn(n, k, dtype=torch.bfloat16) / math.sqrt(k), "channel")
+        state[f"{mlp_prefix}.{proj}.weight"], state[f"{mlp_prefix}.{proj}.weight_scale"] = q, s_w
+        wd[proj] = f64(q) * f64(s_w)
+    lm_head = torch.randn(vocab, h, dtype=torch.bfloat16)
+    state["lm_head.weight"] = lm_head
+    d = folder("ct-w8a8-token", state, "bfloat16", config("channel", True, "token", True))
+    x = rng.uniform(-2, 2, (m, h)).astype(np.float32)
+    token = lambda v: vllm_int8_inputs(v, True, True)
+    hid = (ACTIVATIONS["silu"](token(x) @ wd["gate_proj"].T) * (token(x) @ wd["up_proj"].T)).astype(np.float32)
+    # The kernels' f32 hidden activations may sit one rounding away from these, across an int8 code's boundary.
+    cases.append(FolderCase("int8 compressed-tensors W8A8 channel/token, bf16 scales: mlp", d, "mlp", mlp_prefix, x, "F32",
+                            token(hid) @ wd["down_proj"].T, 1e-2, tmp))
+    xd = rng.uniform(-2, 2, (m, f)).astype(np.float32)
+    xd[1] = 0  # an all-zero row: scale 0, zeros out
+    cases.append(FolderCase("int8 compressed-tensors W8A8 channel/token: int8-linear down_proj", d, "int8-linear",
+                            f"{mlp_prefix}.down_proj", xd, "F32", token(xd) @ wd["down_proj"].T, 1e-5, tmp))
+    _, xb = encode(rng.uniform(-2, 2, (m, h)), "BF16")
+    cases.append(FolderCase("int8 compressed-tensors W8A8: lm_head in ignore stays dense bf16", d, "linear", "lm_head",
+                            xb, "BF16", xb @ f64(lm_head).T, 1e-5, tmp))
+    tp = FolderCase("int8 compressed-tensors W8A8 channel/token: mlp --tensor-parallel over cpu:0,cpu:1", d, "mlp",
+                    mlp_prefix, x, "F32", None, 1e-2, tmp)
+    tp.expected = np.zeros((m, h))
+    for a, b in split_bounds(f, 2):  # down_proj's shards quantise their own slices of the hidden activations
+        hs = (ACTIVATIONS["silu"](token(x) @ wd["gate_proj"][a:b].T) * (token(x) @ wd["up_proj"][a:b].T)).astype(np.float32)
+        tp.expected += token(hs) @ wd["down_proj"][:, a:b].T
+    tp.args += ["--tensor-parallel", "--device", "cpu:0,cpu:1"]
+    cases.append(tp)
+
+    # Static inputs for an fp16 model: a tensor weight scale, the observer's input scale (and zero point), F16;
+    # a q_proj bias as Qwen2 has one.
+    for symmetric in (True, False):
+        n, k = 96, 160
+        prefix = "model.layers.0.self_attn.q_proj"
+        q, s_w = quantise_weight(torch.randn(n, k, dtype=torch.float16) / math.sqrt(k), "tensor")
+        bias = torch.randn(n, dtype=torch.float16)
+        calib = rng.uniform(-2.5, 3.5, (64, k)).astype(np.float32)
+        s_in, z_in = observe_input(torch.from_numpy(calib), torch.float16, symmetric)
+        state = {f"{prefix}.weight": q, f"{prefix}.weight_scale": s_w, f"{prefix}.bias": bias, f"{prefix}.input_scale": s_in}
+        if not symmetric:
+            state[f"{prefix}.input_zero_point"] = z_in
+        d = folder(f"ct-w8a8-static-{symmetric}", state, "float16", config("tensor", False, "tensor", symmetric))
+        x = rng.uniform(-3, 4, (m, k)).astype(np.float32)  # past the calibrated range: some codes saturate
+        xs = vllm_int8_inputs(x, False, symmetric, f64(s_in)[0].astype(np.float32), int(z_in[0]))
+        name = "sym" if symmetric else f"asym (zero point {int(z_in[0])})"
+        cases.append(FolderCase(f"int8 compressed-tensors W8A8 tensor/static {name}, F16 scales, bias", d, "linear", prefix,
+                                x, "F32", xs @ (f64(q) * f64(s_w)).T + f64(bias), 1e-5, tmp))
+
+    # Dynamic per-token asymmetric inputs, row-parallel over three cpus: each shard its own min, max and zero point.
+    n, k = 64, 384
+    prefix = "model.layers.0.self_attn.o_proj"
+    q, s_w = quantise_weight(torch.randn(n, k, dtype=torch.bfloat16) / math.sqrt(k), "channel")
+    d = folder("ct-w8a8-token-asym", {f"{prefix}.weight": q, f"{prefix}.weight_scale": s_w}, "bfloat16",
+               config("channel", True, "token", False))
+    x = rng.uniform(-1, 1, (m, k)).astype(np.float32)
+    x[:, :k // 3] = x[:, :k // 3] * 3 + 2  # the first shard's slice wider and off centre
+    w = f64(q) * f64(s_w)
+    expected = sum(vllm_int8_inputs(x[:, a:b], True, False) @ w[:, a:b].T for a, b in split_bounds(k, 3))
+    rp = FolderCase("int8 compressed-tensors W8A8 channel/token asym: row-parallel-linear over cpu:0,cpu:1,cpu:2", d,
+                    "linear", prefix, x, "F32", expected, 1e-5, tmp)
+    rp.args[1] = "row-parallel-linear"
+    rp.args += ["--device", "cpu:0,cpu:1,cpu:2"]
+    cases.append(rp)
+    cases.append(FolderCase("int8 compressed-tensors W8A8 channel/token asym: int8-linear", d, "int8-linear", prefix, x,
+                            "F32", vllm_int8_inputs(x, True, False) @ w.T, 1e-5, tmp))
+    return cases
+
+
 # ---------------------------------------------------------------- GGUF, written by llama.cpp's gguf package
 
 def gguf_available():
@@ -844,7 +994,7 @@ def main():
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
         if device:
-            print(f"not run on {device}: the model-folder, tool-layout, GGUF and bad-input cases (they run on cpu devices)"
+            print(f"not run on {device}: the model-folder, tool-layout, GGUF, INT8 and bad-input cases (they run on cpu devices)"
                   + ("" if "," in devices else ", and the sharded ones (give --device a list)"))
         sharded = (("column-parallel-linear", "cpu:0,cpu:1,cpu:2", None), ("row-parallel-linear", "cpu:0,cpu:1,cpu:2,cpu:3", None),
                    ("mlp", "cpu:0,cpu:1", "0"), ("mlp", "cpu:0,cpu:1,cpu:2", "1"))
@@ -881,6 +1031,7 @@ def main():
         quantised += [] if device else folder_cases(tmp, rng)
         quantised += [] if device else tool_layout_cases(tmp, rng)
         quantised += [] if device else gguf_cases(tmp, rng)
+        quantised += [] if device else int8_cases(tmp, rng)
         for case in quantised:
             ok, detail = case.check()
             passed, failed = passed + ok, failed + (not ok)

@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run a layer: y = layer(x), weights and x from safetensors files, y written as F32.")
 final class RunCommand implements Callable<Integer> {
-    private static final List<String> LAYERS = List.of("linear", "mlp", "gptq-linear", "fp8-linear", "column-parallel-linear", "row-parallel-linear");
+    private static final List<String> LAYERS = List.of("linear", "mlp", "gptq-linear", "fp8-linear", "int8-linear",
+            "column-parallel-linear", "row-parallel-linear");
     private static final List<DType> FLOAT_DTYPES = List.of(DType.F32, DType.BF16, DType.F16);
 
     @Spec
@@ -156,8 +157,9 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * {@code linear} and {@code mlp} take any format; {@code gptq-linear} and {@code fp8-linear}
-     * insist on theirs, so that a mislabelled checkpoint is an error rather than another layer.
+     * {@code linear} and {@code mlp} take any format; {@code gptq-linear}, {@code fp8-linear} and
+     * {@code int8-linear} insist on theirs, so that a mislabelled checkpoint is an error rather
+     * than another layer.
      */
     private Layer build(CheckpointLayers layers, DeviceRef dev, Activation act) {
         if (layer.equals("mlp")) {
@@ -168,6 +170,7 @@ final class RunCommand implements Callable<Integer> {
         WeightKind wanted = switch (layer) {
             case "gptq-linear" -> WeightKind.GROUP_QUANTIZED;
             case "fp8-linear" -> WeightKind.FP8;
+            case "int8-linear" -> WeightKind.INT8;
             default -> kind;
         };
         if (kind != wanted) {

@@ -20,6 +20,8 @@ import dev.tornadonn.layers.quant.Float8InputScaleSpec;
 import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
 import dev.tornadonn.reference.Fp8Oracle;
 import dev.tornadonn.reference.GptqOracle;
+import dev.tornadonn.reference.Int8Oracle;
+import dev.tornadonn.layers.quant.Int8Scheme;
 import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.RandomTensors;
 import dev.tornadonn.reference.Tolerance;
@@ -177,6 +179,51 @@ class CommandLineTest {
         // BF16 output, as in MAX: compare at bf16 precision
         Comparison c = Comparison.of(readY(yf), ref);
         assertTrue(c.within(new Tolerance(1e-2, 1e-2)), c::toString);
+    }
+
+    /**
+     * A model folder as llm-compressor saves static asymmetric W8A8 INT8 (a tensor weight scale, an
+     * input scale and zero point, all (1,), F16 for an fp16 model): --layer int8-linear reads it
+     * from the folder alone; --layer fp8-linear refuses it by kind.
+     */
+    @Test
+    void runInt8LinearFromAModelFolder() throws IOException {
+        SplittableRandom rnd = new SplittableRandom(SEED + 5);
+        int k = 300, n = 33, m = 3;
+        Path folder = Files.createDirectories(dir.resolve("w8a8"));
+        String args = "\"num_bits\": 8, \"type\": \"int\", \"group_size\": null, \"strategy\": \"tensor\", \"dynamic\": false";
+        Files.writeString(folder.resolve("config.json"), "{\"torch_dtype\": \"float16\", \"quantization_config\": {"
+                + "\"quant_method\": \"compressed-tensors\", \"format\": \"int-quantized\", \"config_groups\": {\"group_0\": {"
+                + "\"targets\": [\"Linear\"], \"weights\": {" + args + ", \"symmetric\": true}, "
+                + "\"input_activations\": {" + args + ", \"symmetric\": false}}}}}");
+        byte[] codes = new byte[n * k];
+        Tensor w = Tensor.allocate(DType.I8, Shape.of(n, k));
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = (byte) rnd.nextInt(-128, 128);
+            w.data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, codes[i]);
+        }
+        Tensor zero = Tensor.allocate(DType.I8, Shape.of(1));
+        zero.data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) -9);
+        Map<String, Tensor> ckpt = new LinkedHashMap<>();
+        ckpt.put("o_proj.weight", w);
+        ckpt.put("o_proj.weight_scale", Tensor.of(DType.F16, Shape.of(1), 0.0031f));
+        ckpt.put("o_proj.input_scale", Tensor.of(DType.F16, Shape.of(1), 0.02f));
+        ckpt.put("o_proj.input_zero_point", zero);
+        SafetensorsWriter.write(folder.resolve("model.safetensors"), ckpt);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
+        Path xf = write("x.safetensors", Map.of("x", x));
+        Path yf = dir.resolve("y.safetensors");
+        CliRun r = run("run", "--layer", "int8-linear", "--weights", folder.toString(), "--prefix", "o_proj",
+                "--input", xf.toString(), "--output", yf.toString());
+        assertEquals(0, r.code(), r.err());
+        Int8Scheme scheme = Int8Scheme.of(Int8Scheme.WeightScale.TENSOR, Int8Scheme.InputScale.STATIC_TENSOR, false);
+        double[] ref = Int8Oracle.linear(x.toFloatArray(), m, k, scheme, ckpt.get("o_proj.input_scale").getFloat(0), -9, codes, n,
+                ckpt.get("o_proj.weight_scale").toFloatArray(), null);
+        Comparison c = Comparison.of(readY(yf), ref);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), c::toString);
+
+        assertOneLineError(run("run", "--layer", "fp8-linear", "--weights", folder.toString(), "--prefix", "o_proj",
+                "--input", xf.toString(), "--output", yf.toString()), "--layer fp8-linear reads fp8 weights, but 'o_proj' holds int8 (W8A8) ones");
     }
 
     private static double[] gptqWeights(Map<String, Tensor> ckpt, String p, GptqConfig q) {

@@ -13,6 +13,7 @@ import dev.tornadonn.core.weights.DenseMatrix;
 import dev.tornadonn.core.weights.Fp8Matrix;
 import dev.tornadonn.core.weights.GgufMatrix;
 import dev.tornadonn.core.weights.GroupQuantizedMatrix;
+import dev.tornadonn.core.weights.Int8Matrix;
 import dev.tornadonn.core.weights.WeightKind;
 import dev.tornadonn.core.weights.WeightMatrix;
 import dev.tornadonn.core.io.GgmlType;
@@ -27,6 +28,7 @@ public final class JvmBackend implements Backend {
     private final MatmulKernels kernels;
     private final GroupQuantKernels groupQuant;
     private final Fp8Kernels fp8;
+    private final Int8Kernels int8;
 
     /** The kernels {@link KernelSelection} picks for this CPU and JVM. */
     public JvmBackend() {
@@ -37,6 +39,7 @@ public final class JvmBackend implements Backend {
         this.kernels = kernels;
         this.groupQuant = kernels instanceof ScalarKernels ? new GroupQuantKernels.Scalar() : KernelSelection.vectorGroupQuant();
         this.fp8 = kernels instanceof ScalarKernels ? new Fp8Kernels.Scalar() : KernelSelection.vectorFp8();
+        this.int8 = kernels instanceof ScalarKernels ? new Int8Kernels.Scalar() : KernelSelection.vectorInt8();
     }
 
     /** The scalar twin, whatever the CPU: for tests and for comparing against the vector kernels. */
@@ -90,6 +93,10 @@ public final class JvmBackend implements Backend {
                 List<GgufMatrix> qs = cast(blocks, GgufMatrix.class);
                 yield GgufLayout.fusable(qs) ? GgufLayout.of(qs) : stacked(blocks, device, what);
             }
+            case Int8Matrix q -> {
+                List<Int8Matrix> qs = cast(blocks, Int8Matrix.class);
+                yield Int8Layout.fusable(qs) ? Int8Layout.of(qs) : stacked(blocks, device, what);
+            }
         };
     }
 
@@ -135,7 +142,7 @@ public final class JvmBackend implements Backend {
     private void repairOverflow(JvmMatrix w, float[] x, int m, float[] y) {
         int n = w.rows();
         int k = w.cols();
-        java.util.Map<KernelLayout, Fp8Activations> quantised = new java.util.IdentityHashMap<>();
+        java.util.Map<KernelLayout, Record> quantised = new java.util.IdentityHashMap<>();
         for (int i = 0; i < m; i++) {
             boolean finiteRow = true;
             for (int c = 0; c < k && finiteRow; c++) {
@@ -155,9 +162,9 @@ public final class JvmBackend implements Backend {
 
     /**
      * Row {@code j} of {@code layout} times row {@code i} of x in float64, from the values the
-     * kernels decode; fp8 inputs quantised as the kernels quantise all m rows (once per layout).
+     * kernels decode; fp8 and int8 inputs quantised as the kernels quantise all m rows (once per layout).
      */
-    private double exactDot(KernelLayout layout, float[] x, int m, int i, int j, java.util.Map<KernelLayout, Fp8Activations> quantised) {
+    private double exactDot(KernelLayout layout, float[] x, int m, int i, int j, java.util.Map<KernelLayout, Record> quantised) {
         int k = layout.cols();
         int xo = i * k;
         return switch (layout) {
@@ -183,7 +190,7 @@ public final class JvmBackend implements Backend {
             case Fp8Layout f -> {
                 float[] row = new float[k];
                 fp8.decodeRow(f, j, row);
-                Fp8Activations a = quantised.computeIfAbsent(f, l -> Fp8Activations.quantise(x, m, f));
+                Fp8Activations a = (Fp8Activations) quantised.computeIfAbsent(f, l -> Fp8Activations.quantise(x, m, f));
                 int[] start = f.segmentStart();
                 int segs = f.segments();
                 double s = 0;
@@ -195,6 +202,15 @@ public final class JvmBackend implements Backend {
                     s += part * a.scales()[i * segs + seg] * f.weightScales()[j * segs + seg];
                 }
                 yield s;
+            }
+            case Int8Layout q -> {
+                Int8Activations a = (Int8Activations) quantised.computeIfAbsent(q,
+                        l -> Int8Activations.quantise(x, m, k, q.input()));
+                long acc = 0;
+                for (int c = 0; c < k; c++) {
+                    acc += a.codes()[xo + c] * q.code(j, c);
+                }
+                yield zeroPointCorrected(acc, a.zeroPoints()[i], q.rowSums()[j]) * ((double) a.scales()[i] * q.weightScales()[j]);
             }
             case GgufLayout q -> {
                 float[] row = new float[k];
@@ -236,6 +252,7 @@ public final class JvmBackend implements Backend {
             case GroupQuantLayout g -> groupQuantLinear(x, m, g, bias, out);
             case Fp8Layout f -> fp8Linear(x, m, f, bias, out);
             case GgufLayout q -> ggufLinear(x, m, q, bias, out);
+            case Int8Layout q -> int8Linear(x, m, q, bias, out);
             case KernelLayout.Stacked s -> throw new AssertionError("handled above");
         }
         if (out != y) {
@@ -348,6 +365,52 @@ public final class JvmBackend implements Backend {
                 }
             }
         });
+    }
+
+    /** Rows of x whose int8 codes (2 bytes each, as the kernels read them) stay in cache while every weight row passes. */
+    private static final int INT8_X_BLOCK = 32;
+
+    /**
+     * x is quantised once, row by row, to int8 codes. A few rows of x (the GEMV) take each block
+     * of {@value Int8Kernels#ROWS} weight rows straight from the codes for every row of x; more
+     * rows (the GEMM) do the same for {@value #INT8_X_BLOCK} rows of x at a time, so that those
+     * stay in cache while the weights stream past. Each output is its exact integer sum, corrected
+     * for the zero point, times both scales in double, rounded once to f32, plus the bias.
+     */
+    private void int8Linear(float[] x, int m, Int8Layout w, float[] bias, float[] y) {
+        int k = w.cols();
+        int n = w.rows();
+        Int8Activations a = Int8Activations.quantise(x, m, k, w.input());
+        short[] xq = a.codes();
+        int xBlock = m <= VectorKernels.GEMV_MAX_M ? m : INT8_X_BLOCK;
+        Parallel.forRows(n, Int8Kernels.ROWS, (from, to) -> {
+            long[] acc = new long[Int8Kernels.ROWS];
+            for (int i0 = 0; i0 < m; i0 += xBlock) {
+                for (int j = from; j < to; j += Int8Kernels.ROWS) {
+                    int rows = Math.min(Int8Kernels.ROWS, to - j);
+                    for (int i = i0; i < Math.min(m, i0 + xBlock); i++) {
+                        int8.rowsTimesX(w, j, rows, xq, i * k, acc);
+                        for (int r = 0; r < rows; r++) {
+                            double v = zeroPointCorrected(acc[r], a.zeroPoints()[i], w.rowSums()[j + r])
+                                    * ((double) a.scales()[i] * w.weightScales()[j + r]);
+                            y[i * n + j + r] = (float) (bias == null ? v : v + bias[j + r]);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** {@code Σ (xq − z)·w = acc − z·Σ w}, exactly while it fits a long (any realistic K), as a double. */
+    private static double zeroPointCorrected(long acc, long zeroPoint, long rowSum) {
+        if (zeroPoint == 0) {
+            return acc;
+        }
+        try {
+            return Math.subtractExact(acc, Math.multiplyExact(zeroPoint, rowSum));
+        } catch (ArithmeticException beyondLong) {
+            return acc - (double) zeroPoint * rowSum;
+        }
     }
 
     /** Elements decoded at a time by the GEMV: one K-quant super-block, or eight 32-element blocks. */

@@ -88,6 +88,11 @@ final class KernelSelection {
         return load(Fp8Kernels.class, "VectorFp8Kernels", new Fp8Kernels.Scalar());
     }
 
+    /** The vector twin of the int8 products; only called once the vector matmul kernels loaded. */
+    static Int8Kernels vectorInt8() {
+        return load(Int8Kernels.class, "VectorInt8Kernels", new Int8Kernels.Scalar());
+    }
+
     private static int vectorBits() {
         try {
             return Class.forName("dev.tornadonn.jvm.VectorKernels").getDeclaredField("L").getInt(null) * 32;

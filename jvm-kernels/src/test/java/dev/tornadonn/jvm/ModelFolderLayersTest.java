@@ -25,6 +25,8 @@ import dev.tornadonn.layers.quant.GptqPacker;
 import dev.tornadonn.reference.Comparison;
 import dev.tornadonn.reference.Fp8Oracle;
 import dev.tornadonn.reference.GptqOracle;
+import dev.tornadonn.reference.Int8Oracle;
+import dev.tornadonn.layers.quant.Int8Scheme;
 import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.RandomTensors;
 import dev.tornadonn.reference.Tolerance;
@@ -169,6 +171,75 @@ class ModelFolderLayersTest {
             double[] ref = Fp8Oracle.linear(x, m, k, Float8Format.E4M3FN,
                     Float8InputScaleSpec.dynamicBlock(128, null), 1f, wq, n, Float8WeightScaleSpec.block(128, 128), scales, null);
             check(layer.forward(Tensor.of(x, m, k)), ref);
+        }
+    }
+
+    /**
+     * llm-compressor's W8A8 INT8 preset as it saves a model: int8 channel-scaled weights with BF16
+     * scales, inputs quantised per token at run time, lm_head left dense by the config's ignore
+     * list. The MLP fuses gate and up (one input quantisation) and quantises its hidden
+     * activations per token again for down_proj.
+     */
+    @Test
+    void anInt8W8a8FolderRunsItsMlpAndItsDenseHead() throws IOException {
+        SplittableRandom rnd = new SplittableRandom(SEED + 4);
+        int h = 64, f = 96, vocab = 40, m = 3;
+        Map<String, Tensor> first = new LinkedHashMap<>();
+        Map<String, Tensor> second = new LinkedHashMap<>();
+        Map<String, byte[]> codes = new LinkedHashMap<>();
+        Map<String, float[]> scales = new LinkedHashMap<>();
+        for (String proj : List.of("gate_proj", "up_proj", "down_proj")) {
+            int n = proj.equals("down_proj") ? h : f;
+            int k = proj.equals("down_proj") ? f : h;
+            byte[] c = new byte[n * k];
+            for (int i = 0; i < c.length; i++) {
+                c[i] = (byte) rnd.nextInt(-128, 128);
+            }
+            Tensor w = Tensor.allocate(DType.I8, Shape.of(n, k));
+            java.lang.foreign.MemorySegment.copy(java.lang.foreign.MemorySegment.ofArray(c), 0, w.data(), 0, c.length);
+            Tensor s = Tensor.allocate(DType.BF16, Shape.of(n, 1));
+            for (int j = 0; j < n; j++) {
+                s.setFloat(j, (float) rnd.nextDouble(1e-3, 1e-2));
+            }
+            Map<String, Tensor> shard = proj.equals("down_proj") ? second : first;
+            shard.put(MLP_PREFIX + "." + proj + ".weight", w);
+            shard.put(MLP_PREFIX + "." + proj + ".weight_scale", s);
+            codes.put(proj, c);
+            scales.put(proj, s.toFloatArray());
+        }
+        Tensor lmHead = RandomTensors.uniform(DType.BF16, Shape.of(vocab, h), rnd);
+        second.put("lm_head.weight", lmHead);
+        String args = "\"num_bits\": 8, \"type\": \"int\", \"symmetric\": true, \"group_size\": null, "
+                + "\"block_structure\": null, \"actorder\": null, \"observer_kwargs\": {}";
+        writeFolder(dir, List.of(first, second), "{\"torch_dtype\": \"bfloat16\", \"quantization_config\": {"
+                + "\"quant_method\": \"compressed-tensors\", \"format\": \"int-quantized\", \"quantization_status\": "
+                + "\"compressed\", \"ignore\": [\"lm_head\"], \"config_groups\": {\"group_0\": {\"targets\": [\"Linear\"], "
+                + "\"weights\": {" + args + ", \"dynamic\": false, \"strategy\": \"channel\", \"observer\": \"minmax\"}, "
+                + "\"input_activations\": {" + args + ", \"dynamic\": true, \"strategy\": \"token\", \"observer\": null}, "
+                + "\"output_activations\": null}}}}");
+        Int8Scheme scheme = Int8Scheme.of(Int8Scheme.WeightScale.CHANNEL, Int8Scheme.InputScale.DYNAMIC_TOKEN, true);
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, h), rnd);
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            CheckpointLayers layers = CheckpointLayers.of(ckpt, CPU);
+            assertEquals(WeightKind.INT8, CheckpointLayers.kind(layers.linearSpec(MLP_PREFIX + ".down_proj")));
+            assertEquals(WeightKind.DENSE, CheckpointLayers.kind(layers.linearSpec("lm_head")));
+            double[] gate = Int8Oracle.linear(x.toFloatArray(), m, h, scheme, 0f, 0, codes.get("gate_proj"), f,
+                    scales.get("gate_proj"), null);
+            double[] up = Int8Oracle.linear(x.toFloatArray(), m, h, scheme, 0f, 0, codes.get("up_proj"), f,
+                    scales.get("up_proj"), null);
+            float[] hidden = new float[m * f]; // f32, as the kernels hold it before quantising it per token
+            for (int i = 0; i < hidden.length; i++) {
+                hidden[i] = (float) (Oracle.activate(Activation.SILU, gate[i]) * up[i]);
+            }
+            double[] ref = Int8Oracle.linear(hidden, m, f, scheme, 0f, 0, codes.get("down_proj"), h, scales.get("down_proj"), null);
+            MLP mlp = MLP.of(layers.mlp(MLP_PREFIX), Activation.SILU, CPU);
+            // The hidden activations differ from the oracle's by f32 rounding, which can move one of
+            // them across a rounding boundary of its int8 code: a tolerance that one such step passes.
+            Comparison c = Comparison.of(mlp.forward(x).toFloatArray(), ref);
+            assertTrue(c.within(new Tolerance(1e-3, 1e-2)), () -> c + " (seed " + SEED + ")");
+
+            Linear head = Linear.load(layers.linearSpec("lm_head"), ckpt);
+            check(head.forward(x), Oracle.linear(Oracle.decode(x), m, h, Oracle.decode(lmHead), vocab, null));
         }
     }
 

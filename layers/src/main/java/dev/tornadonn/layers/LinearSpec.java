@@ -6,7 +6,8 @@ import dev.tornadonn.core.io.TensorSource;
 
 /**
  * What to read for one linear layer and where to run it: {@link LinearConfig} (dense),
- * {@link dev.tornadonn.layers.quant.GptqLinearConfig} or {@link dev.tornadonn.layers.quant.Fp8LinearConfig}.
+ * {@link dev.tornadonn.layers.quant.GptqLinearConfig}, {@link dev.tornadonn.layers.quant.Fp8LinearConfig},
+ * {@link dev.tornadonn.layers.quant.Int8LinearConfig} or {@link dev.tornadonn.layers.quant.GgufLinearConfig}.
  */
 public interface LinearSpec {
 

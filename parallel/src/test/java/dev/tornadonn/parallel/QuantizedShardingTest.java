@@ -26,10 +26,13 @@ import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqFormat;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
 import dev.tornadonn.layers.quant.GptqPacker;
+import dev.tornadonn.layers.quant.Int8LinearConfig;
+import dev.tornadonn.layers.quant.Int8Scheme;
 import dev.tornadonn.layers.sharding.ShardingStrategy;
 import dev.tornadonn.reference.Comparison;
 import dev.tornadonn.reference.Fp8Oracle;
 import dev.tornadonn.reference.GptqOracle;
+import dev.tornadonn.reference.Int8Oracle;
 import dev.tornadonn.reference.Oracle;
 import dev.tornadonn.reference.RandomTensors;
 import dev.tornadonn.reference.Tolerance;
@@ -43,7 +46,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** GPTQ and FP8 layers cut over cpu devices: concatenated or summed shards equal the unsharded oracle. */
+/** GPTQ, FP8 and INT8 layers cut over cpu devices: concatenated or summed shards equal the unsharded oracle. */
 class QuantizedShardingTest {
     private static final long SEED = System.nanoTime();
     private static final HostCommunicator COMM = new HostCommunicator();
@@ -313,8 +316,141 @@ class QuantizedShardingTest {
         assertTrue(cf.within(Tolerance.F32_ACCUMULATION), () -> "fused tensor-parallel fbgemm MLP, seed " + SEED + ": " + cf);
     }
 
+    private static final String W8A8_ASYM_TOKEN = "{\"quant_method\": \"compressed-tensors\", \"format\": \"int-quantized\", "
+            + "\"config_groups\": {\"group_0\": {\"targets\": [\"Linear\"], \"weights\": {\"num_bits\": 8, \"type\": \"int\", "
+            + "\"symmetric\": true, \"dynamic\": false, \"strategy\": \"channel\"}, \"input_activations\": {\"num_bits\": 8, "
+            + "\"type\": \"int\", \"symmetric\": false, \"dynamic\": true, \"strategy\": \"token\"}}}}";
+    private static final Int8Scheme ASYM_TOKEN = Int8Scheme.of(Int8Scheme.WeightScale.CHANNEL,
+            Int8Scheme.InputScale.DYNAMIC_TOKEN, false);
+
+    /** A compressed-tensors int8 projection: I8 codes, BF16 (N, 1) channel scales, a bias. */
+    private static void int8Projection(Map<String, Tensor> ckpt, String p, int out, int in, SplittableRandom rnd) {
+        Tensor w = Tensor.allocate(DType.I8, Shape.of(out, in));
+        for (int i = 0; i < out * in; i++) {
+            w.data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(-128, 128));
+        }
+        ckpt.put(p + ".weight", w);
+        Tensor scales = Tensor.allocate(DType.BF16, Shape.of(out, 1));
+        for (int j = 0; j < out; j++) {
+            scales.setFloat(j, (float) rnd.nextDouble(1e-4, 1e-3));
+        }
+        ckpt.put(p + ".weight_scale", scales);
+        ckpt.put(p + ".bias", RandomTensors.uniform(DType.F32, Shape.of(out), rnd));
+    }
+
+    private static byte[] codes(Tensor w) {
+        return w.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    }
+
+    private static byte[] columns(byte[] w, int n, int k, int from, int to) {
+        byte[] out = new byte[n * (to - from)];
+        for (int j = 0; j < n; j++) {
+            System.arraycopy(w, j * k + from, out, j * (to - from), to - from);
+        }
+        return out;
+    }
+
+    /**
+     * compressed-tensors int8 W8A8 with dynamic per-token asymmetric inputs cut along the input
+     * features over cpu:0..2, as vLLM runs it: each shard takes its own min and max, scale and zero
+     * point over its slice of x, and the reduced sum is the float64 sum of the shards' own products.
+     */
+    @Test
+    void shardedInt8LinearAndMlpQuantiseEachShardsOwnSliceOfX() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 5);
+        List<DeviceRef> devices = cpus(3);
+        int m = 4;
+        int k = 512;
+        int n = 96;
+        Map<String, Tensor> ckpt = new LinkedHashMap<>();
+        int8Projection(ckpt, "o_proj", n, k, rnd);
+        int hidden = 256;
+        int ffn = 384;
+        int8Projection(ckpt, "mlp.gate_proj", ffn, hidden, rnd);
+        int8Projection(ckpt, "mlp.up_proj", ffn, hidden, rnd);
+        int8Projection(ckpt, "mlp.down_proj", hidden, ffn, rnd);
+        dev.tornadonn.layers.checkpoint.CheckpointLayers layers = new dev.tornadonn.layers.checkpoint.CheckpointLayers(
+                TensorSource.of(ckpt), java.util.Optional.of(dev.tornadonn.core.io.QuantizationConfig.parse(W8A8_ASYM_TOKEN)),
+                java.util.Optional.empty(), DeviceRef.cpu(0), 0);
+
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
+        for (long i = 0; i < x.numel(); i++) { // shard 0's slice wider and off centre: its own scale and zero point
+            if (i % k < k / 3) {
+                x.setFloat(i, x.getFloat(i) * 3.7f + 2f);
+            }
+        }
+        float[] xf = x.toFloatArray();
+        byte[] wq = codes(ckpt.get("o_proj.weight"));
+        float[] ws = ckpt.get("o_proj.weight_scale").toFloatArray();
+        double[] bias = Oracle.decode(ckpt.get("o_proj.bias"));
+        double[] ref = new double[m * n];
+        Split split = new Split(k, 3);
+        for (int i = 0; i < 3; i++) {
+            int from = split.start(i);
+            int to = split.end(i);
+            double[] part = Int8Oracle.linear(columns(xf, m, k, from, to), m, to - from, ASYM_TOKEN, 0f, 0,
+                    columns(wq, n, k, from, to), n, ws, i == 0 ? bias : null);
+            for (int e = 0; e < part.length; e++) {
+                ref[e] += part[e];
+            }
+        }
+        Tensor y = RowParallelLinear.of(layers.linear("o_proj"), devices, COMM, false, true).forward(x);
+        Comparison c = Comparison.of(y.toFloatArray(), ref);
+        assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "row-parallel int8, seed " + SEED + ": " + c);
+        double[] unsharded = Int8Oracle.linear(xf, m, k, ASYM_TOKEN, 0f, 0, wq, n, ws, bias);
+        Comparison whole = Comparison.of(y.toFloatArray(), unsharded);
+        assertTrue(!whole.within(Tolerance.F32_ACCUMULATION), () -> "the shards' own quantisation left no trace: " + whole);
+
+        Tensor yc = ColumnParallelLinear.of(layers.linear("o_proj"), devices, COMM).forward(x);
+        Comparison cc = Comparison.of(yc.toFloatArray(), unsharded);
+        assertTrue(cc.within(Tolerance.F32_ACCUMULATION), () -> "column-parallel int8, seed " + SEED + ": " + cc);
+
+        // MLP, tensor-parallel: gate/up split along ffn, down along ffn, quantising its shard of
+        // the hidden activations per token.
+        Tensor xm = RandomTensors.uniform(DType.F32, Shape.of(m, hidden), rnd);
+        float[] xmf = xm.toFloatArray();
+        double[] refMlp = new double[m * hidden];
+        double[] db = Oracle.decode(ckpt.get("mlp.down_proj.bias"));
+        for (int r = 0; r < m; r++) {
+            System.arraycopy(db, 0, refMlp, r * hidden, hidden);
+        }
+        Split fs = new Split(ffn, 3);
+        for (int i = 0; i < 3; i++) {
+            int from = fs.start(i);
+            int to = fs.end(i);
+            int fi = to - from;
+            double[] g = Int8Oracle.linear(xmf, m, hidden, ASYM_TOKEN, 0f, 0,
+                    java.util.Arrays.copyOfRange(codes(ckpt.get("mlp.gate_proj.weight")), from * hidden, to * hidden), fi,
+                    rows(ckpt.get("mlp.gate_proj.weight_scale").toFloatArray(), from, to),
+                    java.util.Arrays.copyOfRange(Oracle.decode(ckpt.get("mlp.gate_proj.bias")), from, to));
+            double[] u = Int8Oracle.linear(xmf, m, hidden, ASYM_TOKEN, 0f, 0,
+                    java.util.Arrays.copyOfRange(codes(ckpt.get("mlp.up_proj.weight")), from * hidden, to * hidden), fi,
+                    rows(ckpt.get("mlp.up_proj.weight_scale").toFloatArray(), from, to),
+                    java.util.Arrays.copyOfRange(Oracle.decode(ckpt.get("mlp.up_proj.bias")), from, to));
+            float[] h = new float[m * fi]; // the shard's hidden activations, f32 as the kernel holds them
+            for (int e = 0; e < h.length; e++) {
+                h[e] = (float) (Oracle.activate(Activation.SILU, g[e]) * u[e]);
+            }
+            double[] part = Int8Oracle.linear(h, m, fi, ASYM_TOKEN, 0f, 0,
+                    columns(codes(ckpt.get("mlp.down_proj.weight")), hidden, ffn, from, to), hidden,
+                    ckpt.get("mlp.down_proj.weight_scale").toFloatArray(), null);
+            for (int e = 0; e < part.length; e++) {
+                refMlp[e] += part[e];
+            }
+        }
+        // The kernels' f32 hidden activations differ from the oracle's by rounding, which can move
+        // one across a rounding boundary of its int8 code: a tolerance that a few such steps pass.
+        Tolerance oneCodeStep = new Tolerance(1e-2, 2e-2);
+        TensorParallelMlp tp = TensorParallelMlp.of(layers.mlp("mlp"), Activation.SILU, devices, COMM);
+        Comparison cm = Comparison.of(tp.forward(xm).toFloatArray(), refMlp);
+        assertTrue(cm.within(oneCodeStep), () -> "tensor-parallel int8 MLP, seed " + SEED + ": " + cm);
+        Tensor ymf = tp.forward(devices.stream().map(xm::to).toList(), new DistributedGemmConfig(true)).get(0);
+        Comparison cf = Comparison.of(ymf.toFloatArray(), refMlp);
+        assertTrue(cf.within(oneCodeStep), () -> "fused tensor-parallel int8 MLP, seed " + SEED + ": " + cf);
+    }
+
     @ParameterizedTest(name = "{0} MLP over {1} devices")
-    @CsvSource({"gptq, 3", "gptq, 1", "fp8, 2", "fp8, 4"})
+    @CsvSource({"gptq, 3", "gptq, 1", "fp8, 2", "fp8, 4", "int8, 3"})
     void quantisedMlpShardsSumToTheUnshardedMlp(String format, int devices) {
         SplittableRandom rnd = new SplittableRandom(SEED + devices + format.length());
         int hidden = 256;
@@ -334,6 +470,24 @@ class QuantizedShardingTest {
             spec = p -> {
                 boolean down = p.equals("down_proj");
                 return new GptqLinearConfig(down ? ffn : hidden, down ? hidden : ffn, q, DType.F16, DeviceRef.cpu(0), true, p);
+            };
+            outputDType = DType.F32;
+        } else if (format.equals("int8")) {
+            // Static asymmetric inputs: every shard quantises x alike, and its own row sums take
+            // the zero point off its own slice, so the shards' integer sums add up to the whole's.
+            Int8Scheme scheme = Int8Scheme.of(Int8Scheme.WeightScale.CHANNEL, Int8Scheme.InputScale.STATIC_TENSOR, false);
+            for (String p : new String[] {"gate_proj", "up_proj", "down_proj"}) {
+                int in = p.equals("down_proj") ? ffn : hidden;
+                int out = p.equals("down_proj") ? hidden : ffn;
+                int8Projection(ckpt, p, out, in, rnd);
+                ckpt.put(p + ".input_scale", Tensor.of(DType.F32, Shape.of(1), p.equals("down_proj") ? 0.002f : 0.01f));
+                Tensor zero = Tensor.allocate(DType.I8, Shape.of(1));
+                zero.data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) (p.length() - 20));
+                ckpt.put(p + ".input_zero_point", zero);
+            }
+            spec = p -> {
+                boolean down = p.equals("down_proj");
+                return Int8LinearConfig.of(down ? ffn : hidden, down ? hidden : ffn, scheme).withBias(true).withName(p);
             };
             outputDType = DType.F32;
         } else {

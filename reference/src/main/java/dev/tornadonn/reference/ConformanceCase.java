@@ -5,7 +5,8 @@ import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.weights.WeightKind;
 
 /** One layer configuration and input shape, checked on a device against the oracle. */
-public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearCase, Fp8LinearCase, GgufLinearCase {
+public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearCase, Fp8LinearCase, GgufLinearCase,
+        Int8LinearCase {
 
     /** {@code linear} or {@code mlp}. */
     String layer();
@@ -28,7 +29,7 @@ public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearC
         return WeightKind.DENSE;
     }
 
-    /** Whether the weights are quantised (GPTQ, FP8) rather than dense. */
+    /** Whether the weights are quantised (GPTQ, FP8, GGUF, INT8) rather than dense. */
     default boolean quantized() {
         return weightKind() != WeightKind.DENSE;
     }

@@ -12,8 +12,8 @@ import java.util.List;
 /**
  * The cases every backend must pass: awkward shapes (1, 7, 13, 127, 129, 4097, and more than one
  * GEMM block), every weight dtype, bias on and off, clipping, low-precision inputs, inputs of rank
- * 1 to 3, every activation, the fp8 linear's cases ({@link Fp8ConformanceCases}) and GGUF's block
- * types ({@link GgufLinearCase}). Each
+ * 1 to 3, every activation, the fp8 linear's cases ({@link Fp8ConformanceCases}), GGUF's block
+ * types ({@link GgufLinearCase}) and int8 W8A8's schemes ({@link Int8ConformanceCases}). Each
  * case's data comes from its own seed, derived from one base
  * seed that is fresh per run unless {@value #SEED_PROPERTY} fixes it.
  */
@@ -64,6 +64,7 @@ public final class ConformanceSuite {
         addGptqCases(cases, baseSeed);
         cases.addAll(Fp8ConformanceCases.fp8Cases(baseSeed));
         addGgufCases(cases, baseSeed);
+        cases.addAll(Int8ConformanceCases.int8Cases(baseSeed));
         return List.copyOf(cases);
     }
 

@@ -9,7 +9,9 @@ public enum WeightKind {
     /** fp8 codes with weight scales and an input quantisation (FP8). */
     FP8("fp8"),
     /** llama.cpp's GGUF blocks (Q4_0, Q8_0, Q4_K, Q6_K), scales inside the blocks. */
-    GGUF("gguf block-quantised (Q4_0, Q8_0, Q4_K, Q6_K)");
+    GGUF("gguf block-quantised (Q4_0, Q8_0, Q4_K, Q6_K)"),
+    /** int8 codes with weight scales and inputs quantised to int8 (compressed-tensors W8A8). */
+    INT8("int8 (W8A8)");
 
     private final String description;
 

@@ -10,7 +10,8 @@ import dev.tornadonn.core.ConfigException;
  * <p>Adding a format is adding a member here, its checkpoint reader, and its kernels
  * (docs/ARCHITECTURE.md).
  */
-public sealed interface WeightMatrix permits DenseMatrix, GroupQuantizedMatrix, Fp8Matrix, GgufMatrix {
+public sealed interface WeightMatrix permits DenseMatrix, GroupQuantizedMatrix, Fp8Matrix, GgufMatrix,
+        Int8Matrix {
 
     /** N, the output features. */
     int rows();
@@ -27,7 +28,7 @@ public sealed interface WeightMatrix permits DenseMatrix, GroupQuantizedMatrix, 
      * The bytes of the weight packed as this format keeps it: the bound a prepared copy is held to.
      * Dense: the values. Group-quantised: codes at their bit width, an f32 scale and zero point per
      * (row, group) and, with act-order, the column order. FP8: a byte per code and an f32 per scale.
-     * GGUF: the blocks.
+     * GGUF: the blocks. INT8: a byte per code and an f32 per scale.
      */
     long packedBytes();
 

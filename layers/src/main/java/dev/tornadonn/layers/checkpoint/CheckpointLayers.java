@@ -23,14 +23,17 @@ import dev.tornadonn.layers.quant.Float8Config;
 import dev.tornadonn.layers.quant.Fp8LinearConfig;
 import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
+import dev.tornadonn.layers.quant.Int8LinearConfig;
+import dev.tornadonn.layers.quant.Int8Scheme;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
  * Layers read from a checkpoint with no description but its tensors and its config: the tensors
- * under a prefix say the format ({@code qweight}: GPTQ; an F8 {@code weight}: FP8; a GGUF
- * {@code weight} of a block type: that GGUF kind; a float {@code weight}: dense) and the dimensions, dtypes and bias; the quantisation config (the model
+ * under a prefix say the format ({@code qweight}: GPTQ; an F8 {@code weight}: FP8; an I8
+ * {@code weight}: INT8 W8A8; a GGUF {@code weight} of a block type: that GGUF kind; a float
+ * {@code weight}: dense) and the dimensions, dtypes and bias; the quantisation config (the model
  * folder's {@code config.json} or {@code quantize_config.json}, or one given explicitly) says how
  * quantised tensors are to be read. A module the config leaves unconverted is dense whatever the
  * config says, which is how a dense {@code lm_head} sits in a GPTQ model.
@@ -98,9 +101,12 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
             }
             return new Fp8LinearConfig(in, out, w.dtype(), float8(prefix), device, hasBias, prefix, 0);
         }
+        if (w.dtype() == DType.I8) {
+            return int8(prefix, weight, in, out, hasBias);
+        }
         if (!FLOATS.contains(w.dtype())) {
             throw new WeightLoadException(source.describe() + ": tensor '" + weight + "' has dtype " + w.dtype()
-                    + ", expected F32, BF16 or F16 (dense), F8_E4M3 or F8_E5M2 (FP8)");
+                    + ", expected F32, BF16 or F16 (dense), F8_E4M3 or F8_E5M2 (FP8), I8 (INT8 W8A8)");
         }
         return new LinearConfig(in, out, w.dtype(), device, hasBias, prefix, clip);
     }
@@ -156,6 +162,7 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
             case GgufLinearConfig g -> WeightKind.GGUF;
             case GptqLinearConfig g -> WeightKind.GROUP_QUANTIZED;
             case Fp8LinearConfig f -> WeightKind.FP8;
+            case Int8LinearConfig i -> WeightKind.INT8;
             default -> WeightKind.DENSE;
         };
     }
@@ -189,10 +196,23 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
         return Float8Config.fromHuggingFace(settings(prefix, "weight", "fp8", "fbgemm_fp8", "compressed-tensors"));
     }
 
+    /** An I8 weight: compressed-tensors' int8 W8A8, read as its config says. */
+    private Int8LinearConfig int8(String prefix, String weight, int in, int out, boolean hasBias) {
+        if (clip != 0) {
+            throw new ConfigException("clip_weight applies to unquantised weights only; '" + weight + "' is I8");
+        }
+        Int8Scheme scheme = Int8Scheme.fromCompressedTensors(kindSettings(prefix, "weight", "INT8", "compressed-tensors"));
+        return new Int8LinearConfig(in, out, scheme, device, hasBias, prefix);
+    }
+
     /** The quantisation settings a quantised tensor needs: present, of a method that packs it so, and not overridden by the config's exclusions. */
     private QuantizationConfig settings(String prefix, String tensor, String... methods) {
+        return kindSettings(prefix, tensor, methods[0].equals("gptq") ? "GPTQ-packed" : "FP8", methods);
+    }
+
+    /** {@link #settings} for a tensor of the {@code kind} messages name it by. */
+    private QuantizationConfig kindSettings(String prefix, String tensor, String kind, String... methods) {
         String key = Keys.join(prefix, tensor);
-        String kind = methods[0].equals("gptq") ? "GPTQ-packed" : "FP8";
         QuantizationConfig q = quant.orElseThrow(() -> new WeightLoadException(source.describe() + ": '" + key + "' is "
                 + kind + ", but there is no quantization_config to read it with: open the model folder (its config.json) "
                 + "or give one (--quant-config)"));
