@@ -99,8 +99,9 @@ final class LayerPlan implements AutoCloseable {
                     graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.codes(), w.scales(), w.zeros(), w.groupOf(),
                             w.groupBase(), w.inputParams(), bias);
                     FloatArray xq = in;
-                    if (l.fp8()) {
-                        // x quantised on the device into xq (as xq·s), which the product then reads
+                    if (l.fp8() && l.inputMode() != QuantDecode.INPUT_NONE) {
+                        // x quantised on the device into xq (as xq·s), which the product then reads;
+                        // a weight-only layer's product reads x itself
                         segments = l.inputSegments();
                         FloatArray amax = new FloatArray(Math.max(1, Math.multiplyExact(capacity, segments)));
                         xq = new FloatArray(Math.max(1, Math.multiplyExact(capacity, st.k())));
