@@ -63,10 +63,16 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
         Objects.requireNonNull(online, "online");
     }
 
+    /** Without online quantisation. */
+    public CheckpointLayers(TensorSource source, Optional<QuantizationConfig> quant, Optional<ModelConfig> config,
+                            DeviceRef device, double clip) {
+        this(source, quant, config, device, clip, Optional.empty());
+    }
+
     /** A checkpoint with its own config's quantisation settings. */
     public static CheckpointLayers of(Checkpoint checkpoint, DeviceRef device) {
         Optional<ModelConfig> config = checkpoint.config();
-        return new CheckpointLayers(checkpoint, config.flatMap(ModelConfig::quantization), config, device, 0, Optional.empty());
+        return new CheckpointLayers(checkpoint, config.flatMap(ModelConfig::quantization), config, device, 0);
     }
 
     /** The same, with {@code quant} overriding the checkpoint's own settings. */
@@ -214,8 +220,13 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
             throw new WeightLoadException(source.describe() + ": tensor '" + qweightKey + "' is " + qweight.dtype() + " "
                     + qweight.shape() + ", expected I32 (in_dim, out_dim/8) as AWQ's GEMM layout packs it");
         }
-        return new AwqLinearConfig(qweight.shape().dim(0), qweight.shape().dim(1) * 8, awq,
-                floatDType(Keys.join(prefix, "scales"), DType.F16), device, hasBias, prefix);
+        try {
+            return new AwqLinearConfig(qweight.shape().dim(0), qweight.shape().dim(1) * 8, awq,
+                    floatDType(Keys.join(prefix, "scales"), DType.F16), device, hasBias, prefix);
+        } catch (ConfigException e) { // most likely another format's qweight under an awq config
+            throw new WeightLoadException(source.describe() + ": tensor '" + qweightKey + "' " + qweight.shape()
+                    + " read as AWQ's GEMM layout (in_dim, out_dim/8), as quant_method awq says: " + e.getMessage());
+        }
     }
 
     /** A compressed-tensors pack-quantized layer: weight_shape holds [out, in]. */
