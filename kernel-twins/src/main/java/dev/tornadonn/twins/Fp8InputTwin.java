@@ -4,7 +4,7 @@ import static dev.tornadonn.twins.KernelGeometry.GEMV_THREADS;
 
 /**
  * The fp8 input kernels run in plain Java, group by group and barrier phase by phase, as the
- * device runs them ({@code dev.tornadonn.tornado.QuantKernels#fp8Amax} and {@code #fp8Quantise}):
+ * device runs them ({@code dev.tornadonn.tornado.InputKernels#fp8Amax} and {@code #fp8Quantise}):
  * one {@code GEMV_THREADS}-wide work-group per (input segment, row of x). The first finds each
  * segment's max |x| (skipped for static scales); the second turns those into the scale
  * {@code s} (for a per-tensor scale every group reduces all rows' maxima again) and writes

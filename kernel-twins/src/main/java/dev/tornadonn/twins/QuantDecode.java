@@ -9,9 +9,9 @@ package dev.tornadonn.twins;
  * decode {@code table[q] · scale}, the table being {@link #fp8Table} (both formats, 256 entries each).
  */
 public final class QuantDecode {
-    public static final int GPTQ = 0;
-    public static final int E4M3FN = 1;
-    public static final int E5M2 = 2;
+    public static final int GPTQ = WeightFormat.GPTQ;
+    public static final int E4M3FN = WeightFormat.E4M3FN;
+    public static final int E5M2 = WeightFormat.E5M2;
 
     /** fp8 input quantisation modes. */
     public static final int INPUT_STATIC = 0;
@@ -36,6 +36,11 @@ public final class QuantDecode {
         return v & ((1 << bits) - 1);
     }
 
+    /** The 32-bit words one row of {@code k} codes of {@code bits} bits takes. */
+    public static int wordsPerRow(int k, int bits) {
+        return (k * bits + 31) >> 5;
+    }
+
     /** Whether the code at {@code shift} needs the next word. */
     public static boolean straddles(int shift, int bits) {
         return shift + bits > 32;
@@ -45,7 +50,7 @@ public final class QuantDecode {
     public static int tableIndex(int format, int q) {
         int i = 0;
         if (format != GPTQ) {
-            i = (format - 1) * 256 + q;
+            i = (format - E4M3FN) * 256 + q;
         }
         return i;
     }

@@ -20,10 +20,11 @@ import java.util.List;
  * {@code codes[n·wordsPerRow ..]} (GPTQ's own packing, its qweight transposed so that a row's words
  * are adjacent; fp8 codes four to a word). Weight {@code (n, k)} is
  * {@code value(format, q, table[q], scales[n·groups + g], zeros[n·groups + g])} with
- * {@code g = groupOf[groupBase[n] + k]}: for GPTQ the checkpoint's groups (act-order included, so
+ * {@code g = groupMap[groupMap[n] + k]}: for GPTQ the checkpoint's groups (act-order included, so
  * neither x nor the codes are permuted), for fp8 the column's block of weight scales (one block
  * spanning the row for per-tensor and per-row scales, whose scales are repeated per row).
- * {@code groupOf} holds one map of {@code cols} entries per distinct map among the blocks.
+ * {@code groupMap} starts with each row's offset of its map, then holds one map of {@code cols}
+ * entries per distinct map among the blocks (one array, since a kernel takes at most 20 parameters).
  *
  * <p>fp8 inputs are quantised on the device before the product ({@code inputMode}, one of
  * {@code QuantDecode.INPUT_*}, with its block of {@code inputBlock} columns, {@code upperBound}
@@ -31,8 +32,7 @@ import java.util.List;
  * weights' format, as vLLM and MAX quantise activations; {@code INPUT_NONE} (weight-only fp8)
  * leaves x as it is and runs no input kernel.
  */
-public record QuantLayout(int format, int bits, int rows, int cols, int wordsPerRow, int groups, int[] groupOf,
-                          int[] groupBase, float[] scales, float[] zeros, int inputMode, int inputBlock, float upperBound,
+public record QuantLayout(int format, int bits, int rows, int cols, int groups, int[] groupMap, float[] scales, float[] zeros, int inputMode, int inputBlock, float upperBound,
                           float staticScale, int inputFormat) {
     private static final ValueLayout.OfInt LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -45,13 +45,17 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
         return format != QuantDecode.GPTQ;
     }
 
-    public long codeInts() {
-        return (long) rows * wordsPerRow;
+    public int wordsPerRow() {
+        return QuantDecode.wordsPerRow(cols, bits);
     }
 
-    /** The device bytes of the weight: codes, scales, zeros and the group maps. */
+    public long codeInts() {
+        return (long) rows * wordsPerRow();
+    }
+
+    /** The device bytes of the weight: codes, scales, zeros and the group map. */
     public long bytes() {
-        return 4L * codeInts() + 4L * scales.length + 4L * zeros.length + 4L * groupOf.length + 4L * groupBase.length;
+        return 4L * codeInts() + 4L * scales.length + 4L * zeros.length + 4L * groupMap.length;
     }
 
     /** The layout of {@code blocks}, all {@link GroupQuantizedMatrix} or all {@link Fp8Matrix}; codes come from {@link #writeCodes}. */
@@ -104,12 +108,15 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
             }
             row0 += b.rows();
         }
-        int[] groupOf = new int[Math.multiplyExact(maps.size(), cols)];
-        for (int i = 0; i < maps.size(); i++) {
-            System.arraycopy(maps.get(i), 0, groupOf, i * cols, cols);
+        int[] groupMap = new int[Math.addExact(rows, Math.multiplyExact(maps.size(), cols))];
+        for (int n = 0; n < rows; n++) {
+            groupMap[n] = rows + base[n];
         }
-        return new QuantLayout(QuantDecode.GPTQ, first.bits(), rows, cols, GroupQuantizedMatrix.words(cols, first.bits()),
-                groups, groupOf, base, scales, zeros, QuantDecode.INPUT_STATIC, cols, 0f, 0f, QuantDecode.GPTQ);
+        for (int i = 0; i < maps.size(); i++) {
+            System.arraycopy(maps.get(i), 0, groupMap, rows + i * cols, cols);
+        }
+        return new QuantLayout(QuantDecode.GPTQ, first.bits(), rows, cols, groups, groupMap, scales, zeros,
+                QuantDecode.INPUT_STATIC, cols, 0f, 0f, QuantDecode.GPTQ);
     }
 
     private static QuantLayout fp8(List<? extends WeightMatrix> blocks, Fp8Matrix first, int rows, int cols) {
@@ -125,9 +132,10 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
             bk = gcd(bk, extent);
         }
         int groups = (cols + bk - 1) / bk;
-        int[] groupOf = new int[cols];
+        int[] groupMap = new int[Math.addExact(rows, cols)];
+        java.util.Arrays.fill(groupMap, 0, rows, rows); // every row shares the one map
         for (int k = 0; k < cols; k++) {
-            groupOf[k] = k / bk;
+            groupMap[rows + k] = k / bk;
         }
         float[] scales = new float[Math.multiplyExact(rows, groups)];
         int row0 = 0;
@@ -162,8 +170,7 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
         // A weight-only layer rounds x to nothing; its inputFormat is never read.
         int inputFormat = in instanceof Fp8InputQuantization.Quantised q && q.format() == Float8Format.E5M2
                 ? QuantDecode.E5M2 : QuantDecode.E4M3FN;
-        return new QuantLayout(format, 8, rows, cols, (cols + 3) / 4, groups, groupOf, new int[rows], scales, new float[1],
-                mode, inputBlock, ub, staticScale, inputFormat);
+        return new QuantLayout(format, 8, rows, cols, groups, groupMap, scales, new float[1], mode, inputBlock, ub, staticScale, inputFormat);
     }
 
     private static int gcd(int a, int b) {
@@ -172,6 +179,7 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
 
     /** Writes the packed codes of {@code blocks}, {@link #codeInts} ints in the machine's order, into {@code target}. */
     public void writeCodes(List<? extends WeightMatrix> blocks, MemorySegment target) {
+        int wordsPerRow = wordsPerRow();
         int row0 = 0;
         for (WeightMatrix w : blocks) {
             switch (w) {
@@ -210,17 +218,5 @@ public record QuantLayout(int format, int bits, int rows, int cols, int wordsPer
         int[] out = new int[Math.toIntExact(codeInts())];
         writeCodes(blocks, MemorySegment.ofArray(out));
         return out;
-    }
-
-    /** The weight {@code (n, k)} exactly as the kernels decode it from {@code codes}. */
-    public float weight(int[] codes, float[] table, int n, int k) {
-        int bit = k * bits;
-        int word = n * wordsPerRow + (bit >> 5);
-        int shift = bit & 31;
-        int hi = QuantDecode.straddles(shift, bits) ? codes[word + 1] : 0;
-        int q = QuantDecode.code(codes[word], hi, shift, bits);
-        int g = n * groups + groupOf[groupBase[n] + k];
-        float zero = format == QuantDecode.GPTQ ? zeros[g] : 0.0f;
-        return QuantDecode.value(format, q, table[QuantDecode.tableIndex(format, q)], scales[g], zero);
     }
 }

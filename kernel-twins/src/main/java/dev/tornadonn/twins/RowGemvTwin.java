@@ -10,12 +10,7 @@ import static dev.tornadonn.twins.KernelGeometry.GEMV_THREADS;
 public final class RowGemvTwin {
     private RowGemvTwin() {}
 
-    public static void run(float[] x, int m, WeightArray w, float[] bias, float[] y, int n, int k, int act,
-                           int gated, int hasBias) {
-        run(x, m, (row, col) -> w.get(row * k + col), bias, y, n, k, act, gated, hasBias);
-    }
-
-    /** The same kernel over any weight decode: the quantised kernels differ from the dense ones only there. */
+    /** {@code w} decodes weight (row, col) as the kernel does: {@code KernelWeight::at} for the device's arrays. */
     public static void run(float[] x, int m, TwinWeights w, float[] bias, float[] y, int n, int k, int act,
                            int gated, int hasBias) {
         float[] sumGate = new float[GEMV_THREADS];

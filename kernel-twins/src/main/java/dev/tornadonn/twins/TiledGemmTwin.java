@@ -16,12 +16,7 @@ import static dev.tornadonn.twins.KernelGeometry.TILE_OUT;
 public final class TiledGemmTwin {
     private TiledGemmTwin() {}
 
-    public static void run(float[] x, int m, WeightArray w, float[] bias, float[] y, int n, int k, int act,
-                           int gated, int hasBias) {
-        run(x, m, (row, col) -> w.get(row * k + col), bias, y, n, k, act, gated, hasBias);
-    }
-
-    /** The same kernel over any weight decode: the quantised kernels differ from the dense ones only there. */
+    /** {@code w} decodes weight (row, col) as the kernel does: {@code KernelWeight::at} for the device's arrays. */
     public static void run(float[] x, int m, TwinWeights w, float[] bias, float[] y, int n, int k, int act,
                            int gated, int hasBias) {
         float[] xs = new float[TILE_OUT * PADDED];

@@ -78,9 +78,9 @@ class KernelTwinsTest {
         int act = gated ? KernelActivation.code(c.gatedAct()) : KernelActivation.NONE;
         float[] bias = b == null ? null : b.toFloatArray();
         if (c.kernel().equals("gemm")) {
-            TiledGemmTwin.run(x.toFloatArray(), c.m(), weights(w), bias, y, c.n(), c.k(), act, gated ? 1 : 0, b != null ? 1 : 0);
+            TiledGemmTwin.run(x.toFloatArray(), c.m(), weights(w)::at, bias, y, c.n(), c.k(), act, gated ? 1 : 0, b != null ? 1 : 0);
         } else {
-            RowGemvTwin.run(x.toFloatArray(), c.m(), weights(w), bias, y, c.n(), c.k(), act, gated ? 1 : 0, b != null ? 1 : 0);
+            RowGemvTwin.run(x.toFloatArray(), c.m(), weights(w)::at, bias, y, c.n(), c.k(), act, gated ? 1 : 0, b != null ? 1 : 0);
         }
 
         double[] xd = Oracle.decode(x);
@@ -110,13 +110,15 @@ class KernelTwinsTest {
         assertTrue(cmp.within(Tolerance.F32_ACCUMULATION), () -> c + ": " + cmp);
     }
 
-    private static WeightArray weights(Tensor w) {
+    private static KernelWeight weights(Tensor w) {
         int format = WeightFormat.of(w.dtype());
+        int rows = w.shape().dim(0);
+        int cols = w.shape().dim(1);
         if (format == WeightFormat.F32) {
-            return WeightArray.ofF32(w.toFloatArray());
+            return KernelWeight.ofF32(w.toFloatArray(), rows, cols);
         }
         short[] bits = new short[Math.toIntExact(w.numel())];
         java.lang.foreign.MemorySegment.copy(w.data(), java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 0, bits, 0, bits.length);
-        return WeightArray.ofHalf(format, bits);
+        return KernelWeight.ofHalf(format, bits, rows, cols);
     }
 }

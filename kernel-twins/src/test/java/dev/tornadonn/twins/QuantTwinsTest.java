@@ -199,7 +199,6 @@ class QuantTwinsTest {
                               boolean gated, SplittableRandom rnd, String what) {
         QuantLayout layout = QuantLayout.of(ws);
         int[] codes = layout.codes(ws);
-        float[] table = QuantDecode.fp8Table();
         int rows = gated ? 2 * n : n;
         boolean bias = rnd.nextBoolean();
         float[] b = bias ? uniform(rows, rnd) : null;
@@ -211,7 +210,7 @@ class QuantTwinsTest {
         }
         float[] y = new float[m * n];
         Arrays.fill(y, Float.NaN);
-        TwinWeights w = (row, col) -> layout.weight(codes, table, row, col);
+        TwinWeights w = KernelWeight.ofPacked(layout, codes)::at;
         int act = gated ? KernelActivation.SILU : KernelActivation.NONE;
         if (kernel.equals("gemm")) {
             TiledGemmTwin.run(in, m, w, b, y, n, k, act, gated ? 1 : 0, bias ? 1 : 0);

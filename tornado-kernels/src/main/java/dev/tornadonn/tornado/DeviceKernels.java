@@ -9,6 +9,7 @@ import static dev.tornadonn.twins.KernelGeometry.TILE_OUT;
 import dev.tornadonn.twins.Epilogue;
 import dev.tornadonn.twins.HalfDecode;
 import dev.tornadonn.twins.KernelActivation;
+import dev.tornadonn.twins.QuantDecode;
 import dev.tornadonn.twins.WeightFormat;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
@@ -17,13 +18,17 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
- * The device kernels, JIT-compiled by TornadoVM for each device. Both compute
+ * The matmul kernels, JIT-compiled by TornadoVM for each device. Both compute
  * {@code y = epilogue(x · Wᵀ)} for x {@code (m, k)} and W {@code (n, k)}, or with {@code gated != 0}
  * a W of {@code 2n} rows (gate, then up) and {@code y = act(gate + b_g) · (up + b_u)}.
  *
- * <p>Weights arrive as f32 values ({@code wf}) or bf16/fp16 bits ({@code wh}) decoded on every read;
- * {@code format}, {@code n}, {@code k}, {@code act}, {@code gated} and {@code hasBias} are fixed per
- * layer, and TornadoVM specialises the kernel on them. The row count varies per call, so it comes
+ * <p>One GEMV and one GEMM serve every weight format ({@link DeviceWeight}): f32 values ({@code wf}),
+ * bf16/fp16 bits ({@code wh}), or GPTQ/fp8 codes kept packed ({@code codes} with {@code scales},
+ * {@code zeros} and {@code groupMap}), each weight decoded where it is read (GEMV: in registers;
+ * GEMM: as its tile is staged in local memory). {@code table} is the decode's lookup table:
+ * powers of two for bf16/fp16, the fp8 values for fp8. {@code format}, {@code n}, {@code k},
+ * {@code act}, {@code gated}, {@code hasBias}, {@code bits} and {@code groups} are fixed per layer,
+ * and TornadoVM specialises the kernel on them. The row count varies per call, so it comes
  * in a one-element array instead ({@code rows}). Each kernel has a plain-Java twin in
  * {@code dev.tornadonn.twins} with the same indices, checked against the oracle in the default build.
  */
@@ -38,8 +43,9 @@ public final class DeviceKernels {
      * read from local memory then feeds {@code BLOCK} multiply-adds.
      */
     public static void gemm(KernelContext c, FloatArray x, IntArray rows, FloatArray wf, ShortArray wh,
-                            FloatArray powers, FloatArray bias, FloatArray y, int format, int n, int k, int act,
-                            int gated, int hasBias) {
+                            IntArray codes, FloatArray table, FloatArray scales, FloatArray zeros, IntArray groupMap,
+                            FloatArray bias, FloatArray y, int format, int n, int k, int act, int gated, int hasBias,
+                            int bits, int groups) {
         int m = rows.get(0);
         int lx = c.localIdx;
         int ly = c.localIdy;
@@ -68,9 +74,9 @@ public final class DeviceKernels {
                         xv = x.get(row * k + kk);
                     }
                     if (wRow < n) {
-                        gv = weight(wf, wh, powers, format, wRow * k + kk);
+                        gv = weight(wf, wh, codes, table, scales, zeros, groupMap, format, k, bits, groups, wRow, kk);
                         if (gated != 0) {
-                            uv = weight(wf, wh, powers, format, n * k + wRow * k + kk);
+                            uv = weight(wf, wh, codes, table, scales, zeros, groupMap, format, k, bits, groups, n + wRow, kk);
                         }
                     }
                 }
@@ -110,8 +116,9 @@ public final class DeviceKernels {
      * reduces in local memory.
      */
     public static void gemv(KernelContext c, FloatArray x, IntArray rows, FloatArray wf, ShortArray wh,
-                            FloatArray powers, FloatArray bias, FloatArray y, int format, int n, int k, int act,
-                            int gated, int hasBias) {
+                            IntArray codes, FloatArray table, FloatArray scales, FloatArray zeros, IntArray groupMap,
+                            FloatArray bias, FloatArray y, int format, int n, int k, int act, int gated, int hasBias,
+                            int bits, int groups) {
         int col = c.groupIdx;
         int row = c.groupIdy;
         int lid = c.localIdx;
@@ -123,9 +130,9 @@ public final class DeviceKernels {
         if (row < m) {
             for (int i = lid; i < k; i += GEMV_THREADS) {
                 float xv = x.get(row * k + i);
-                accGate += xv * weight(wf, wh, powers, format, col * k + i);
+                accGate += xv * weight(wf, wh, codes, table, scales, zeros, groupMap, format, k, bits, groups, col, i);
                 if (gated != 0) {
-                    accUp += xv * weight(wf, wh, powers, format, n * k + col * k + i);
+                    accUp += xv * weight(wf, wh, codes, table, scales, zeros, groupMap, format, k, bits, groups, n + col, i);
                 }
             }
         }
@@ -144,14 +151,37 @@ public final class DeviceKernels {
         }
     }
 
-    /** One weight element as f32, decoded in the kernel when stored as bf16 or fp16. */
-    private static float weight(FloatArray wf, ShortArray wh, FloatArray powers, int format, int i) {
+    /**
+     * Weight {@code (row, col)} as f32: read, decoded from bf16/fp16 bits, or unpacked from the
+     * row's words and dequantised. {@code dev.tornadonn.twins.KernelWeight#at} is its twin.
+     */
+    private static float weight(FloatArray wf, ShortArray wh, IntArray codes, FloatArray table, FloatArray scales,
+                                FloatArray zeros, IntArray groupMap, int format, int k, int bits, int groups, int row,
+                                int col) {
         float v;
         if (format == WeightFormat.F32) {
-            v = wf.get(i);
+            v = wf.get(row * k + col);
+        } else if (format == WeightFormat.BF16 || format == WeightFormat.F16) {
+            int h = wh.get(row * k + col);
+            v = HalfDecode.value(h, format, table.get(HalfDecode.tableIndex(h, format)));
         } else {
-            int bits = wh.get(i);
-            v = HalfDecode.value(bits, format, powers.get(HalfDecode.tableIndex(bits, format)));
+            int bit = col * bits;
+            int word = row * QuantDecode.wordsPerRow(k, bits) + (bit >> 5);
+            int shift = bit & 31;
+            int hi = 0;
+            if (QuantDecode.straddles(shift, bits)) {
+                hi = codes.get(word + 1);
+            }
+            int q = QuantDecode.code(codes.get(word), hi, shift, bits);
+            int g = row * groups + groupMap.get(groupMap.get(row) + col);
+            float zero = 0.0f;
+            float tableValue = 0.0f;
+            if (format == WeightFormat.GPTQ) {
+                zero = zeros.get(g);
+            } else {
+                tableValue = table.get(QuantDecode.tableIndex(format, q));
+            }
+            v = QuantDecode.value(format, q, tableValue, scales.get(g), zero);
         }
         return v;
     }

@@ -9,15 +9,18 @@ import dev.tornadonn.twins.HalfDecode;
 import dev.tornadonn.twins.KernelGeometry;
 import dev.tornadonn.twins.QuantDecode;
 import dev.tornadonn.twins.QuantLayout;
+import dev.tornadonn.twins.WeightFormat;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import uk.ac.manchester.tornado.api.DataRange;
 import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
@@ -31,7 +34,14 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * and by the tiled GEMM otherwise. Both kernels of a stage are in the graph; the one not wanted
  * gets zero rows and a one-group grid, so a single plan, with its weights uploaded once
  * ({@code FIRST_EXECUTION}), serves every row count. Intermediates between stages never leave the
- * device; only x goes in and y comes out on each call.
+ * device; only x goes in and y comes out on each call, and only their M rows.
+ *
+ * <p>TornadoVM 5.2 copies a graph's input whole and has no partial host-to-device copy, so x
+ * goes in through upload graphs, one per power of two of rows up to the capacity: each holds a
+ * host array of that many rows, whose device copy is mapped onto the start of x's
+ * ({@code mapOnDeviceMemoryRegion}). A call stages its rows in the smallest that holds them
+ * and runs that graph, then the product's: M rows move when M is a power of two, fewer than 2M
+ * otherwise, never the capacity. y comes back by range ({@code DataRange}).
  */
 final class LayerPlan implements AutoCloseable {
     private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
@@ -57,6 +67,10 @@ final class LayerPlan implements AutoCloseable {
     /** The fp8 input kernels' grids, per stage (null for stages without them), and their segment counts. */
     private final List<WorkerGrid2D> inputGrids = new ArrayList<>();
     private final List<Integer> inputSegments = new ArrayList<>();
+    /** Upload graph b's host array (2^b rows, the last capped at the capacity) and whether it is mapped onto x yet. */
+    private final List<FloatArray> uploads = new ArrayList<>();
+    private final boolean[] mapped;
+    private boolean allocated;
     private final TornadoExecutionPlan plan;
 
     LayerPlan(TornadoDevice device, int capacity, List<Stage> stages) {
@@ -73,7 +87,9 @@ final class LayerPlan implements AutoCloseable {
         KernelContext context = new KernelContext();
         GridScheduler grids = new GridScheduler();
         TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, powers, fp8Table);
-        graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, x, gemvRows, gemmRows, allRows);
+        // x is only allocated here; its rows arrive through the upload graphs
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, x);
+        graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, gemvRows, gemmRows, allRows);
         FloatArray in = x;
         for (int s = 0; s < stages.size(); s++) {
             Stage st = stages.get(s);
@@ -86,44 +102,34 @@ final class LayerPlan implements AutoCloseable {
             int hasBias = st.bias() != null ? 1 : 0;
             WorkerGrid2D inputGrid = null;
             int segments = 0;
-            switch (st.weight()) {
-                case ResidentWeight w -> {
-                    graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.f32(), w.half(), bias);
-                    graph.task("gemv" + s, DeviceKernels::gemv, context, in, gemvRows, w.f32(), w.half(), powers, bias, out,
-                            w.format(), st.n(), st.k(), st.act(), gated, hasBias);
-                    graph.task("gemm" + s, DeviceKernels::gemm, context, in, gemmRows, w.f32(), w.half(), powers, bias, out,
-                            w.format(), st.n(), st.k(), st.act(), gated, hasBias);
+            DeviceWeight w = st.weight();
+            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.arrays());
+            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, bias);
+            FloatArray xq = in;
+            if (w.quantisesInput()) {
+                // x quantised on the device into xq (as xq·s), which the product then reads; a
+                // weight-only layer's product reads x itself
+                QuantLayout l = w.layout();
+                segments = l.inputSegments();
+                FloatArray amax = new FloatArray(Math.max(1, Math.multiplyExact(capacity, segments)));
+                xq = new FloatArray(Math.max(1, Math.multiplyExact(capacity, st.k())));
+                graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, amax, xq);
+                inputGrid = new WorkerGrid2D(GEMV_THREADS, 1);
+                if (l.inputMode() != QuantDecode.INPUT_STATIC) {
+                    graph.task("amax" + s, InputKernels::fp8Amax, context, in, allRows, amax, st.k(), l.inputBlock(), segments);
+                    grids.addWorkerGrid(name + ".amax" + s, inputGrid);
                 }
-                case QuantWeight w -> {
-                    QuantLayout l = w.layout();
-                    graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w.codes(), w.scales(), w.zeros(), w.groupOf(),
-                            w.groupBase(), w.inputParams(), bias);
-                    FloatArray xq = in;
-                    if (l.fp8() && l.inputMode() != QuantDecode.INPUT_NONE) {
-                        // x quantised on the device into xq (as xq·s), which the product then reads;
-                        // a weight-only layer's product reads x itself
-                        segments = l.inputSegments();
-                        FloatArray amax = new FloatArray(Math.max(1, Math.multiplyExact(capacity, segments)));
-                        xq = new FloatArray(Math.max(1, Math.multiplyExact(capacity, st.k())));
-                        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, amax, xq);
-                        inputGrid = new WorkerGrid2D(GEMV_THREADS, 1);
-                        if (l.inputMode() != QuantDecode.INPUT_STATIC) {
-                            graph.task("amax" + s, QuantKernels::fp8Amax, context, in, allRows, amax, st.k(), l.inputBlock(),
-                                    segments);
-                            grids.addWorkerGrid(name + ".amax" + s, inputGrid);
-                        }
-                        graph.task("quant" + s, QuantKernels::fp8Quantise, context, in, allRows, amax, w.inputParams(), xq,
-                                st.k(), l.inputBlock(), segments, l.inputMode(), l.inputFormat());
-                        grids.addWorkerGrid(name + ".quant" + s, inputGrid);
-                    }
-                    graph.task("gemv" + s, QuantKernels::qgemv, context, xq, gemvRows, w.codes(), fp8Table, w.scales(),
-                            w.zeros(), w.groupOf(), w.groupBase(), bias, out, l.format(), st.n(), st.k(), st.act(), gated,
-                            hasBias, l.bits(), l.wordsPerRow(), l.groups());
-                    graph.task("gemm" + s, QuantKernels::qgemm, context, xq, gemmRows, w.codes(), fp8Table, w.scales(),
-                            w.zeros(), w.groupOf(), w.groupBase(), bias, out, l.format(), st.n(), st.k(), st.act(), gated,
-                            hasBias, l.bits(), l.wordsPerRow(), l.groups());
-                }
+                graph.task("quant" + s, InputKernels::fp8Quantise, context, in, allRows, amax, w.inputParams(), xq, st.k(),
+                        l.inputBlock(), segments, l.inputMode(), l.inputFormat());
+                grids.addWorkerGrid(name + ".quant" + s, inputGrid);
             }
+            FloatArray table = WeightFormat.isHalf(w.format()) ? powers : fp8Table;
+            graph.task("gemv" + s, DeviceKernels::gemv, context, xq, gemvRows, w.f32(), w.half(), w.codes(), table, w.scales(),
+                    w.zeros(), w.groupMap(), bias, out, w.format(), st.n(), st.k(), st.act(), gated, hasBias, w.bits(),
+                    w.groups());
+            graph.task("gemm" + s, DeviceKernels::gemm, context, xq, gemmRows, w.f32(), w.half(), w.codes(), table, w.scales(),
+                    w.zeros(), w.groupMap(), bias, out, w.format(), st.n(), st.k(), st.act(), gated, hasBias, w.bits(),
+                    w.groups());
             inputGrids.add(inputGrid);
             inputSegments.add(segments);
             WorkerGrid2D gemv = new WorkerGrid2D(GEMV_THREADS, 1);
@@ -140,7 +146,16 @@ final class LayerPlan implements AutoCloseable {
         // breaks the NaN and infinity weights decode to, and mad() would round differently from fma.
         // Divisions correctly rounded: the fp8 input scale min(amax, ub)/FMAX and its reciprocal must
         // equal the host's to the bit, or an input on a rounding tie may quantise differently.
-        this.plan = new TornadoExecutionPlan(graph.snapshot()).withDevice(device).withGridScheduler(grids)
+        List<ImmutableTaskGraph> graphs = new ArrayList<>(List.of(graph.snapshot()));
+        for (int rowsHeld = 1; uploads.isEmpty() || uploads.getLast().getSize() < (long) capacity * inDim; rowsHeld *= 2) {
+            FloatArray staged = new FloatArray(Math.max(1, Math.multiplyExact(Math.min(rowsHeld, capacity), inDim)));
+            uploads.add(staged);
+            graphs.add(new TaskGraph(name + "in" + rowsHeld).transferToDevice(DataTransferMode.EVERY_EXECUTION, staged)
+                    .task("upload", LayerPlan::upload, staged).snapshot());
+        }
+        this.mapped = new boolean[uploads.size()];
+        this.plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new)).withDevice(device)
+                .withGridScheduler(grids)
                 .withCompilerFlags(TornadoVMBackendType.OPENCL, "-w -cl-fp32-correctly-rounded-divide-sqrt");
     }
 
@@ -175,16 +190,43 @@ final class LayerPlan implements AutoCloseable {
                 input.setLocalWork(GEMV_THREADS, 1, 1);
             }
         }
+        int upload = 32 - Integer.numberOfLeadingZeros(m - 1); // the smallest power of two ≥ m
         long inBytes = (long) m * inDim * Float.BYTES;
-        MemorySegment.copy(x2d.data(), 0, x.getSegment(), 0, inBytes);
+        MemorySegment.copy(x2d.data(), 0, uploads.get(upload).getSegment(), 0, inBytes);
         long outElements = (long) m * outDim;
         try {
-            plan.execute().transferToHost(new DataRange(y).withSize(outElements));
+            if (!allocated) {
+                // x must exist on the device before an upload array can be mapped onto it: a first run does no work
+                gemvRows.set(0, 0);
+                gemmRows.set(0, 0);
+                allRows.set(0, 0);
+                plan.withGraph(0).execute();
+                allocated = true;
+                gemvRows.set(0, gemv ? m : 0);
+                gemmRows.set(0, gemv ? 0 : m);
+                allRows.set(0, m);
+            }
+            if (!mapped[upload]) {
+                plan.mapOnDeviceMemoryRegion(uploads.get(upload), x, 0, 0, upload + 1);
+                mapped[upload] = true;
+            }
+            plan.withGraph(upload + 1).execute();
+            plan.withGraph(0).execute().transferToHost(new DataRange(y).withSize(outElements));
         } catch (RuntimeException e) {
             throw new TornadoNnException("TornadoVM failed to run " + describe() + " on " + m + " rows: "
                     + TornadoMessages.firstLines(e), e);
         }
         MemorySegment.copy(y.getSegment(), 0, y2d.data(), 0, outElements * Float.BYTES);
+    }
+
+    /**
+     * The upload graphs' one task: TornadoVM runs a graph's copies only around a task. It rewrites
+     * the first element with itself, which the copy has just written, so it changes nothing.
+     */
+    static void upload(FloatArray staged) {
+        for (@Parallel int i = 0; i < 1; i++) {
+            staged.set(i, staged.get(i));
+        }
     }
 
     private String describe() {

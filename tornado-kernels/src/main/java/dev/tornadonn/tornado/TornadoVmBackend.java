@@ -25,8 +25,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
- * The {@code gpu:i} devices, run by the kernels in {@link DeviceKernels} (dense weights) and
- * {@link QuantKernels} (GPTQ and fp8, kept packed) as TornadoVM compiles them for each device
+ * The {@code gpu:i} devices, run by the kernels in {@link DeviceKernels} (every weight format:
+ * dense, or GPTQ and fp8 kept packed) and {@link InputKernels} as TornadoVM compiles them for each device
  * (OpenCL, PTX or SPIR-V, whatever the runtime was built with).
  *
  * <p>Weights are copied once, at load, into TornadoVM arrays held by the prepared matrix; the
@@ -122,7 +122,7 @@ public final class TornadoVmBackend implements Backend {
         return t.copy(device);
     }
 
-    /** Dense, GPTQ and fp8 weights: the quantised ones stay packed on the device ({@link QuantKernels}). */
+    /** Dense, GPTQ and fp8 weights: the quantised ones stay packed on the device ({@link DeviceWeight}). */
     @Override
     public Set<WeightKind> weightKinds(DeviceRef device) {
         return EnumSet.of(WeightKind.DENSE, WeightKind.GROUP_QUANTIZED, WeightKind.FP8);
@@ -131,7 +131,7 @@ public final class TornadoVmBackend implements Backend {
     /**
      * Dense weights keep their dtype (F32, BF16 or F16, decoded in the kernel), copied once into
      * the TornadoVM array the kernels read; GPTQ and fp8 blocks keep their codes packed
-     * ({@link QuantWeight}, written once into the ints the device copy is made from). The bias is
+     * ({@link DeviceWeight#ofPacked}, written once into the ints the device copy is made from). The bias is
      * decoded to F32 once, since the epilogue reads it as f32.
      */
     @Override
@@ -147,7 +147,7 @@ public final class TornadoVmBackend implements Backend {
             }
         }
         if (rowBlocks.get(0).kind() != WeightKind.DENSE) {
-            return new TornadoMatrix(device, QuantWeight.of(rowBlocks), b, new java.util.HashMap<>());
+            return new TornadoMatrix(device, DeviceWeight.ofPacked(rowBlocks), b, new java.util.HashMap<>());
         }
         List<DenseMatrix> blocks = new java.util.ArrayList<>();
         for (WeightMatrix w : rowBlocks) {
@@ -164,14 +164,14 @@ public final class TornadoVmBackend implements Backend {
         }
         int format = WeightFormat.of(blocks.get(0).dtype());
         java.lang.foreign.MemorySegment target;
-        ResidentWeight w;
+        DeviceWeight w;
         if (format == WeightFormat.F32) {
             FloatArray values = new FloatArray((int) elements);
-            w = ResidentWeight.ofF32(values, rows, cols);
+            w = DeviceWeight.ofF32(values, rows, cols);
             target = values.getSegment();
         } else {
             ShortArray bits = new ShortArray((int) elements);
-            w = ResidentWeight.ofHalf(format, bits, rows, cols);
+            w = DeviceWeight.ofHalf(format, bits, rows, cols);
             target = bits.getSegment();
         }
         long at = 0;

@@ -80,10 +80,9 @@ class NoFallbackTest {
                 new dev.tornadonn.core.weights.Fp8WeightScale.PerTensor(0.5f),
                 new dev.tornadonn.core.weights.Fp8InputQuantization.Static(dev.tornadonn.core.numeric.Float8Format.E5M2, 0.01f));
         for (var w : java.util.List.of(gptq, fp8, fp8Static)) {
-            QuantWeight qw = QuantWeight.of(java.util.List.of(w));
+            DeviceWeight qw = DeviceWeight.ofPacked(java.util.List.of(w));
             dev.tornadonn.twins.QuantLayout layout = qw.layout();
-            int[] packed = layout.codes(java.util.List.of(w));
-            float[] table = dev.tornadonn.twins.QuantDecode.fp8Table();
+            var decode = dev.tornadonn.twins.KernelWeight.ofPacked(layout, layout.codes(java.util.List.of(w)));
             try (LayerPlan plan = new LayerPlan(TornadoDevices.get(dev.tornadonn.core.DeviceRef.gpu(0)), 9,
                     java.util.List.of(new LayerPlan.Stage(qw, null, n, dev.tornadonn.twins.KernelActivation.NONE, false)))) {
                 for (int m : new int[] {1, 9}) {
@@ -97,7 +96,7 @@ class NoFallbackTest {
                         dev.tornadonn.twins.Fp8InputTwin.run(x, m, layout, xin);
                     }
                     float[] want = new float[m * n];
-                    dev.tornadonn.twins.RowGemvTwin.run(xin, m, (r, c) -> layout.weight(packed, table, r, c), null, want, n, k,
+                    dev.tornadonn.twins.RowGemvTwin.run(xin, m, decode::at, null, want, n, k,
                             dev.tornadonn.twins.KernelActivation.NONE, 0, 0);
                     dev.tornadonn.core.Tensor xt = dev.tornadonn.core.Tensor.of(dev.tornadonn.core.DType.F32,
                             dev.tornadonn.core.Shape.of(m, k), x);
