@@ -4,15 +4,13 @@ import dev.tornadonn.core.ConfigException;
 import java.util.Objects;
 
 /**
- * How x is quantised to fp8 before the product.
+ * How x is quantised to fp8 before the product, if at all.
  *
  * <ul>
  *   <li>STATIC TENSOR: one scale read from the checkpoint ({@code input_scale}).
  *   <li>DYNAMIC TENSOR, COLWISE (per token) or BLOCK {@code (1, bk)}: scales computed per call as
  *       {@code min(max|x|, ub) / FMAX}, with {@code ub = activationScaleUb} or no bound when null
  *       (MAX hard-codes 1200 and ignores the config; here the config's value is used).
- * </ul>
- *
  *   <li>NONE: x is not quantised (weight-only fp8, compressed-tensors' W8A16); written TENSOR
  *       with no bound, as it has no scale at all.
  * </ul>
