@@ -12,7 +12,9 @@ themselves write them, with torch, safetensors and transformers' own modules whe
 installed (compressed-tensors F16 scales, FineGrainedFP8 static, AutoFP8 dynamic, fbgemm e5m2,
 AutoGPTQ partial groups and v1 zeros of 2^bits, Phi-3's fused gate_up_proj, fbgemm FP8 sharded
 along its inputs; compressed-tensors INT8 W8A8, static and dynamic, symmetric and asymmetric, x
-quantised as vLLM quantises it); and compares the output with numpy's float64 result from the exactly decoded
+quantised as vLLM quantises it); for the weight-only formats as their tools pack them (AWQ GEMM as AutoAWQ's
+from_linear, compressed-tensors pack-quantized W4A16/W8A16 as its pack_to_int32, compressed-tensors
+FP8 W8A16) and a bf16 model quantised to fp8 by `run --quantize`; and compares the output with numpy's float64 result from the exactly decoded
 tensors. Then feeds it malformed files and bad
 options, and expects a non-zero exit with a one-line message each time.
 
@@ -680,6 +682,287 @@ def tool_layout_cases(tmp, rng):
     cases.append(tpm)
     return cases
 
+# ---------------------------------------------------------------- weight-only formats, as their tools write them
+
+AWQ_ORDER = [0, 2, 4, 6, 1, 3, 5, 7]  # AutoAWQ's order_map: output 8j + AWQ_ORDER[i] sits at bits 4i
+AWQ_REVERSE_ORDER = [0, 4, 1, 5, 2, 6, 3, 7]  # vLLM's and AutoAWQ's unpacking order
+
+
+def awq_unpack(packed):
+    """AutoAWQ's dequantize_gemm unpacking, in numpy: shift out the nibbles, then undo the interleave."""
+    p = packed.astype(np.int64) & 0xFFFFFFFF
+    nibbles = np.stack([(p >> (4 * i)) & 0xF for i in range(8)], axis=-1).reshape(p.shape[0], -1)
+    order = (np.arange(nibbles.shape[1]).reshape(-1, 8)[:, AWQ_REVERSE_ORDER]).reshape(-1)
+    return nibbles[:, order]
+
+
+def ct_unpack(packed, bits, length, dim):
+    """compressed-tensors' unpack_from_int32 in numpy: values along `dim`, padding cut, offset removed."""
+    f, mask = 32 // bits, (1 << bits) - 1
+    p = packed.astype(np.int64) & 0xFFFFFFFF
+    parts = np.stack([(p >> (bits * i)) & mask for i in range(f)], axis=dim + 1)
+    if dim == 1:
+        values = parts.reshape(p.shape[0], -1)[:, :length]
+    else:
+        values = parts.reshape(-1, p.shape[1])[:length, :]  # (words, f, cols): row f·word + i
+    return values - (1 << (bits - 1))
+
+
+def weight_only_cases(tmp, rng):
+    """AWQ GEMM as AutoAWQ's WQLinear_GEMM.from_linear packs it; compressed-tensors pack-quantized (W4A16, W8A16)
+    as its pack_to_int32 packs it; compressed-tensors FP8 W8A16; a bf16 model quantised to fp8 by `--quantize`.
+    Each written with torch and safetensors into a model folder with the tool's config.json, read back here
+    with numpy independently of how it was written."""
+    try:
+        import torch
+        from safetensors.torch import save_file
+    except ImportError as e:
+        print(f"skip  weight-only format cases: {e} (pip install torch safetensors)")
+        return []
+    torch.manual_seed(int(rng.integers(1 << 31)))
+    f64 = lambda t: t.detach().to(torch.float64).numpy()
+    cases = []
+
+    def folder(name, state, config):
+        d = os.path.join(tmp, name)
+        os.makedirs(d)
+        save_file({k: v.detach().contiguous() for k, v in state.items()}, os.path.join(d, "model.safetensors"),
+                  metadata={"format": "pt"})
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(config, f, indent=2)
+        return d
+
+    # AWQ: AutoAWQ's zero-point quantiser per group (scales (max-min)/15, zeros -round(min/s)), then from_linear:
+    # scales .half(), intweight round((w + z·s)/s), packed with order_map along the outputs; qzeros likewise.
+    def awq_layer(prefix, k, n, group, bias):
+        w = torch.randn(n, k) / math.sqrt(k)
+        g = w.reshape(n, k // group, group)
+        lo, hi = g.amin(dim=2), g.amax(dim=2)
+        scales = ((hi - lo).clamp(min=1e-5) / 15)
+        zeros = (-torch.round(lo / scales)).clamp(0, 15)
+        scales_h = scales.t().contiguous().half()  # (in/group, out)
+        zeros_t = zeros.t().contiguous().to(torch.int32)
+        rep = lambda t: t.repeat_interleave(group, dim=0)  # (in, out)
+        intweight = torch.round((w.t() + rep(zeros_t.float() * scales.t())) / rep(scales_h.float())).clamp(0, 15).to(torch.int32)
+        qweight = torch.zeros(k, n // 8, dtype=torch.int32)
+        qzeros = torch.zeros(k // group, n // 8, dtype=torch.int32)
+        for col in range(n // 8):
+            for i in range(8):
+                qweight[:, col] |= intweight[:, col * 8 + AWQ_ORDER[i]] << (i * 4)
+                qzeros[:, col] |= zeros_t[:, col * 8 + AWQ_ORDER[i]] << (i * 4)
+        state = {f"{prefix}.qweight": qweight, f"{prefix}.qzeros": qzeros, f"{prefix}.scales": scales_h}
+        b = None
+        if bias:
+            b = torch.randn(n).half()
+            state[f"{prefix}.bias"] = b
+        q, z = awq_unpack(qweight.numpy()), awq_unpack(qzeros.numpy())
+        wd = ((q - np.repeat(z, group, axis=0)) * np.repeat(f64(scales_h), group, axis=0)).T  # (q - z)·s, no +1
+        return state, wd, (None if b is None else f64(b))
+
+    awq_config = lambda group: dict(LLAMA_CONFIG, torch_dtype="float16", quantization_config={
+        "quant_method": "awq", "bits": 4, "group_size": group, "zero_point": True, "version": "gemm",
+        "modules_to_not_convert": None})
+    h, ff = 256, 384
+    state, ws, bs = {}, {}, {}
+    for proj, (k, n) in (("gate_proj", (h, ff)), ("up_proj", (h, ff)), ("down_proj", (ff, h))):
+        s, ws[proj], bs[proj] = awq_layer(f"model.layers.0.mlp.{proj}", k, n, 128, proj == "down_proj")
+        state.update(s)
+    d = folder("awq-g128", state, awq_config(128))
+    x = rng.uniform(-1, 1, (3, ff)).astype(np.float32)
+    cases.append(FolderCase("tool AutoAWQ GEMM 4b g128 linear (down_proj, F16 bias)", d, "linear",
+                            "model.layers.0.mlp.down_proj", x, "F32", linear64(x.astype(np.float64), ws["down_proj"],
+                                                                              bs["down_proj"]), 1e-4, tmp))
+    x = rng.uniform(-1, 1, (2, 2, h)).astype(np.float32)
+    x2 = x.reshape(-1, h).astype(np.float64)
+    expected = linear64(ACTIVATIONS["silu"](x2 @ ws["gate_proj"].T) * (x2 @ ws["up_proj"].T), ws["down_proj"], bs["down_proj"])
+    cases.append(FolderCase("tool AutoAWQ GEMM 4b g128 mlp", d, "mlp", "model.layers.0.mlp", x, "F32",
+                            expected.reshape(2, 2, h), 1e-4, tmp))
+    tp = FolderCase("tool AutoAWQ GEMM 4b g128 mlp --tensor-parallel over cpu:0,cpu:1", d, "mlp", "model.layers.0.mlp",
+                    x, "F32", expected.reshape(2, 2, h), 1e-4, tmp)
+    tp.args += ["--tensor-parallel", "--device", "cpu:0,cpu:1"]
+    cases.append(tp)
+    s, wd, _ = awq_layer("model.layers.0.self_attn.o_proj", 96, 40, 32, False)
+    d = folder("awq-g32", s, awq_config(32))
+    x = rng.uniform(-1, 1, (5, 96)).astype(np.float32)
+    cases.append(FolderCase("tool AutoAWQ GEMM 4b g32 96 -> 40, x:BF16", d, "linear", "model.layers.0.self_attn.o_proj",
+                            x, "BF16", encode(x, "BF16")[1] @ wd.T, 1e-4, tmp))
+
+    # compressed-tensors pack-quantized: compressed-tensors' quantize (round(w/s) + zp, clamped to the signed
+    # range), pack_to_int32 (offset by 2^(bits-1), zero-padded, shift-summed), weight_shape torch.tensor(shape).
+    def pack_to_int32(value, bits, packed_dim=1):
+        value = (value + (1 << (bits - 1))).to(torch.uint8)
+        if packed_dim == 0:
+            value = value.t()
+        rows, cols = value.shape
+        f = 32 // bits
+        padded = -(-cols // f) * f
+        value = torch.nn.functional.pad(value, (0, padded - cols)).view(rows, padded // f, f).to(torch.int32)
+        packed = (value << (torch.arange(f, dtype=torch.int32) * bits)).sum(dim=2, dtype=torch.int32)
+        return packed.t().contiguous() if packed_dim == 0 else packed
+
+    def ct_layer(prefix, k, n, bits, group, symmetric, act_order, dtype):
+        w = torch.randn(n, k, dtype=dtype) / math.sqrt(k)
+        size = k if group is None else group
+        groups = -(-k // size)
+        qmin, qmax = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        g_idx = torch.arange(k) // size
+        if act_order:
+            g_idx = g_idx[torch.randperm(k)]
+        scale = torch.zeros(n, groups)
+        zp = torch.zeros(n, groups)
+        for gi in range(groups):
+            cols = w.float()[:, g_idx == gi]
+            lo, hi = cols.amin(dim=1).clamp(max=0), cols.amax(dim=1).clamp(min=0)
+            if symmetric:
+                scale[:, gi] = torch.maximum(-lo, hi) / ((qmax - qmin) / 2)
+            else:
+                scale[:, gi] = (hi - lo) / (qmax - qmin)
+                zp[:, gi] = (qmin - torch.round(lo / scale[:, gi])).clamp(qmin, qmax)
+        scale = scale.clamp(min=1e-8).to(dtype)
+        q = torch.clamp(torch.round(w.float() / scale.float()[:, g_idx]) + zp[:, g_idx], qmin, qmax).to(torch.int8)
+        state = {f"{prefix}.weight_packed": pack_to_int32(q, bits), f"{prefix}.weight_scale": scale,
+                 f"{prefix}.weight_shape": torch.tensor(w.shape)}
+        if not symmetric:
+            state[f"{prefix}.weight_zero_point"] = pack_to_int32(zp.to(torch.int8), bits, packed_dim=0)
+        if act_order:
+            state[f"{prefix}.weight_g_idx"] = g_idx.to(torch.int32)
+        qd = ct_unpack(state[f"{prefix}.weight_packed"].numpy(), bits, k, 1)
+        zd = ct_unpack(state[f"{prefix}.weight_zero_point"].numpy(), bits, n, 0) if not symmetric else np.zeros((n, groups))
+        gi = g_idx.numpy()
+        return state, f64(scale)[:, gi] * (qd - zd[:, gi])
+
+    def ct_config(bits, group, symmetric, act_order):
+        weights = {"num_bits": bits, "type": "int", "symmetric": symmetric, "strategy": "channel" if group is None else "group",
+                   "group_size": group, "dynamic": False, "actorder": "group" if act_order else None, "observer": "minmax",
+                   "block_structure": None, "observer_kwargs": {}}
+        return dict(LLAMA_CONFIG, torch_dtype="bfloat16", quantization_config={
+            "quant_method": "compressed-tensors", "format": "pack-quantized", "quantization_status": "compressed",
+            "config_groups": {"group_0": {"targets": ["Linear"], "weights": weights, "input_activations": None,
+                                          "output_activations": None, "format": "pack-quantized"}},
+            "ignore": ["lm_head"], "kv_cache_scheme": None, "global_compression_ratio": None})
+
+    o_proj = "model.layers.0.self_attn.o_proj"
+    for bits, group, symmetric, act_order, (k, n) in ((4, 128, True, False, (256, 96)), (4, 64, False, False, (200, 72)),
+                                                      (4, 32, False, True, (128, 40)), (8, None, True, False, (129, 33)),
+                                                      (8, 32, False, False, (96, 17))):
+        s, wd = ct_layer(o_proj, k, n, bits, group, symmetric, act_order, torch.bfloat16)
+        d = folder(f"ct-w{bits}-{group}-{symmetric}-{act_order}", s, ct_config(bits, group, symmetric, act_order))
+        x = rng.uniform(-1, 1, (4, k)).astype(np.float32)
+        name = (f"tool compressed-tensors pack-quantized W{bits}A16 {'channel' if group is None else f'g{group}'} "
+                f"{'sym' if symmetric else 'asym (packed zero points)'}{' actorder g_idx' if act_order else ''} {k} -> {n}")
+        cases.append(FolderCase(name, d, "linear", o_proj, x, "F32", x.astype(np.float64) @ wd.T, 1e-4, tmp))
+    h, ff = 128, 160
+    state, ws = {}, {}
+    for proj, (k, n) in (("gate_proj", (h, ff)), ("up_proj", (h, ff)), ("down_proj", (ff, h))):
+        s, ws[proj] = ct_layer(f"model.layers.0.mlp.{proj}", k, n, 4, 32, False, False, torch.bfloat16)
+        state.update(s)
+    d = folder("ct-w4a16-mlp", state, ct_config(4, 32, False, False))
+    x = rng.uniform(-1, 1, (3, h)).astype(np.float32)
+    cases.append(FolderCase("tool compressed-tensors pack-quantized W4A16 g32 asym mlp", d, "mlp", "model.layers.0.mlp",
+                            x, "F32", mlp64(x.astype(np.float64), ws), 1e-4, tmp))
+
+    # compressed-tensors FP8 W8A16: float-quantized channel-scaled weights, input_activations null: x not quantised.
+    n, k = 64, 192
+    w = torch.randn(n, k, dtype=torch.bfloat16) / math.sqrt(k)
+    s_w = (w.float().abs().amax(dim=1, keepdim=True) / 448).to(torch.bfloat16)
+    q = (w.float() / s_w.float()).clamp(-448, 448).to(torch.float8_e4m3fn)
+    scheme = {"num_bits": 8, "type": "float", "symmetric": True, "dynamic": False, "group_size": None, "strategy": "channel",
+              "block_structure": None, "actorder": None, "observer": "minmax", "observer_kwargs": {}}
+    d = folder("ct-fp8-w8a16", {f"{o_proj}.weight": q, f"{o_proj}.weight_scale": s_w}, dict(
+        LLAMA_CONFIG, torch_dtype="bfloat16", quantization_config={
+            "quant_method": "compressed-tensors", "format": "float-quantized", "quantization_status": "compressed",
+            "config_groups": {"group_0": {"targets": ["Linear"], "weights": scheme, "input_activations": None,
+                                          "output_activations": None}}, "ignore": ["lm_head"]}))
+    x = rng.uniform(-3, 3, (5, k)).astype(np.float32)
+    cases.append(FolderCase("tool compressed-tensors FP8 W8A16 channel: x not quantised", d, "linear", o_proj, x, "F32",
+                            bf16_rounded(x.astype(np.float64) @ (f64(q) * f64(s_w)).T), 1e-3, tmp))
+
+    # --quantize fp8 on a bf16 model: vLLM's scaled_fp8_quant per weight (gate and up as one, its merged
+    # gate_up_proj), x per token (vLLM with CUTLASS) or per tensor (fp8-per-tensor); output in bf16.
+    def fp8_quant(*weights):
+        amax = np.float32(max(float(np.abs(w).max()) for w in weights))
+        scale = np.float32(amax / np.float32(448))
+        inv = np.float32(1) / scale
+        return [f64(torch.from_numpy((w.astype(np.float32) * inv).clip(-448, 448)).to(torch.float8_e4m3fn)) * float(scale)
+                for w in weights]
+
+    def per_tensor(x):
+        return quantise_x(x, np.full((x.shape[0], 1), np.float32(np.abs(x).max()) / np.float32(448), np.float32))
+
+    h, ff = 96, 160
+    dense, wd = {}, {}
+    for proj, shape in (("gate_proj", (ff, h)), ("up_proj", (ff, h)), ("down_proj", (h, ff))):
+        t = (torch.randn(*shape) / math.sqrt(shape[1])).to(torch.bfloat16)
+        dense[f"model.layers.0.mlp.{proj}.weight"] = t
+        wd[proj] = f64(t)
+    d = folder("online-fp8-bf16", dense, dict(LLAMA_CONFIG, torch_dtype="bfloat16", hidden_size=h, intermediate_size=ff))
+    gate, up = fp8_quant(wd["gate_proj"], wd["up_proj"])
+    (down,) = fp8_quant(wd["down_proj"])
+    for mode, xq in (("fp8", per_token), ("fp8-per-tensor", per_tensor)):
+        x = rng.uniform(-1, 1, (4, ff)).astype(np.float32)
+        c = FolderCase(f"--quantize {mode}: bf16 down_proj quantised at load", d, "linear", "model.layers.0.mlp.down_proj", x,
+                       "F32", bf16_rounded(xq(x) @ down.T), 1e-2, tmp)
+        c.args += ["--quantize", mode]
+        cases.append(c)
+        x = rng.uniform(-1, 1, (3, h)).astype(np.float32)
+        xs = xq(x)
+        hid = (ACTIVATIONS["silu"](bf16_rounded(xs @ gate.T)) * bf16_rounded(xs @ up.T)).astype(np.float32)
+        c = FolderCase(f"--quantize {mode}: bf16 mlp, gate and up sharing one scale", d, "mlp", "model.layers.0.mlp", x,
+                       "F32", bf16_rounded(xq(hid) @ down.T), 1e-2, tmp)
+        c.args += ["--quantize", mode]
+        cases.append(c)
+    return cases
+
+
+class ErrorCase:
+    """A run that must fail with one line naming the problem."""
+
+    def __init__(self, name, args, fragment):
+        self.name, self.args, self.fragment = name, args, fragment
+
+    def check(self):
+        r = run_tool(*self.args)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        ok = r.returncode != 0 and len(lines) == 1 and self.fragment in lines[0] and "Exception" not in lines[0]
+        return ok, f"exit {r.returncode}: {' | '.join(lines)}"
+
+
+def weight_only_bad_cases(tmp, rng):
+    """Checkpoints of the weight-only formats that must be refused, each naming its tensor or setting."""
+    try:
+        import torch
+        from safetensors.torch import save_file
+    except ImportError:
+        return []
+    cases = []
+    _, xf, yf, _ = scratch_files(tmp)
+    write_safetensors(xf, {"x": ("F32", (2, 64), encode(np.zeros((2, 64)), "F32")[0])})
+
+    def case(name, state, qc, fragment, extra=()):
+        d = os.path.join(tmp, "bad-" + name.replace(" ", "-"))
+        os.makedirs(d)
+        save_file(state, os.path.join(d, "model.safetensors"))
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(dict(LLAMA_CONFIG, **({"quantization_config": qc} if qc else {})), f)
+        cases.append(ErrorCase("bad weight-only checkpoint, " + name, ["run", "--layer", "linear", "--prefix", "p",
+                                                                     "--weights", d, "--input", xf, "--output", yf, *extra],
+                               fragment))
+
+    awq = {"p.qweight": torch.zeros(64, 2, dtype=torch.int32), "p.qzeros": torch.zeros(2, 2, dtype=torch.int32),
+           "p.scales": torch.zeros(2, 16, dtype=torch.float16)}
+    case("awq gemv version", awq, {"quant_method": "awq", "bits": 4, "group_size": 32, "version": "gemv"}, "version is 'gemv'")
+    case("awq qzeros shape", dict(awq, **{"p.qzeros": torch.zeros(2, 16, dtype=torch.int32)}),
+         {"quant_method": "awq", "bits": 4, "group_size": 32, "version": "gemm"}, "'p.qzeros' has shape (2, 16), expected (2, 2)")
+    ct = {"p.weight_packed": torch.zeros(16, 8, dtype=torch.int32), "p.weight_scale": torch.zeros(16, 2, dtype=torch.bfloat16),
+          "p.weight_shape": torch.tensor([16, 70])}
+    ct_qc = {"quant_method": "compressed-tensors", "format": "pack-quantized", "config_groups": {"group_0": {
+        "weights": {"num_bits": 4, "type": "int", "symmetric": True, "strategy": "group", "group_size": 32}}}}
+    case("pack-quantized weight_shape", ct, ct_qc, "'p.weight_packed' has shape (16, 8), expected (16, 9)")
+    case("quantize a quantised checkpoint", awq, {"quant_method": "awq", "bits": 4, "group_size": 32},
+         "takes unquantised weights", ("--quantize", "fp8"))
+    return cases
+
+
 # ---------------------------------------------------------------- INT8 W8A8, in compressed-tensors' layout
 
 def vllm_int8_inputs(x, dynamic, symmetric, s=None, z=0):
@@ -1032,6 +1315,8 @@ def main():
         quantised += [] if device else tool_layout_cases(tmp, rng)
         quantised += [] if device else gguf_cases(tmp, rng)
         quantised += [] if device else int8_cases(tmp, rng)
+        quantised += [] if device else weight_only_cases(tmp, rng)
+        quantised += [] if device else weight_only_bad_cases(tmp, rng)
         for case in quantised:
             ok, detail = case.check()
             passed, failed = passed + ok, failed + (not ok)

@@ -19,6 +19,7 @@ import dev.tornadonn.layers.Linear;
 import dev.tornadonn.layers.LinearSpec;
 import dev.tornadonn.layers.MLP;
 import dev.tornadonn.layers.checkpoint.CheckpointLayers;
+import dev.tornadonn.layers.quant.OnlineFp8;
 import dev.tornadonn.parallel.ColumnParallelLinear;
 import dev.tornadonn.parallel.Communicator;
 import dev.tornadonn.parallel.Communicators;
@@ -81,6 +82,11 @@ final class RunCommand implements Callable<Integer> {
             + "overrides the model folder's own config.")
     Path quantConfig;
 
+    @Option(names = "--quantize", description = "Quantise unquantised (F32/BF16/F16) weights as they load, as vLLM's "
+            + "--quantization fp8 does: fp8 (e4m3fn weights, one scale each; x per token, vLLM with CUTLASS) or "
+            + "fp8-per-tensor (x per tensor).")
+    String quantize;
+
     @Option(names = "--clip-weight", defaultValue = "0", description = "Clamp weights to [-C, C]; 0 means off (default).")
     double clipWeight;
 
@@ -121,6 +127,9 @@ final class RunCommand implements Callable<Integer> {
             CheckpointLayers layers = CheckpointLayers.of(w, dev).withClip(clipWeight);
             if (quantConfig != null) {
                 layers = layers.withQuantization(QuantizationConfig.read(quantConfig));
+            }
+            if (quantize != null) {
+                layers = layers.withOnlineQuantization(OnlineFp8.parse(quantize));
             }
             Tensor x = inputTensor(in);
             if (parallel) {

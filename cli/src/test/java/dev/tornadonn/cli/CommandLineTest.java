@@ -150,7 +150,12 @@ class CommandLineTest {
                 "--input", xf.toString(), "--output", yf.toString()), "no quantization_config to read it with");
         Files.writeString(config, "{\"quant_method\": \"awq\", \"bits\": 4}");
         assertOneLineError(run("run", "--layer", "gptq-linear", "--weights", wf.toString(), "--prefix", "mlp.up_proj",
-                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString()), "is GPTQ-packed, but quantization_config.quant_method is 'awq' (expected gptq)");
+                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString()),
+                "tensor 'mlp.up_proj.qweight' (8, 96) read as AWQ's GEMM layout (in_dim, out_dim/8), as quant_method awq says");
+        Files.writeString(config, "{\"quant_method\": \"bitsandbytes\"}");
+        assertOneLineError(run("run", "--layer", "gptq-linear", "--weights", wf.toString(), "--prefix", "mlp.up_proj",
+                "--input", xf.toString(), "--output", yf.toString(), "--quant-config", config.toString()),
+                "is GPTQ- or AWQ-packed, but quantization_config.quant_method is 'bitsandbytes' (expected gptq or awq)");
     }
 
     @Test
@@ -224,6 +229,40 @@ class CommandLineTest {
 
         assertOneLineError(run("run", "--layer", "fp8-linear", "--weights", folder.toString(), "--prefix", "o_proj",
                 "--input", xf.toString(), "--output", yf.toString()), "--layer fp8-linear reads fp8 weights, but 'o_proj' holds int8 (W8A8) ones");
+    }
+
+    @Test
+    void quantizeFp8QuantisesADenseCheckpointAsItLoads() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 5);
+        int k = 129, n = 40, m = 3;
+        Tensor w = RandomTensors.uniform(DType.F32, Shape.of(n, k), rnd);
+        Path wf = write("dense.safetensors", Map.of("proj.weight", w));
+        Tensor x = RandomTensors.uniform(DType.F32, Shape.of(m, k), rnd);
+        Path xf = write("x.safetensors", Map.of("x", x));
+        Path yf = dir.resolve("y.safetensors");
+        float amax = 0f;
+        for (float v : w.toFloatArray()) {
+            amax = Math.max(amax, Math.abs(v));
+        }
+        float scale = amax / 448f;
+        double[] wq = new double[n * k];
+        for (int i = 0; i < wq.length; i++) {
+            wq[i] = Float8Format.E4M3FN.round(w.getFloat(i) * (1f / scale));
+        }
+        for (String mode : new String[] {"fp8", "fp8-per-tensor"}) {
+            CliRun r = run("run", "--layer", "fp8-linear", "--weights", wf.toString(), "--prefix", "proj", "--input", xf.toString(),
+                    "--output", yf.toString(), "--quantize", mode);
+            assertEquals(0, r.code(), r.err());
+            Float8InputScaleSpec in = mode.equals("fp8") ? Float8InputScaleSpec.dynamicPerToken(null) : Float8InputScaleSpec.dynamicTensor(null);
+            double[] ref = Fp8Oracle.linear(x.toFloatArray(), m, k, Float8Format.E4M3FN, in, 0f, wq, n,
+                    Float8WeightScaleSpec.tensor(), new float[] {scale}, null);
+            Comparison c = Comparison.of(readY(yf), ref);
+            assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> mode + ": " + c); // F32 weights: F32 output
+        }
+        assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--prefix", "proj", "--input", xf.toString(),
+                "--output", yf.toString(), "--quantize", "int4"), "unknown quantisation 'int4'; valid: fp8, fp8-per-tensor");
+        assertOneLineError(run("run", "--layer", "linear", "--weights", wf.toString(), "--prefix", "proj", "--input", xf.toString(),
+                "--output", yf.toString(), "--quantize", "fp8", "--clip-weight", "0.5"), "clip_weight applies to unquantised weights");
     }
 
     private static double[] gptqWeights(Map<String, Tensor> ckpt, String p, GptqConfig q) {

@@ -31,7 +31,7 @@ class ReadmeExample {
         // A file, or a Hugging Face folder: model.safetensors or its index and shards, config.json.
         try (Checkpoint checkpoint = Checkpoint.open(modelFolder)) {
             CheckpointLayers layers = CheckpointLayers.of(checkpoint, DeviceRef.cpu(0));
-            // Dense, GPTQ or FP8, told by the tensors under the prefix and read as config.json says.
+            // Dense, GPTQ, AWQ, FP8, ..., told by the tensors under the prefix and read as config.json says.
             try (Linear linear = Linear.load(layers.linearSpec(prefix), checkpoint)) {
                 return linear.forward(x);          // the weight was copied once; the folder may close
             }

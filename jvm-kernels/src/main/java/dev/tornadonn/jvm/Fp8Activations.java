@@ -8,6 +8,11 @@ import dev.tornadonn.core.weights.Fp8InputQuantization;
  * {@code s = min(max|x|, ub) / FMAX} for dynamic scales. A zero scale (all-zero group) gives
  * {@code 1/s = 0}, so zeros, never NaN. The x side is O(M·K), cheap next to the O(N·K) weight side.
  *
+ * <p>A weight-only layer leaves x unrounded, but scales each row by a power of two that brings its
+ * largest magnitude into [1, 2): exact (short of a row spanning more than 2^126), so the products and their f32 sums are those of x itself,
+ * while the kernels, which prescale x by 2^32 and take the fp8 exponent bias out of the weights,
+ * see the magnitudes they do for fp8 inputs rather than overflowing or going subnormal.
+ *
  * @param xq     {@code m × cols}: the decoded fp8 values of x
  * @param scales {@code m × segments}: the input multiplier of each (row, segment) of the layout
  */
@@ -17,7 +22,9 @@ record Fp8Activations(float[] xq, float[] scales) {
         int k = w.cols();
         int segs = w.segments();
         int[] start = w.segmentStart();
-        Fp8InputQuantization q = w.input();
+        if (!(w.input() instanceof Fp8InputQuantization.Quantised q)) {
+            return powerOfTwoRows(x, m, w);
+        }
         Float8Format f = q.format();
         float[] xq = new float[Math.multiplyExact(m, k)];
         float[] sx = new float[Math.multiplyExact(m, segs)];
@@ -48,6 +55,28 @@ record Fp8Activations(float[] xq, float[] scales) {
             }
         }
         return new Fp8Activations(xq, sx);
+    }
+
+    /** Each row times {@code 2^-e}, its multiplier {@code 2^e}, e the exponent of its largest finite magnitude. */
+    private static Fp8Activations powerOfTwoRows(float[] x, int m, Fp8Layout w) {
+        int k = w.cols();
+        int segs = w.segments();
+        float[] xs = new float[Math.multiplyExact(m, k)];
+        float[] sx = new float[Math.multiplyExact(m, segs)];
+        for (int i = 0; i < m; i++) {
+            float a = 0f;
+            for (int c = i * k; c < (i + 1) * k; c++) {
+                float v = Math.abs(x[c]);
+                a = v > a && v != Float.POSITIVE_INFINITY ? v : a;
+            }
+            // A zero row keeps multiplier 1; NaN and infinities pass through unchanged in value.
+            int e = a == 0f ? 0 : Math.getExponent(a);
+            for (int c = i * k; c < (i + 1) * k; c++) {
+                xs[c] = Math.scalb(x[c], -e);
+            }
+            java.util.Arrays.fill(sx, i * segs, (i + 1) * segs, Math.scalb(1f, e));
+        }
+        return new Fp8Activations(xs, sx);
     }
 
     static float dynamicScale(float absMax, float upperBound, Float8Format f) {

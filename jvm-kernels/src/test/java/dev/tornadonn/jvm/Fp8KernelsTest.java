@@ -132,7 +132,9 @@ class Fp8KernelsTest {
                 new Mode("token/row ub", Float8InputScaleSpec.dynamicPerToken(1.5f), Float8WeightScaleSpec.rowwise()),
                 new Mode("token/block", Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.block(8, 32)),
                 new Mode("block/block", Float8InputScaleSpec.dynamicBlock(32, null), Float8WeightScaleSpec.block(8, 32)),
-                new Mode("block/block ub, k differ", Float8InputScaleSpec.dynamicBlock(24, 2f), Float8WeightScaleSpec.block(5, 40)));
+                new Mode("block/block ub, k differ", Float8InputScaleSpec.dynamicBlock(24, 2f), Float8WeightScaleSpec.block(5, 40)),
+                new Mode("weight-only/row", Float8InputScaleSpec.weightOnly(), Float8WeightScaleSpec.rowwise()),
+                new Mode("weight-only/block", Float8InputScaleSpec.weightOnly(), Float8WeightScaleSpec.block(8, 32)));
         int[][] shapes = {{1, 1, 1}, {1, 300, 33}, {7, 129, 33}, {13, 7, 129}, {3, 64, 17}};
         List<Arguments> out = new ArrayList<>();
         int i = 0;
@@ -179,6 +181,7 @@ class Fp8KernelsTest {
         // Dynamic inputs are e4m3fn whatever the weights (vLLM, MAX): e5m2 weights meet e4m3fn x here.
         Float8Format xf = Fp8Oracle.inputFormat(f, mode.in());
         Fp8InputQuantization in = mode.in().isStatic() ? new Fp8InputQuantization.Static(f, staticScale)
+                : mode.in().isWeightOnly() ? new Fp8InputQuantization.WeightOnly()
                 : switch (mode.in().granularity()) {
                     case TENSOR -> new Fp8InputQuantization.DynamicPerTensor(xf, ub);
                     case COLWISE -> new Fp8InputQuantization.DynamicPerToken(xf, ub);
@@ -200,6 +203,52 @@ class Fp8KernelsTest {
         double[] ref = Fp8Oracle.linear(x, m, k, f, mode.in(), staticScale, wq, n, mode.ws(), wScales, bd);
         Comparison c = Comparison.of(y.toFloatArray(), ref);
         assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> "relative L2 " + c.relativeL2() + ", max abs " + c.maxAbsError());
+    }
+
+    /**
+     * Weight-only fp8 takes x as it is: rows of magnitude 1e-20 and 1e30 beside ordinary ones, which
+     * the kernels' 2^32 prescale and the weights' exponent rebias would otherwise push below the
+     * normal range or past f32's, through the fused GEMV (m ≤ GEMV_MAX_M) and the decode-a-row path.
+     */
+    @Test
+    void weightOnlyKeepsTinyAndHugeRowsExact() {
+        SplittableRandom r = new SplittableRandom(SEED);
+        Float8Format f = Float8Format.E4M3FN;
+        int k = 200;
+        int n = 11;
+        byte[] codes = new byte[n * k];
+        double[] wq = new double[n * k];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = f.fromFloat((float) (r.nextGaussian() * 8));
+            wq[i] = f.toFloat(codes[i]);
+        }
+        float[] wScales = new float[n];
+        for (int j = 0; j < n; j++) {
+            wScales[j] = (float) Math.scalb(1 + r.nextDouble(), -6);
+        }
+        for (int m : new int[] {3, VectorKernels.GEMV_MAX_M + 5}) {
+            float[] x = new float[m * k];
+            double[] magnitude = {1e-20, 1, 1e30};
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (r.nextGaussian() * magnitude[(i / k) % 3]);
+            }
+            for (Fp8Kernels kern : kernels()) {
+                JvmBackend backend = kern instanceof Fp8Kernels.Scalar ? JvmBackend.scalar() : new JvmBackend(KernelSelection.vectorOrNull());
+                var prepared = backend.prepare(List.of(Fp8Matrix.of(n, k, f, codes, new Fp8WeightScale.PerRow(wScales),
+                        new Fp8InputQuantization.WeightOnly())), null, DeviceRef.cpu(0));
+                Tensor y = Tensor.allocate(DType.F32, Shape.of(m, n)).fill(Float.NaN);
+                backend.linear(Tensor.of(x, m, k), prepared, y);
+                double[] ref = Fp8Oracle.linear(x, m, k, f, Float8InputScaleSpec.weightOnly(), 0f, wq, n,
+                        Float8WeightScaleSpec.rowwise(), wScales, null);
+                for (int i = 0; i < m; i++) { // row by row: each row is judged against its own magnitude
+                    float[] yr = java.util.Arrays.copyOfRange(y.toFloatArray(), i * n, (i + 1) * n);
+                    Comparison c = Comparison.of(yr, java.util.Arrays.copyOfRange(ref, i * n, (i + 1) * n));
+                    int row = i;
+                    assertTrue(c.within(Tolerance.F32_ACCUMULATION), () -> kern.getClass().getSimpleName() + " m=" + m
+                            + " row " + row + ": relative L2 " + c.relativeL2());
+                }
+            }
+        }
     }
 
     static Stream<Arguments> gemvShapes() {

@@ -8,12 +8,17 @@ import static dev.tornadonn.twins.KernelGeometry.GEMV_THREADS;
  * one {@code GEMV_THREADS}-wide work-group per (input segment, row of x). The first finds each
  * segment's max |x| (skipped for static scales); the second turns those into the scale
  * {@code s} (for a per-tensor scale every group reduces all rows' maxima again) and writes
- * {@code xs = fp8(x·(1/s))·s}, which the quantised GEMV and GEMM then read as their x.
+ * {@code xs = fp8(x·(1/s))·s}, which the quantised GEMV and GEMM then read as their x. A
+ * weight-only layer ({@code INPUT_NONE}) runs neither: the product reads x itself.
  */
 public final class Fp8InputTwin {
     private Fp8InputTwin() {}
 
     public static void run(float[] x, int m, QuantLayout w, float[] xs) {
+        if (w.inputMode() == QuantDecode.INPUT_NONE) { // weight-only: the product reads x itself
+            System.arraycopy(x, 0, xs, 0, m * w.cols());
+            return;
+        }
         int k = w.cols();
         int segs = w.inputSegments();
         int block = w.inputBlock();

@@ -18,6 +18,8 @@ public final class QuantDecode {
     public static final int INPUT_TENSOR = 1;
     public static final int INPUT_TOKEN = 2;
     public static final int INPUT_BLOCK = 3;
+    /** Weight-only fp8: x enters the product as it is. */
+    public static final int INPUT_NONE = 4;
 
     private QuantDecode() {}
 

@@ -29,7 +29,8 @@ import java.util.List;
  * <p>fp8 inputs are quantised on the device before the product ({@code inputMode}, one of
  * {@code QuantDecode.INPUT_*}, with its block of {@code inputBlock} columns, {@code upperBound}
  * and {@code staticScale}), to {@code inputFormat}: e4m3fn for dynamic inputs whatever the
- * weights' format, as vLLM and MAX quantise activations.
+ * weights' format, as vLLM and MAX quantise activations; {@code INPUT_NONE} (weight-only fp8)
+ * leaves x as it is and runs no input kernel.
  */
 public record QuantLayout(int format, int bits, int rows, int cols, int groups, int[] groupMap, float[] scales, float[] zeros, int inputMode, int inputBlock, float upperBound,
                           float staticScale, int inputFormat) {
@@ -154,17 +155,21 @@ public record QuantLayout(int format, int bits, int rows, int cols, int groups, 
             case Fp8InputQuantization.DynamicPerTensor t -> QuantDecode.INPUT_TENSOR;
             case Fp8InputQuantization.DynamicPerToken t -> QuantDecode.INPUT_TOKEN;
             case Fp8InputQuantization.DynamicBlock b -> QuantDecode.INPUT_BLOCK;
+            case Fp8InputQuantization.WeightOnly w -> QuantDecode.INPUT_NONE;
         };
         int inputBlock = in instanceof Fp8InputQuantization.DynamicBlock b ? Math.min(cols, b.blockCols()) : cols;
         float ub = switch (in) {
-            case Fp8InputQuantization.Static s -> Float.POSITIVE_INFINITY;
             case Fp8InputQuantization.DynamicPerTensor t -> t.upperBound();
             case Fp8InputQuantization.DynamicPerToken t -> t.upperBound();
             case Fp8InputQuantization.DynamicBlock b -> b.upperBound();
+            case Fp8InputQuantization.Static s -> Float.POSITIVE_INFINITY;
+            case Fp8InputQuantization.WeightOnly w -> Float.POSITIVE_INFINITY;
         };
         float staticScale = in instanceof Fp8InputQuantization.Static s ? s.scale() : 0f;
         int format = first.format() == Float8Format.E4M3FN ? QuantDecode.E4M3FN : QuantDecode.E5M2;
-        int inputFormat = in.format() == Float8Format.E4M3FN ? QuantDecode.E4M3FN : QuantDecode.E5M2;
+        // A weight-only layer rounds x to nothing; its inputFormat is never read.
+        int inputFormat = in instanceof Fp8InputQuantization.Quantised q && q.format() == Float8Format.E5M2
+                ? QuantDecode.E5M2 : QuantDecode.E4M3FN;
         return new QuantLayout(format, 8, rows, cols, groups, groupMap, scales, new float[1], mode, inputBlock, ub, staticScale, inputFormat);
     }
 

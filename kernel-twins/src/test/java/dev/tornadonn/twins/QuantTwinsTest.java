@@ -84,7 +84,7 @@ class QuantTwinsTest {
     static Stream<Fp8Case> fp8Cases() {
         int[][] shapes = {{1, 7, 129}, {3, 33, 96}, {9, 17, 31}, {8, 5, 300}, {17, 70, 64}, {1, 1, 1}, {40, 65, 130}};
         String[] weights = {"tensor", "row", "block16x32", "block32x64"};
-        String[] inputs = {"static", "tensor", "token", "token-ub2", "block64", "block7"};
+        String[] inputs = {"static", "tensor", "token", "token-ub2", "block64", "block7", "weight-only"};
         List<Fp8Case> cases = new ArrayList<>();
         int i = 0;
         for (String kernel : new String[] {"gemv", "gemm"}) {
@@ -135,6 +135,10 @@ class QuantTwinsTest {
             case "tensor" -> {
                 ispec = Float8InputScaleSpec.dynamicTensor(null);
                 iq = new Fp8InputQuantization.DynamicPerTensor(xf, ub);
+            }
+            case "weight-only" -> {
+                ispec = Float8InputScaleSpec.weightOnly();
+                iq = new Fp8InputQuantization.WeightOnly();
             }
             case "block64", "block7" -> {
                 int bk = c.input().equals("block64") ? 64 : 7;

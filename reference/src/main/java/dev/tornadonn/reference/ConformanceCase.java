@@ -6,9 +6,9 @@ import dev.tornadonn.core.weights.WeightKind;
 
 /** One layer configuration and input shape, checked on a device against the oracle. */
 public sealed interface ConformanceCase permits LinearCase, MlpCase, GptqLinearCase, Fp8LinearCase, GgufLinearCase,
-        Int8LinearCase {
+        Int8LinearCase, AwqLinearCase, PackQuantizedLinearCase, OnlineFp8LinearCase {
 
-    /** {@code linear} or {@code mlp}. */
+    /** The layer and format, e.g. {@code linear}, {@code mlp} or {@code awq-linear}. */
     String layer();
 
     /** The weights' storage dtype. */

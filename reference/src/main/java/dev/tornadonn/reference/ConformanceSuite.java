@@ -65,7 +65,36 @@ public final class ConformanceSuite {
         cases.addAll(Fp8ConformanceCases.fp8Cases(baseSeed));
         addGgufCases(cases, baseSeed);
         cases.addAll(Int8ConformanceCases.int8Cases(baseSeed));
+        addWeightOnlyCheckpointCases(cases, baseSeed);
         return List.copyOf(cases);
+    }
+
+    /**
+     * The formats read from a tool's checkpoint and config: AWQ GEMM (group sizes, bias), the
+     * compressed-tensors pack-quantized W4A16/W8A16 (group and channel, symmetric and with zero
+     * points, activation order, a partial last group), and dense weights quantised to fp8 as they
+     * load (per-token and per-tensor inputs, each weight dtype). One and a few rows of x (the GEMV),
+     * more (the GEMM), rank 3.
+     */
+    private static void addWeightOnlyCheckpointCases(List<ConformanceCase> cases, long baseSeed) {
+        cases.add(new AwqLinearCase(Shape.of(1, 128), 64, 128, false, seed(baseSeed, cases.size())));
+        cases.add(new AwqLinearCase(Shape.of(3, 256), 40, 64, true, seed(baseSeed, cases.size())));
+        cases.add(new AwqLinearCase(Shape.of(17, 96), 136, 32, true, seed(baseSeed, cases.size())));
+        cases.add(new AwqLinearCase(Shape.of(2, 3, 64), 8, -1, false, seed(baseSeed, cases.size())));
+        cases.add(new PackQuantizedLinearCase(Shape.of(1, 256), 33, 4, 128, true, false, false, seed(baseSeed, cases.size())));
+        cases.add(new PackQuantizedLinearCase(Shape.of(5, 200), 70, 4, 64, false, false, true, seed(baseSeed, cases.size())));
+        cases.add(new PackQuantizedLinearCase(Shape.of(9, 256), 17, 4, 32, false, true, false, seed(baseSeed, cases.size())));
+        cases.add(new PackQuantizedLinearCase(Shape.of(2, 129), 65, 8, -1, true, false, true, seed(baseSeed, cases.size())));
+        cases.add(new PackQuantizedLinearCase(Shape.of(2, 3, 96), 31, 8, 32, false, false, false, seed(baseSeed, cases.size())));
+        cases.add(new PackQuantizedLinearCase(Shape.of(40, 7), 9, 4, -1, false, false, true, seed(baseSeed, cases.size())));
+        int[][] shapes = {{1, 129, 33}, {4, 64, 7}, {13, 300, 129}, {1, 1, 1}};
+        for (DType dtype : WEIGHT_DTYPES) {
+            for (int s = 0; s < shapes.length; s++) {
+                cases.add(new OnlineFp8LinearCase(Shape.of(shapes[s][0], shapes[s][1]), shapes[s][2], dtype, s % 2 == 0,
+                        s != 1, seed(baseSeed, cases.size())));
+            }
+        }
+        cases.add(new OnlineFp8LinearCase(Shape.of(2, 3, 64), 20, DType.BF16, true, true, seed(baseSeed, cases.size())));
     }
 
     /** Each GGUF block type: one and a few rows of x (the GEMV), more (decode-a-row), rank 3, awkward N, bias on and off. */

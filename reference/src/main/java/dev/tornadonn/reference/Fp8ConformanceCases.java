@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * The fp8 linear cases: both formats; every weight scale granularity with static, dynamic
- * per-tensor, per-token and block inputs (including MAX's broken pairs: static with row or block
+ * per-tensor, per-token and block inputs, and weight-only ones that leave x unquantised (W8A16) (including MAX's broken pairs: static with row or block
  * weights, per-tensor dynamic at M > 1, block sizes not dividing K, input and weight k blocks that
  * differ); bound on and off; bias on and off; boundary weights; an all-zero input row; inputs of
  * rank 1 to 3; BF16 and F32 outputs; BF16 scales; the {@code weight_scale_inv} key.
@@ -31,7 +31,10 @@ public final class Fp8ConformanceCases {
                 Float8Config.of(Float8InputScaleSpec.dynamicBlock(64, null), Float8WeightScaleSpec.block(32, 64)),
                 Float8Config.of(Float8InputScaleSpec.dynamicBlock(128, 3f), Float8WeightScaleSpec.block(128, 128)),
                 Float8Config.of(Float8InputScaleSpec.dynamicBlock(32, null), Float8WeightScaleSpec.block(16, 48)),
-                Float8Config.of(Float8InputScaleSpec.dynamicBlock(7, null), Float8WeightScaleSpec.tensor()));
+                Float8Config.of(Float8InputScaleSpec.dynamicBlock(7, null), Float8WeightScaleSpec.tensor()),
+                Float8Config.of(Float8InputScaleSpec.weightOnly(), Float8WeightScaleSpec.rowwise()),
+                Float8Config.of(Float8InputScaleSpec.weightOnly(), Float8WeightScaleSpec.tensor()),
+                Float8Config.of(Float8InputScaleSpec.weightOnly(), Float8WeightScaleSpec.block(16, 32)));
         List<Shape> xs = List.of(Shape.of(1, 1), Shape.of(7, 7), Shape.of(13, 129), Shape.of(7, 300),
                 Shape.of(2, 3, 129), Shape.of(300));
         int[] outs = {1, 33, 129, 33, 7, 1};

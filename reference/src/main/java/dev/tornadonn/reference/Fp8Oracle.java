@@ -6,7 +6,8 @@ import dev.tornadonn.layers.quant.Float8InputScaleSpec;
 import dev.tornadonn.layers.quant.Float8WeightScaleSpec;
 
 /**
- * The fp8 linear in exact arithmetic: x is quantised exactly as the spec says (scale
+ * The fp8 linear in exact arithmetic: x is quantised exactly as the spec says (left as it is for
+ * weight-only fp8; otherwise scale
  * {@code min(max|x|, ub) / FMAX} in f32, {@code xq = fp8(x · (1/s))} with RNE and saturation, a
  * zero scale giving zeros), then {@code y = Σ (xq·sx)·(wq·sw) + b} in double. Each dequantised
  * factor is a product of two floats, exact in double, so only the double GEMM rounds.
@@ -48,6 +49,12 @@ public final class Fp8Oracle {
     /** {@code xq · sx} per element, in double, x quantised to {@code f}. */
     public static double[] quantiseInput(float[] x, int m, int k, Float8Format f, Float8InputScaleSpec in, float staticScale) {
         double[] out = new double[m * k];
+        if (in.isWeightOnly()) { // W8A16: x enters the product as it is
+            for (int i = 0; i < out.length; i++) {
+                out[i] = x[i];
+            }
+            return out;
+        }
         float tensorAmax = absMax(x, 0, m * k);
         for (int i = 0; i < m; i++) {
             for (int c = 0; c < k; c++) {

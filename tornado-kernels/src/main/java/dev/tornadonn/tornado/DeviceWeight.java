@@ -3,6 +3,7 @@ package dev.tornadonn.tornado;
 import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.weights.WeightKind;
 import dev.tornadonn.core.weights.WeightMatrix;
+import dev.tornadonn.twins.QuantDecode;
 import dev.tornadonn.twins.QuantLayout;
 import dev.tornadonn.twins.WeightFormat;
 import java.util.List;
@@ -49,9 +50,9 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
                 FloatArray.fromElements(l.upperBound(), l.staticScale()));
     }
 
-    /** Whether x is quantised to fp8 on the device before the product. */
+    /** Whether x is quantised to fp8 on the device before the product (not for weight-only fp8). */
     boolean quantisesInput() {
-        return layout != null && layout.fp8();
+        return layout != null && layout.fp8() && layout.inputMode() != QuantDecode.INPUT_NONE;
     }
 
     /** Bytes the weight occupies on the device. */

@@ -107,7 +107,8 @@ final class LayerPlan implements AutoCloseable {
             graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, bias);
             FloatArray xq = in;
             if (w.quantisesInput()) {
-                // x quantised on the device into xq (as xq·s), which the product then reads
+                // x quantised on the device into xq (as xq·s), which the product then reads; a
+                // weight-only layer's product reads x itself
                 QuantLayout l = w.layout();
                 segments = l.inputSegments();
                 FloatArray amax = new FloatArray(Math.max(1, Math.multiplyExact(capacity, segments)));

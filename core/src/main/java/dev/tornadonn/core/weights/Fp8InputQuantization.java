@@ -5,14 +5,10 @@ import dev.tornadonn.core.numeric.Float8Format;
 import java.util.Objects;
 
 /**
- * How inputs become fp8 before the product. Dynamic scales are {@code min(max|x|, ub) / FMAX}
- * over their granularity, computed in f32 (ub = +∞ when there is no upper bound); a static scale
- * comes from the checkpoint. Either way {@code xq = fp8(x · (1/s))} with round-to-nearest-even
- * and saturation, and a zero scale (an all-zero group) quantises to zeros rather than NaN.
+ * What happens to x before the product with an fp8 weight: it is quantised to fp8
+ * ({@link Quantised}), or it enters the product as it is ({@link WeightOnly}, W8A16).
  */
 public sealed interface Fp8InputQuantization {
-
-    Float8Format format();
 
     /** The k-extent of one input scale, or 0 when a scale spans the whole row. */
     default int blockCols() {
@@ -26,10 +22,28 @@ public sealed interface Fp8InputQuantization {
             case DynamicPerTensor t -> "dynamic per tensor";
             case DynamicPerToken t -> "dynamic per token";
             case DynamicBlock b -> "dynamic blocks of " + b.blockCols();
+            case WeightOnly w -> "not quantised (weight-only)";
         };
     }
 
-    record Static(Float8Format format, float scale) implements Fp8InputQuantization {
+    /**
+     * x quantised to fp8. Dynamic scales are {@code min(max|x|, ub) / FMAX} over their
+     * granularity, computed in f32 (ub = +∞ when there is no upper bound); a static scale comes
+     * from the checkpoint. Either way {@code xq = fp8(x · (1/s))} with round-to-nearest-even and
+     * saturation, and a zero scale (an all-zero group) quantises to zeros rather than NaN.
+     */
+    sealed interface Quantised extends Fp8InputQuantization {
+        /** The format x is rounded to. */
+        Float8Format format();
+    }
+
+    /**
+     * x is not quantised: the weight is fp8, the activations stay in their own precision
+     * (compressed-tensors' W8A16, vLLM's fp8 Marlin path): {@code y = Σ x · wq·sw}.
+     */
+    record WeightOnly() implements Fp8InputQuantization {}
+
+    record Static(Float8Format format, float scale) implements Quantised {
         public Static {
             Objects.requireNonNull(format, "format");
             if (!(scale > 0) || !Float.isFinite(scale)) {
@@ -38,7 +52,7 @@ public sealed interface Fp8InputQuantization {
         }
     }
 
-    record DynamicPerTensor(Float8Format format, float upperBound) implements Fp8InputQuantization {
+    record DynamicPerTensor(Float8Format format, float upperBound) implements Quantised {
         public DynamicPerTensor {
             Objects.requireNonNull(format, "format");
             checkBound(upperBound);
@@ -46,7 +60,7 @@ public sealed interface Fp8InputQuantization {
     }
 
     /** One scale per row of x (per token). */
-    record DynamicPerToken(Float8Format format, float upperBound) implements Fp8InputQuantization {
+    record DynamicPerToken(Float8Format format, float upperBound) implements Quantised {
         public DynamicPerToken {
             Objects.requireNonNull(format, "format");
             checkBound(upperBound);
@@ -54,7 +68,7 @@ public sealed interface Fp8InputQuantization {
     }
 
     /** One scale per row of x and block of {@code blockCols} columns. */
-    record DynamicBlock(Float8Format format, int blockCols, float upperBound) implements Fp8InputQuantization {
+    record DynamicBlock(Float8Format format, int blockCols, float upperBound) implements Quantised {
         public DynamicBlock {
             Objects.requireNonNull(format, "format");
             if (blockCols <= 0) {

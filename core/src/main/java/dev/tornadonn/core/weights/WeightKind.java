@@ -4,8 +4,8 @@ package dev.tornadonn.core.weights;
 public enum WeightKind {
     /** F32, BF16 or F16 values. */
     DENSE("dense"),
-    /** Integer codes with a scale and zero point per group of input features (GPTQ). */
-    GROUP_QUANTIZED("group-quantised (GPTQ)"),
+    /** Integer codes with a scale and zero point per group of input features (GPTQ, AWQ, compressed-tensors pack-quantized). */
+    GROUP_QUANTIZED("group-quantised (GPTQ, AWQ, pack-quantized)"),
     /** fp8 codes with weight scales and an input quantisation (FP8). */
     FP8("fp8"),
     /** llama.cpp's GGUF blocks (Q4_0, Q8_0, Q4_K, Q6_K), scales inside the blocks. */

@@ -25,27 +25,36 @@ import dev.tornadonn.layers.quant.GptqConfig;
 import dev.tornadonn.layers.quant.GptqLinearConfig;
 import dev.tornadonn.layers.quant.Int8LinearConfig;
 import dev.tornadonn.layers.quant.Int8Scheme;
+import dev.tornadonn.layers.quant.AwqConfig;
+import dev.tornadonn.layers.quant.AwqLinearConfig;
+import dev.tornadonn.layers.quant.OnlineFp8;
+import dev.tornadonn.layers.quant.OnlineFp8LinearConfig;
+import dev.tornadonn.layers.quant.PackQuantizedConfig;
+import dev.tornadonn.layers.quant.PackQuantizedLinearConfig;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
  * Layers read from a checkpoint with no description but its tensors and its config: the tensors
- * under a prefix say the format ({@code qweight}: GPTQ; an F8 {@code weight}: FP8; an I8
+ * under a prefix say the format ({@code qweight}: GPTQ or AWQ, as {@code quant_method} says;
+ * {@code weight_packed}: compressed-tensors pack-quantized; an F8 {@code weight}: FP8; an I8
  * {@code weight}: INT8 W8A8; a GGUF {@code weight} of a block type: that GGUF kind; a float
  * {@code weight}: dense) and the dimensions, dtypes and bias; the quantisation config (the model
  * folder's {@code config.json} or {@code quantize_config.json}, or one given explicitly) says how
  * quantised tensors are to be read. A module the config leaves unconverted is dense whatever the
- * config says, which is how a dense {@code lm_head} sits in a GPTQ model.
+ * config says, which is how a dense {@code lm_head} sits in a GPTQ model. With
+ * {@link #withOnlineQuantization}, dense weights are quantised to fp8 as they load ({@link OnlineFp8}).
  *
  * @param source   the tensors
  * @param quant    the quantisation settings, if any
  * @param config   the model's config, if any (for {@code modules_to_not_convert} and {@code ignore})
  * @param device   where the layers will run
  * @param clip     MAX's {@code clip_weight} for dense layers, 0 for none
+ * @param online   fp8 quantisation of dense weights at load, if any
  */
 public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig> quant, Optional<ModelConfig> config,
-                               DeviceRef device, double clip) {
+                               DeviceRef device, double clip, Optional<OnlineFp8> online) {
     private static final List<DType> FLOATS = List.of(DType.F32, DType.BF16, DType.F16);
 
     public CheckpointLayers {
@@ -53,6 +62,13 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
         Objects.requireNonNull(quant, "quant");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(online, "online");
+    }
+
+    /** Without online quantisation. */
+    public CheckpointLayers(TensorSource source, Optional<QuantizationConfig> quant, Optional<ModelConfig> config,
+                            DeviceRef device, double clip) {
+        this(source, quant, config, device, clip, Optional.empty());
     }
 
     /** A checkpoint with its own config's quantisation settings. */
@@ -63,24 +79,51 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
 
     /** The same, with {@code quant} overriding the checkpoint's own settings. */
     public CheckpointLayers withQuantization(QuantizationConfig quant) {
-        return new CheckpointLayers(source, Optional.of(quant), config, device, clip);
+        return new CheckpointLayers(source, Optional.of(quant), config, device, clip, online);
     }
 
     public CheckpointLayers withClip(double clip) {
-        return new CheckpointLayers(source, quant, config, device, clip);
+        return new CheckpointLayers(source, quant, config, device, clip, online);
+    }
+
+    /** The same, with dense weights quantised to fp8 as they load; quantised checkpoints are then refused. */
+    public CheckpointLayers withOnlineQuantization(OnlineFp8 fp8) {
+        return new CheckpointLayers(source, quant, config, device, clip, Optional.of(fp8));
     }
 
     /** What to read for the linear layer under {@code prefix}: its format, dimensions, dtypes and bias. */
     public LinearSpec linearSpec(String prefix) {
+        LinearSpec spec = stored(prefix);
+        if (online.isEmpty()) {
+            return spec;
+        }
+        if (!(spec instanceof LinearConfig dense)) {
+            throw new ConfigException("online fp8 quantisation (--quantize) takes unquantised weights, but '" + prefix
+                    + "' holds " + kind(spec) + " ones");
+        }
+        if (clip != 0) {
+            throw new ConfigException("clip_weight applies to unquantised weights; '" + prefix + "' is quantised to fp8 as it loads");
+        }
+        return new OnlineFp8LinearConfig(dense, online.get());
+    }
+
+    /** The layer as the checkpoint stores it. */
+    private LinearSpec stored(String prefix) {
         String qweight = Keys.join(prefix, "qweight");
+        String packed = Keys.join(prefix, "weight_packed");
         String weight = Keys.join(prefix, "weight");
         boolean hasBias = source.contains(Keys.join(prefix, "bias"));
         if (source.contains(qweight)) {
-            return gptq(prefix, hasBias);
+            QuantizationConfig q = settings(prefix, "qweight", "gptq", "awq");
+            return q.method().equals("awq") ? awq(prefix, q, hasBias) : gptq(prefix, hasBias);
+        }
+        if (source.contains(packed)) {
+            return packQuantized(prefix, hasBias);
         }
         if (!source.contains(weight)) {
             throw new WeightLoadException(source.describe() + ": no layer under prefix '" + prefix + "': expected '"
-                    + weight + "' (dense or FP8) or '" + qweight + "' (GPTQ)" + KeyHints.didYouMean(weight, source.names())
+                    + weight + "' (dense or FP8), '" + qweight + "' (GPTQ or AWQ) or '" + packed
+                    + "' (compressed-tensors pack-quantized)" + KeyHints.didYouMean(weight, source.names())
                     + (source.names().isEmpty() ? " (the checkpoint holds no tensors)" : " (keys: " + abbreviate(source.names()) + ")"));
         }
         Tensor w = source.get(weight); // a view: only the header is read
@@ -120,10 +163,14 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
      * The gated MLP under {@code prefix} ({@code gate_proj}, {@code up_proj}, {@code down_proj};
      * Phi-3's fused {@code gate_up_proj} and {@code down_proj}; or llama.cpp's {@code ffn_gate},
      * {@code ffn_up}, {@code ffn_down}), each projection read as {@link #linear} reads it; any other
-     * key under the prefix is an error.
+     * key under the prefix is an error. Quantised at load, gate and up share one fp8 scale, as
+     * vLLM's merged {@code gate_up_proj} does.
      */
     public MlpWeights mlp(String prefix) {
-        return MlpWeights.read(source, prefix, this::linear);
+        if (online.isEmpty()) {
+            return MlpWeights.read(source, prefix, this::linear);
+        }
+        return online.get().quantise(MlpWeights.read(source, prefix, p -> ((OnlineFp8LinearConfig) linearSpec(p)).dense().read(source)));
     }
 
     /** The output dtype a layer of this format gives: F32, or the fp8 config's (MAX's BF16). */
@@ -161,14 +208,64 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
         return switch (spec) {
             case GgufLinearConfig g -> WeightKind.GGUF;
             case GptqLinearConfig g -> WeightKind.GROUP_QUANTIZED;
+            case AwqLinearConfig a -> WeightKind.GROUP_QUANTIZED;
+            case PackQuantizedLinearConfig p -> WeightKind.GROUP_QUANTIZED;
             case Fp8LinearConfig f -> WeightKind.FP8;
             case Int8LinearConfig i -> WeightKind.INT8;
+            case OnlineFp8LinearConfig o -> WeightKind.FP8;
             default -> WeightKind.DENSE;
         };
     }
 
+    /** An AWQ GEMM layer: qweight (in, out/8) gives both dimensions. */
+    private AwqLinearConfig awq(String prefix, QuantizationConfig q, boolean hasBias) {
+        AwqConfig awq = AwqConfig.fromHuggingFace(q);
+        String qweightKey = Keys.join(prefix, "qweight");
+        Tensor qweight = source.get(qweightKey);
+        if (qweight.shape().rank() != 2 || qweight.dtype() != DType.I32 || qweight.shape().numel() == 0) {
+            throw new WeightLoadException(source.describe() + ": tensor '" + qweightKey + "' is " + qweight.dtype() + " "
+                    + qweight.shape() + ", expected I32 (in_dim, out_dim/8) as AWQ's GEMM layout packs it");
+        }
+        try {
+            return new AwqLinearConfig(qweight.shape().dim(0), qweight.shape().dim(1) * 8, awq,
+                    floatDType(Keys.join(prefix, "scales"), DType.F16), device, hasBias, prefix);
+        } catch (ConfigException e) { // most likely another format's qweight under an awq config
+            throw new WeightLoadException(source.describe() + ": tensor '" + qweightKey + "' " + qweight.shape()
+                    + " read as AWQ's GEMM layout (in_dim, out_dim/8), as quant_method awq says: " + e.getMessage());
+        }
+    }
+
+    /** A compressed-tensors pack-quantized layer: weight_shape holds [out, in]. */
+    private PackQuantizedLinearConfig packQuantized(String prefix, boolean hasBias) {
+        PackQuantizedConfig pq = PackQuantizedConfig.fromHuggingFace(settings(prefix, "weight_packed", "compressed-tensors"));
+        String shapeKey = Keys.join(prefix, "weight_shape");
+        if (!source.contains(shapeKey)) {
+            throw new WeightLoadException(source.describe() + ": '" + Keys.join(prefix, "weight_packed") + "' has no '"
+                    + shapeKey + "' beside it: a pack-quantized layer stores its [out, in] there");
+        }
+        Tensor shape = source.get(shapeKey);
+        if (shape.shape().rank() != 1 || shape.shape().dim(0) != 2 || (shape.dtype() != DType.I64 && shape.dtype() != DType.I32)) {
+            throw new WeightLoadException(source.describe() + ": tensor '" + shapeKey + "' is " + shape.dtype() + " "
+                    + shape.shape() + ", expected I64 or I32 (2,) holding [out_dim, in_dim]");
+        }
+        long[] dims = PackQuantizedLinearConfig.dimensions(shape);
+        long out = dims[0];
+        long in = dims[1];
+        if (out <= 0 || in <= 0 || out > Integer.MAX_VALUE || in > Integer.MAX_VALUE) {
+            throw new WeightLoadException(source.describe() + ": tensor '" + shapeKey + "' holds [" + out + ", " + in
+                    + "], not a weight's positive [out_dim, in_dim]");
+        }
+        return new PackQuantizedLinearConfig((int) in, (int) out, pq, floatDType(Keys.join(prefix, "weight_scale"), DType.BF16),
+                device, hasBias, prefix);
+    }
+
+    /** The dtype of {@code key} when it is a float tensor, else {@code fallback} (the reader then names the mismatch). */
+    private DType floatDType(String key, DType fallback) {
+        return source.contains(key) && FLOATS.contains(source.get(key).dtype()) ? source.get(key).dtype() : fallback;
+    }
+
     private GptqLinearConfig gptq(String prefix, boolean hasBias) {
-        QuantizationConfig q = settings(prefix, "qweight", "gptq");
+        QuantizationConfig q = settings(prefix, "qweight", "gptq", "awq");
         GptqConfig gptq = GptqConfig.fromHuggingFace(q);
         String qweightKey = Keys.join(prefix, "qweight");
         Tensor qweight = source.get(qweightKey);
@@ -207,7 +304,12 @@ public record CheckpointLayers(TensorSource source, Optional<QuantizationConfig>
 
     /** The quantisation settings a quantised tensor needs: present, of a method that packs it so, and not overridden by the config's exclusions. */
     private QuantizationConfig settings(String prefix, String tensor, String... methods) {
-        return kindSettings(prefix, tensor, methods[0].equals("gptq") ? "GPTQ-packed" : "FP8", methods);
+        String kind = switch (tensor) {
+            case "qweight" -> "GPTQ- or AWQ-packed";
+            case "weight_packed" -> "compressed-tensors pack-quantized";
+            default -> "FP8";
+        };
+        return kindSettings(prefix, tensor, kind, methods);
     }
 
     /** {@link #settings} for a tensor of the {@code kind} messages name it by. */

@@ -9,7 +9,8 @@ import java.util.Objects;
  * MAX's {@code Float8Config}, reduced to what one layer needs: how inputs and weights are scaled,
  * and the output dtype. Every input/weight granularity pair is executable (MAX runs only three);
  * the weight's fp8 format is the layer's weight dtype. Dynamic schemes quantise x to e4m3fn
- * whatever the weights (as vLLM and MAX do); a static input scale quantises x to the weight's format.
+ * whatever the weights (as vLLM and MAX do); a static input scale quantises x to the weight's format;
+ * a weight-only config (W8A16) leaves x as it is.
  *
  * @param outputDType BF16 (MAX's only output: the f32 result rounded once), F16 or F32
  */
@@ -38,7 +39,12 @@ public record Float8Config(Float8InputScaleSpec inputScale, Float8WeightScaleSpe
     }
 
     public boolean isDynamic() {
-        return !isStatic();
+        return inputScale.origin() == Float8ScaleOrigin.DYNAMIC;
+    }
+
+    /** Whether x is left unquantised: fp8 weights, activations in their own precision (W8A16). */
+    public boolean isWeightOnly() {
+        return inputScale.isWeightOnly();
     }
 
     /**

@@ -4,13 +4,15 @@ import dev.tornadonn.core.ConfigException;
 import java.util.Objects;
 
 /**
- * How x is quantised to fp8 before the product.
+ * How x is quantised to fp8 before the product, if at all.
  *
  * <ul>
  *   <li>STATIC TENSOR: one scale read from the checkpoint ({@code input_scale}).
  *   <li>DYNAMIC TENSOR, COLWISE (per token) or BLOCK {@code (1, bk)}: scales computed per call as
  *       {@code min(max|x|, ub) / FMAX}, with {@code ub = activationScaleUb} or no bound when null
  *       (MAX hard-codes 1200 and ignores the config; here the config's value is used).
+ *   <li>NONE: x is not quantised (weight-only fp8, compressed-tensors' W8A16); written TENSOR
+ *       with no bound, as it has no scale at all.
  * </ul>
  *
  * Static scales other than TENSOR cannot come from a checkpoint scalar and are rejected, as is
@@ -28,8 +30,11 @@ public record Float8InputScaleSpec(Float8ScaleGranularity granularity, Float8Sca
         if (origin == Float8ScaleOrigin.STATIC && granularity != Float8ScaleGranularity.TENSOR) {
             throw new ConfigException("a STATIC input scale must be TENSOR (a checkpoint scalar), got " + granularity);
         }
-        if (origin == Float8ScaleOrigin.STATIC && activationScaleUb != null) {
-            throw new ConfigException("activation_scale_ub applies to dynamic input scales only, but the input scale is STATIC");
+        if (origin != Float8ScaleOrigin.DYNAMIC && activationScaleUb != null) {
+            throw new ConfigException("activation_scale_ub applies to dynamic input scales only, but the input scale is " + origin);
+        }
+        if (origin == Float8ScaleOrigin.NONE && granularity != Float8ScaleGranularity.TENSOR) {
+            throw new ConfigException("an input that is not quantised (NONE) has no scale granularity: write TENSOR, got " + granularity);
         }
         if (activationScaleUb != null && !(activationScaleUb > 0 && Float.isFinite(activationScaleUb))) {
             throw new ConfigException("activation_scale_ub must be finite and > 0, got " + activationScaleUb);
@@ -65,8 +70,18 @@ public record Float8InputScaleSpec(Float8ScaleGranularity granularity, Float8Sca
         return new Float8InputScaleSpec(Float8ScaleGranularity.BLOCK, Float8ScaleOrigin.DYNAMIC, ub, new Float8BlockSize(1, bk));
     }
 
+    /** x, unquantised, times fp8 weights (W8A16). */
+    public static Float8InputScaleSpec weightOnly() {
+        return new Float8InputScaleSpec(Float8ScaleGranularity.TENSOR, Float8ScaleOrigin.NONE, null, null);
+    }
+
     public boolean isStatic() {
         return origin == Float8ScaleOrigin.STATIC;
+    }
+
+    /** Whether x is left unquantised (weight-only fp8). */
+    public boolean isWeightOnly() {
+        return origin == Float8ScaleOrigin.NONE;
     }
 
     /** The bound as the kernels use it: +∞ when there is none. */
@@ -76,6 +91,9 @@ public record Float8InputScaleSpec(Float8ScaleGranularity granularity, Float8Sca
 
     @Override
     public String toString() {
+        if (isWeightOnly()) {
+            return "NONE (weight-only)";
+        }
         return origin + " " + granularity + (blockSize == null ? "" : " " + blockSize)
                 + (activationScaleUb == null ? "" : " ub=" + activationScaleUb);
     }

@@ -67,7 +67,9 @@ final class Fp8Weights {
         }
         for (String n : names) {
             if (Keys.isUnder(n, config.name()) && !expected.contains(n)) {
-                String why = n.equals(config.inputScaleKey()) || n.equals(config.activationScaleKey()) ? " (input scales are dynamic, so the layer reads no input_scale)"
+                String why = n.equals(config.inputScaleKey()) || n.equals(config.activationScaleKey())
+                        ? (config.float8().isWeightOnly() ? " (the config quantises weights only, so the layer reads no input scale)"
+                                : " (input scales are dynamic, so the layer reads no input_scale)")
                         : n.equals(config.biasKey()) ? " (the config has no bias)" : "";
                 problems.add("unexpected key '" + n + "'" + why);
             }
@@ -91,7 +93,8 @@ final class Fp8Weights {
             problems.add("weight and weight scale are required");
         }
         if (config.float8().isStatic() != (inputScale != null)) {
-            problems.add("input_scale must be " + (config.float8().isStatic() ? "given: input scales are static" : "null: input scales are dynamic"));
+            problems.add("input_scale must be " + (config.float8().isStatic() ? "given: input scales are static"
+                    : config.float8().isWeightOnly() ? "null: x is not quantised" : "null: input scales are dynamic"));
         }
         if (config.hasBias() != (bias != null)) {
             problems.add("config says hasBias=" + config.hasBias() + " but bias is " + (bias == null ? "absent" : "present"));
@@ -185,6 +188,7 @@ final class Fp8Weights {
         // for the checkpoint's own format, so x takes the weight's.
         Float8Format inputFormat = Float8Format.E4M3FN;
         Fp8InputQuantization input = ispec.isStatic() ? new Fp8InputQuantization.Static(format, is.getFloat(0))
+                : ispec.isWeightOnly() ? new Fp8InputQuantization.WeightOnly()
                 : switch (ispec.granularity()) {
                     case TENSOR -> new Fp8InputQuantization.DynamicPerTensor(inputFormat, ub);
                     case COLWISE -> new Fp8InputQuantization.DynamicPerToken(inputFormat, ub);

@@ -3,6 +3,7 @@ package dev.tornadonn.layers.quant;
 import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.io.QuantizationConfig;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Hugging Face {@code quantization_config} → {@link Float8Config}, after MAX's
@@ -74,11 +75,7 @@ final class HuggingFaceFloat8 {
                 () -> new ConfigException("compressed-tensors config has no object config_groups.group_0"));
         QuantizationConfig weights = group.object("weights").orElseThrow(
                 () -> new ConfigException(group.path() + ".weights must be an object, got null"));
-        QuantizationConfig inputs = group.object("input_activations").orElseThrow(
-                () -> new ConfigException(group.path() + ".input_activations is null"
-                        + ": weight-only fp8 (W8A16) is not supported, activations must be fp8 too"));
         checkFloat8(weights);
-        checkFloat8(inputs);
         // compressed-tensors may also write "local" here; bool() rejects it rather than read it as false.
         if (weights.bool("dynamic", false)) {
             throw new ConfigException(weights.path() + ".dynamic is true: dynamic weight scales are not supported");
@@ -92,6 +89,12 @@ final class HuggingFaceFloat8 {
             default -> throw new ConfigException(weights.path() + ".strategy '" + ws
                     + "' is not supported: expected tensor, channel, block or group");
         };
+        Optional<QuantizationConfig> activations = group.object("input_activations");
+        if (activations.isEmpty()) { // W8A16: fp8 weights, x as it is (vLLM's CompressedTensorsW8A16Fp8)
+            return Float8Config.of(Float8InputScaleSpec.weightOnly(), weight);
+        }
+        QuantizationConfig inputs = activations.get();
+        checkFloat8(inputs);
         boolean dynamic = inputs.bool("dynamic", false);
         String is = inputs.text("strategy", null);
         Float8InputScaleSpec input;

@@ -87,7 +87,24 @@ class Float8ConfigTest {
         rejects("type must be \"float\"", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel").replace("'type':'float','dynamic':true", "'type':'int','dynamic':true"))));
         rejects("weights.dynamic must be true or false, got \"local\"", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel").replace("'dynamic':false,'strategy'", "'dynamic':'local','strategy'"))));
         rejects("dynamic weight scales", () -> Float8Config.fromHuggingFace(json(tmpl.formatted("true", "token", "channel").replace("'dynamic':false,'strategy'", "'dynamic':true,'strategy'"))));
-        rejects("weight-only", () -> Float8Config.fromHuggingFace(json("{'quant_method':'compressed-tensors','config_groups':{'group_0':{'weights':{'num_bits':8,'type':'float','strategy':'channel'}}}}")));
+    }
+
+    @Test
+    void compressedTensorsWithoutInputActivationsIsWeightOnly() {
+        // llm-compressor's FP8 W8A16 scheme: float-quantized weights, input_activations null.
+        Float8Config w8a16 = Float8Config.fromHuggingFace(json("{'quant_method':'compressed-tensors','format':'float-quantized',"
+                + "'config_groups':{'group_0':{'weights':{'num_bits':8,'type':'float','strategy':'channel'},'input_activations':null}}}"));
+        assertEquals(Float8InputScaleSpec.weightOnly(), w8a16.inputScale());
+        assertTrue(w8a16.isWeightOnly() && !w8a16.isStatic() && !w8a16.isDynamic());
+        assertEquals(Float8WeightScaleSpec.rowwise(), w8a16.weightScale());
+        Float8Config tensor = Float8Config.fromHuggingFace(json("{'quant_method':'compressed-tensors','config_groups':{'group_0':"
+                + "{'weights':{'num_bits':8,'type':'float','strategy':'tensor'}}}}"));
+        assertEquals(Float8InputScaleSpec.weightOnly(), tensor.inputScale());
+        rejects("num_bits must be 8", () -> Float8Config.fromHuggingFace(json("{'quant_method':'compressed-tensors','config_groups':{'group_0':"
+                + "{'weights':{'num_bits':4,'type':'float','strategy':'channel'}}}}")));
+        rejects("applies to dynamic input scales only, but the input scale is NONE",
+                () -> new Float8InputScaleSpec(Float8ScaleGranularity.TENSOR, Float8ScaleOrigin.NONE, 2f, null));
+        rejects("no scale granularity", () -> new Float8InputScaleSpec(Float8ScaleGranularity.COLWISE, Float8ScaleOrigin.NONE, null, null));
     }
 
     @Test

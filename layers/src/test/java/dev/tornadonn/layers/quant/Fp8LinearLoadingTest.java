@@ -98,11 +98,21 @@ class Fp8LinearLoadingTest {
         Float8Config dyn = Float8Config.of(Float8InputScaleSpec.dynamicPerToken(null), Float8WeightScaleSpec.rowwise());
         Fp8Matrix m = (Fp8Matrix) Fp8LinearConfig.of(K, N, DType.F8_E5M2, dyn).withName("p").read(TensorSource.of(e5)).weight();
         assertEquals(Float8Format.E5M2, m.format());
-        assertEquals(Float8Format.E4M3FN, m.input().format()); // vLLM and MAX quantise x to e4m3fn
+        assertEquals(Float8Format.E4M3FN, ((Fp8InputQuantization.Quantised) m.input()).format()); // vLLM and MAX quantise x to e4m3fn
         e5.put("p.input_scale", Tensor.of(DType.F32, Shape.of(), 1f));
         Float8Config stat = Float8Config.of(Float8InputScaleSpec.staticTensor(), Float8WeightScaleSpec.rowwise());
         Fp8Matrix s = (Fp8Matrix) Fp8LinearConfig.of(K, N, DType.F8_E5M2, stat).withName("p").read(TensorSource.of(e5)).weight();
-        assertEquals(Float8Format.E5M2, s.input().format()); // a static scale was calibrated for the checkpoint's format
+        assertEquals(Float8Format.E5M2, ((Fp8InputQuantization.Quantised) s.input()).format()); // a static scale was calibrated for the checkpoint's format
+    }
+
+    @Test
+    void weightOnlyReadsNoInputScaleAndLeavesXUnquantised() {
+        var w8a16 = config(Float8InputScaleSpec.weightOnly(), Float8WeightScaleSpec.rowwise());
+        Fp8Matrix m = (Fp8Matrix) w8a16.read(TensorSource.of(checkpoint(Shape.of(N, 1)))).weight();
+        assertInstanceOf(Fp8InputQuantization.WeightOnly.class, m.input());
+        Map<String, Tensor> withInput = checkpoint(Shape.of(N, 1));
+        withInput.put("p.input_scale", Tensor.of(DType.F32, Shape.of(), 1f));
+        fails(withInput, w8a16, "unexpected key 'p.input_scale' (the config quantises weights only");
     }
 
     @Test
