@@ -105,9 +105,15 @@ tornadovm_argfile() {
     }
     BEGIN { n = split(gone, g, ","); for (i = 1; i <= n; i++) dropped[g[i]] = 1 }
     {
-      line = $0; out = ""
-      while ((i = index(line, "${TORNADOVM_HOME}")) > 0) { out = out substr(line, 1, i - 1) home; line = substr(line, i + 17) }
-      line = out line
+      # Each word with the SDK location put in, quoted for the JVM when that location has blanks.
+      n = split($0, w, /[ \t]+/); line = ""
+      for (k = 1; k <= n; k++) {
+        word = w[k]; out = ""
+        while ((i = index(word, "${TORNADOVM_HOME}")) > 0) { out = out substr(word, 1, i - 1) home; word = substr(word, i + 17) }
+        word = out word
+        if (word ~ /[ \t]/) word = "\"" word "\""
+        line = line (k > 1 ? " " : "") word
+      }
     }
     line ~ /^--add-modules / { print "--add-modules " without(substr(line, 15)); next }
     line ~ /^--enable-native-access=/ { l = without(substr(line, 24)); if (l != "") print "--enable-native-access=" l; next }
