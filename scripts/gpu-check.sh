@@ -68,11 +68,13 @@ out="$(cd "$out" && pwd)"
 declare -A result detail seconds
 summary() {
   local s ok=0 failed=0
+  for s in "${selected[@]}"; do
+    case "${result[$s]:-}" in ok) ok=$((ok + 1)) ;; FAILED) failed=$((failed + 1)) ;; esac
+  done
   {
     echo "gpu-check summary (logs in $out)"
     for s in "${selected[@]}"; do
       printf '  %-17s %-8s %6s  %s\n' "$s" "${result[$s]:-skipped}" "${seconds[$s]:+${seconds[$s]} s}" "${detail[$s]:-}"
-      case "${result[$s]:-}" in ok) ok=$((ok + 1)) ;; FAILED) failed=$((failed + 1)) ;; esac
     done
     echo "gpu-check: $ok ok, $failed FAILED, $((${#selected[@]} - ok - failed)) skipped"
   } | tee "$out/summary.txt"
@@ -172,14 +174,14 @@ echo "gpu-check: SDK $TORNADOVM_HOME, JDK $JAVA_HOME, jar $jar, logs in $out"
 if ! tornadovm_choose_backends; then
   for s in "${selected[@]}"; do result[$s]=FAILED; detail[$s]="no PTX backend to run (see above)"; done
   summary
-  exit 1
+  exit
 fi
 # Builds the jar here when there is none (a machine with Maven and network); a bundle brings its own.
 if ! bin/tornado-nn --version >"$out/prepare.log" 2>&1; then
   cat "$out/prepare.log"
   for s in "${selected[@]}"; do result[$s]=FAILED; detail[$s]="bin/tornado-nn could not start (log: prepare.log)"; done
   summary
-  exit 1
+  exit
 fi
 
 # Runs step $1 with its time limit, its output shown and kept in $out/$1.log; $2... is the command,
@@ -203,9 +205,16 @@ run_step() {
   fi
   return "$rc"
 }
-verdict() { # step ok? detail
+# Step $1's result from its exit status $2, with $3 to say, or for a failure with nothing to say,
+# the root cause of a stack trace in its log, else its first line that names an error.
+verdict() {
   if [[ $2 == 0 ]]; then result[$1]=ok; else result[$1]=FAILED; fi
-  [[ -n ${detail[$1]:-} ]] || detail[$1]="$3"
+  local say="$3" log="$out/$1.log"
+  if [[ -z $say && $2 != 0 ]]; then
+    say="$({ grep -E '^Caused by: ' "$log" | tail -n 1; grep -m 1 -E '(Exception|Error)\b|FAILED|^tornado-nn: ' "$log"; } \
+      | head -n 1 | sed 's/\x1b\[[0-9;]*m//g' | cut -c 1-200)"
+  fi
+  [[ -n ${detail[$1]:-} ]] || detail[$1]="$say"
 }
 selected_has() { [[ " ${selected[*]} " == *" $1 "* ]]; }
 
