@@ -121,11 +121,14 @@ jar="${jar:-$repo/cli/target/tornado-nn.jar}"
 # wheels (a PyTorch install has both) may hold them.
 add_library_dir() {
   tornadovm_loadable "$1" && return 0
-  local dir site=()
+  local dir sp site=() wheels=()
   if command -v python3 >/dev/null; then
     mapfile -t site < <(python3 -c 'import site; print("\n".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null)
   fi
-  for dir in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib "${site[@]/%//nvidia/cu13/lib}" "${site[@]/%//nvidia/nccl/lib}"; do
+  for sp in "${site[@]}"; do
+    wheels+=("$sp"/nvidia/*/lib)   # nvidia/nccl/lib, nvidia/cu13/lib, ...
+  done
+  for dir in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib "${wheels[@]}"; do
     if [[ -e $dir/$1 ]]; then
       export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
       return 0
