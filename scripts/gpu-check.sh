@@ -186,6 +186,7 @@ if ! bin/tornado-nn --version >"$out/prepare.log" 2>&1; then
   summary
   exit
 fi
+rm -f "$out/prepare.log"   # a log a step, and the summary: few files to bring back
 
 # Runs step $1 with its time limit, its output shown and kept in $out/$1.log; $2... is the command,
 # or a function of this script that keeps to the limit itself.
@@ -244,16 +245,19 @@ if selected_has nccl-two-process; then
   two_ranks() {
     local port=$((20000 + RANDOM % 20000)) p0 p1 rc=0
     export WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port NCCL_IB_DISABLE=1 NCCL_SOCKET_IFNAME="${NCCL_SOCKET_IFNAME:-lo}"
-    RANK=0 NCCL_HOSTID=tnn-host-a timeout "${limit[nccl-two-process]}" "${nccl_check[@]}" rank >"$out/nccl-rank0.log" 2>&1 & p0=$!
-    RANK=1 NCCL_HOSTID=tnn-host-b timeout "${limit[nccl-two-process]}" "${nccl_check[@]}" rank >"$out/nccl-rank1.log" 2>&1 & p1=$!
+    RANK=0 NCCL_HOSTID=tnn-host-a timeout "${limit[nccl-two-process]}" "${nccl_check[@]}" rank >"$tmp/rank0.log" 2>&1 & p0=$!
+    RANK=1 NCCL_HOSTID=tnn-host-b timeout "${limit[nccl-two-process]}" "${nccl_check[@]}" rank >"$tmp/rank1.log" 2>&1 & p1=$!
     wait $p0 || rc=1
     wait $p1 || rc=1
-    grep -h '^nccl rank: ' "$out/nccl-rank0.log" "$out/nccl-rank1.log"
+    grep -h '^nccl rank: ' "$tmp/rank0.log" "$tmp/rank1.log"
+    echo "--- rank 0:"; cat "$tmp/rank0.log"
+    echo "--- rank 1:"; cat "$tmp/rank1.log"
     return $rc
   }
   run_step nccl-two-process two_ranks
   rc=$?
-  verdict nccl-two-process "$rc" "$(grep -c '^nccl rank: ok' "$out/nccl-two-process.log") of 2 ranks ok"
+  ranks="$(cat "$tmp/rank0.log" "$tmp/rank1.log" 2>/dev/null | grep '^nccl rank: ')"
+  verdict nccl-two-process "$rc" "$(grep -c '^nccl rank: ok' <<<"$ranks") of 2 ranks ok$( ((rc)) && grep -m 1 -v '^nccl rank: ok' <<<"$ranks" | sed 's/^/; /')"
 fi
 if selected_has bench; then
   run_step bench bin/tornado-nn bench --device gpu:0 --suite quick
