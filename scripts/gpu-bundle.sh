@@ -5,6 +5,7 @@
 # Copy the tarball with the repository, then, in the repository there:
 #   scripts/gpu-check.sh --bundle gpu-bundle.tar.xz --require-gpu
 set -euo pipefail
+caller="$PWD"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$PWD"
 source bin/tornadovm-sdk.sh
@@ -18,12 +19,13 @@ usage: scripts/gpu-bundle.sh [--sdk DIR] [--output FILE] [--no-jdk] [--max-mib N
   --max-mib  fail when the tarball is larger (default: 64)
 EOF
 }
-sdk="${TORNADOVM_HOME:-/opt/tornadovm}" output="target/gpu-bundle.tar.xz" with_jdk=true max_mib=64
+absolute() { if [[ $1 == /* ]]; then echo "$1"; else echo "$caller/$1"; fi; }   # paths as the caller meant them
+sdk="$(absolute "${TORNADOVM_HOME:-/opt/tornadovm}")" output="$PWD/target/gpu-bundle.tar.xz" with_jdk=true max_mib=64
 while (($#)); do
   case "$1" in
     --sdk|--output|--max-mib)
       (($# >= 2)) || { echo "gpu-bundle: $1 needs a value" >&2; usage >&2; exit 2; }
-      case "$1" in --sdk) sdk="$2" ;; --output) output="$2" ;; --max-mib) max_mib="$2" ;; esac
+      case "$1" in --sdk) sdk="$(absolute "$2")" ;; --output) output="$(absolute "$2")" ;; --max-mib) max_mib="$2" ;; esac
       shift 2 ;;
     --no-jdk) with_jdk=false; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -35,7 +37,7 @@ done
 export TORNADOVM_HOME="$(cd "$sdk" && pwd)"
 backends="$(tornadovm_sdk_backends | paste -sd, -)"
 if [[ ",$backends," != *,ptx,* ]]; then
-  echo "gpu-bundle: the SDK at $TORNADOVM_HOME has no PTX backend (it has: $backends); build one with both (README, 'An SDK with the PTX backend')" >&2
+  echo "gpu-bundle: the SDK at $TORNADOVM_HOME has no PTX backend (it has: $backends); build one with both (README, 'NVIDIA GPUs')" >&2
   exit 1
 fi
 JAVA_HOME="$(bin/find-jdk)"

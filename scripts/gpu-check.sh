@@ -8,8 +8,9 @@
 # Needs: an NVIDIA driver (libcuda.so.1), a TornadoVM SDK with the PTX backend, NCCL (libnccl.so.2)
 # and the CUDA 13 runtime (libcudart.so.13), looked for also in the CUDA toolkit and in python3's
 # nvidia-* wheels, and a JDK 25. On a machine without a JDK, Maven or network, a bundle made by
-# scripts/gpu-bundle.sh brings the SDK, a JDK and the command's jar (README, "Checking a GPU machine").
+# scripts/gpu-bundle.sh brings the SDK, a JDK and the command's jar (README, "NVIDIA GPUs").
 set -uo pipefail
+caller="$PWD"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$PWD"
 source bin/tornadovm-sdk.sh
@@ -32,13 +33,15 @@ all_steps=(devices conformance nccl-one-rank nccl-two-process bench)
 declare -A limit=([devices]=60 [conformance]=270 [nccl-one-rank]=45 [nccl-two-process]=60 [bench]=135)
 
 die_usage() { echo "gpu-check: $*" >&2; usage >&2; exit 2; }
+absolute() { if [[ $1 == /* ]]; then echo "$1"; else echo "$caller/$1"; fi; }   # paths as the caller meant them
 bundle="" sdk="" java_home="" out="" steps="" require_gpu=false
 while (($#)); do
   case "$1" in
     --bundle|--sdk|--java|--out|--steps)
       (($# >= 2)) || die_usage "$1 needs a value"
       case "$1" in
-        --bundle) bundle="$2" ;; --sdk) sdk="$2" ;; --java) java_home="$2" ;; --out) out="$2" ;; --steps) steps="$2" ;;
+        --bundle) bundle="$(absolute "$2")" ;; --sdk) sdk="$(absolute "$2")" ;; --java) java_home="$(absolute "$2")" ;;
+        --out) out="$(absolute "$2")" ;; --steps) steps="$2" ;;
       esac
       shift 2 ;;
     --require-gpu) require_gpu=true; shift ;;
