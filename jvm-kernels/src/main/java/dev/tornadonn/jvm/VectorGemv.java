@@ -41,19 +41,61 @@ final class VectorGemv {
         float[] xs = switch (type) {
             case F32 -> x;
             case BF16 -> pairSplit(x, m, k);
-            default -> f16Input(pairSplit(x, m, k));
+            default -> f16Input(pairSplit(x, m, k), m * k);
         };
-        long rowBytes = (long) k * type.byteSize();
-        // One row loop per type, picked once per task: a loop shared by the types, with the type
-        // switch inside, is compiled for the types seen so far and thrown out (deoptimised) when
-        // the JVM runs another type's GEMV, as a model with an fp8 body and a bf16 head does.
-        Parallel.forRows(n, ROWS, (from, to) -> {
+        Rows task = ROWS_TASK.get();
+        task.start(type, x, xs, m, k, w, n, bias, y);
+        try {
+            Parallel.forRows(n, ROWS, task);
+        } finally {
+            task.start(null, null, null, 0, 0, null, 0, null, null);
+        }
+    }
+
+    private static final ThreadLocal<Rows> ROWS_TASK = ThreadLocal.withInitial(Rows::new);
+    private static final Scratch.Key SPLIT_X = Scratch.key("x split into even and odd columns for the 16-bit GEMV");
+    private static final Scratch.Key OUT = Scratch.key("the GEMV's results for a block of rows");
+
+    /**
+     * A range of the weight's rows; the calling thread reuses it from call to call (a capturing
+     * lambda is a new object each time). One row loop per type, picked once per task: a loop
+     * shared by the types, with the type switch inside, is compiled for the types seen so far and
+     * thrown out (deoptimised) when the JVM runs another type's GEMV, as a model with an fp8 body
+     * and a bf16 head does.
+     */
+    private static final class Rows implements Parallel.RowRange {
+        private DType type;
+        private float[] x;
+        private float[] xs;
+        private int m;
+        private int k;
+        private MemorySegment w;
+        private int n;
+        private float[] bias;
+        private float[] y;
+
+        void start(DType type, float[] x, float[] xs, int m, int k, MemorySegment w, int n, float[] bias, float[] y) {
+            this.type = type;
+            this.x = x;
+            this.xs = xs;
+            this.m = m;
+            this.k = k;
+            this.w = w;
+            this.n = n;
+            this.bias = bias;
+            this.y = y;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            long rowBytes = (long) k * type.byteSize();
+            float[] out = Scratch.current().floats(OUT, VectorKernels.GEMV_MAX_M * ROWS);
             switch (type) {
-                case F32 -> f32Range(x, m, k, w, rowBytes, n, from, to, bias, y);
-                case BF16 -> bf16Range(xs, m, k, w, rowBytes, n, from, to, bias, y);
-                default -> f16Range(x, xs, m, k, w, rowBytes, n, from, to, bias, y);
+                case F32 -> f32Range(x, m, k, w, rowBytes, n, from, to, bias, y, out);
+                case BF16 -> bf16Range(xs, m, k, w, rowBytes, n, from, to, bias, y, out);
+                default -> f16Range(x, xs, m, k, w, rowBytes, n, from, to, bias, y, out);
             }
-        });
+        }
     }
 
     /*
@@ -62,8 +104,7 @@ final class VectorGemv {
      */
 
     private static void f32Range(float[] x, int m, int k, MemorySegment w, long rowBytes, int n, int from, int to,
-                                 float[] bias, float[] y) {
-        float[] out = new float[VectorKernels.GEMV_MAX_M * ROWS];
+                                 float[] bias, float[] y, float[] out) {
         for (int j = from; j < to; ) {
             int rows = Math.min(ROWS, to - j);
             long stride = rows == ROWS ? rowBytes : 0;
@@ -76,8 +117,7 @@ final class VectorGemv {
     }
 
     private static void bf16Range(float[] xs, int m, int k, MemorySegment w, long rowBytes, int n, int from, int to,
-                                  float[] bias, float[] y) {
-        float[] out = new float[VectorKernels.GEMV_MAX_M * ROWS];
+                                  float[] bias, float[] y, float[] out) {
         for (int j = from; j < to; ) {
             int rows = Math.min(ROWS, to - j);
             long stride = rows == ROWS ? rowBytes : 0;
@@ -90,8 +130,7 @@ final class VectorGemv {
     }
 
     private static void f16Range(float[] x, float[] xs, int m, int k, MemorySegment w, long rowBytes, int n, int from,
-                                 int to, float[] bias, float[] y) {
-        float[] out = new float[VectorKernels.GEMV_MAX_M * ROWS];
+                                 int to, float[] bias, float[] y, float[] out) {
         for (int j = from; j < to; ) {
             int rows = Math.min(ROWS, to - j);
             long stride = rows == ROWS ? rowBytes : 0;
@@ -111,16 +150,21 @@ final class VectorGemv {
         }
     }
 
-    /** Each row of x with every block of {@code 2·lanes} columns reordered as its even columns, then its odd ones; the tail as is. */
+    /**
+     * Each row of x with every block of {@code 2·lanes} columns reordered as its even columns, then
+     * its odd ones; the tail as is. In the calling thread's scratch.
+     */
     static float[] pairSplit(float[] x, int m, int k) {
-        float[] xs = x.clone();
+        float[] xs = Scratch.current().floats(SPLIT_X, Math.multiplyExact(m, k));
         for (int i = 0; i < m; i++) {
-            for (int p = i * k; p <= (i + 1) * k - 2 * L; p += 2 * L) {
+            int p = i * k;
+            for (; p <= (i + 1) * k - 2 * L; p += 2 * L) {
                 for (int l = 0; l < L; l++) {
                     xs[p + l] = x[p + 2 * l];
                     xs[p + L + l] = x[p + 2 * l + 1];
                 }
             }
+            System.arraycopy(x, p, xs, p, (i + 1) * k - p);
         }
         return xs;
     }
@@ -204,9 +248,9 @@ final class VectorGemv {
         }
     }
 
-    /** x times 2^64 for {@link #f16Rows}, exactly; null when some |x| is too large to scale. */
-    private static float[] f16Input(float[] xs) {
-        for (int i = 0; i < xs.length; i++) {
+    /** x times 2^64 for {@link #f16Rows}, exactly, in place; null when some |x| is too large to scale. */
+    private static float[] f16Input(float[] xs, int size) {
+        for (int i = 0; i < size; i++) {
             if (!(Math.abs(xs[i]) < 0x1p60f)) {
                 return null;
             }
