@@ -10,7 +10,12 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The GEMM half of the vector kernels, BLIS-style: x is packed once into slivers of {@code mr}
@@ -27,6 +32,9 @@ import jdk.incubator.vector.VectorMask;
  */
 final class VectorGemm {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** bf16 weights, {@code lanes} at a time, widened to int lanes. */
+    private static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, F.vectorShape());
     /** 512-bit vectors come with 32 registers: room for the 8 × 3 kernel. */
     static final boolean WIDE = L >= 16;
     /**
@@ -370,9 +378,13 @@ final class VectorGemm {
         FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F), c62 = FloatVector.zero(F);
         FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F), c72 = FloatVector.zero(F);
         for (int p = 0; p < kv; p += L) {
-            FloatVector b0 = VectorKernels.bf16(w, w0 + 2L * p);
-            FloatVector b1 = VectorKernels.bf16(w, w1 + 2L * p);
-            FloatVector b2 = VectorKernels.bf16(w, w2 + 2L * p);
+            // Decoded here, not by a helper: a vector returned from a call C2 does not inline is boxed.
+            FloatVector b0 = ((IntVector) ShortVector.fromMemorySegment(HALVES, w, w0 + 2L * p, LE)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b1 = ((IntVector) ShortVector.fromMemorySegment(HALVES, w, w1 + 2L * p, LE)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b2 = ((IntVector) ShortVector.fromMemorySegment(HALVES, w, w2 + 2L * p, LE)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             int xo = xOff + p * DOT_MR;
             FloatVector xv = FloatVector.fromArray(F, xp, xo);
             c00 = xv.fma(b0, c00);
@@ -610,12 +622,12 @@ final class VectorGemm {
             }
             case BF16 -> {
                 for (; p + L <= len; p += L) {
-                    VectorKernels.bf16(w, base + 2L * p).intoArray(out, at + p);
+                    VectorKernels.bf16(w, base + 2L * p, out, at + p);
                 }
             }
             case F16 -> {
                 for (; p + L <= len; p += L) {
-                    VectorKernels.f16(w, base + 2L * p).intoArray(out, at + p);
+                    VectorKernels.f16(w, base + 2L * p, out, at + p);
                 }
             }
             default -> throw new ConfigException("JVM kernels take F32, BF16 or F16 weights, not " + type);

@@ -42,23 +42,30 @@ final class VectorKernels implements MatmulKernels {
         }
     }
 
-    /** bf16 → f32 is a 16-bit shift. */
-    static FloatVector bf16(MemorySegment w, long byteOffset) {
+    /*
+     * The decoders store what they decode: a vector returned from a helper that C2 does not
+     * inline (which depends on what it compiled before) is boxed, an allocation per vector.
+     */
+
+    /** {@code lanes} bf16 weights from {@code byteOffset} into {@code out[at ..]}: bf16 → f32 is a 16-bit shift. */
+    static void bf16(MemorySegment w, long byteOffset, float[] out, int at) {
         ShortVector h = ShortVector.fromMemorySegment(S, w, byteOffset, LE);
-        return ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                .intoArray(out, at);
     }
 
     /**
-     * f16 → f32 exactly: move exponent and mantissa into place and scale by 2^112, which is right
-     * for normals and subnormals alike; infinities and NaNs get an all-ones exponent instead.
+     * {@code lanes} f16 weights from {@code byteOffset} into {@code out[at ..]}, exactly: move
+     * exponent and mantissa into place and scale by 2^112, which is right for normals and
+     * subnormals alike; infinities and NaNs get an all-ones exponent instead.
      */
-    static FloatVector f16(MemorySegment w, long byteOffset) {
+    static void f16(MemorySegment w, long byteOffset, float[] out, int at) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, byteOffset, LE).convertShape(VectorOperators.S2I, I, 0);
         IntVector magnitude = h.and(0x7FFF);
         IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
         IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
         VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
         IntVector bits = finite.blend(shifted.or(0x7F800000), special);
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, at);
     }
 }
