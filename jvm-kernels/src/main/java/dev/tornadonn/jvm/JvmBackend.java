@@ -302,7 +302,8 @@ public final class JvmBackend implements Backend {
         float[] out = whole ? y : Scratch.current().floats(PART, Math.multiplyExact(m, n));
         float[] b = whole ? bias : null;
         switch (layout) {
-            case DenseLayout d -> kernels.linear(x, m, d.cols(), d.weight().data(), d.weight().dtype(), n, b, out);
+            case DenseLayout d -> kernels.linear(x, m, d.cols(), d.weight().data(), d.weight().dtype(), n, b, out,
+                    d.subnormals());
             case GroupQuantLayout g -> groupQuantLinear(x, m, g, b, out);
             case Fp8Layout f -> fp8Linear(x, m, f, b, out);
             case GgufLayout q -> ggufLinear(x, m, q, b, out);

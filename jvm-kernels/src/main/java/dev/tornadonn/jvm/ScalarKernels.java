@@ -15,8 +15,10 @@ final class ScalarKernels implements MatmulKernels {
         return "scalar";
     }
 
+    /** Ignores {@code subnormals}: it decodes every weight exactly, one at a time. */
     @Override
-    public void linear(float[] x, int m, int k, MemorySegment w, DType wType, int n, float[] bias, float[] y) {
+    public void linear(float[] x, int m, int k, MemorySegment w, DType wType, int n, float[] bias, float[] y,
+                       F16Subnormals subnormals) {
         Rows task = ROWS.get();
         task.start(x, m, k, w, wType, n, bias, y);
         try {
