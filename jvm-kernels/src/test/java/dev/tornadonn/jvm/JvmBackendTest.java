@@ -119,6 +119,85 @@ class JvmBackendTest {
         }
     }
 
+    /**
+     * Forwards from several threads at once on shared prepared weights, each thread with its own
+     * scratch, give bit for bit what one thread alone gives: GEMVs, the decode-a-row paths and the
+     * packed GEMM of dense, GPTQ and fp8 weights. Every value is a small integer, so every sum is
+     * exact in any order (the Vector API leaves a float reduction's order open, and interpreted
+     * and compiled code differ in it): any difference is one thread's work in another's output.
+     */
+    @Test
+    void concurrentForwardsGiveWhatOneThreadGives() throws Exception {
+        long seed = System.nanoTime();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int k = 256, n = 75;
+        byte[] codes = new byte[n * k];
+        byte[] fp8 = new byte[n * k];
+        float[] dense = new float[n * k];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = (byte) rnd.nextInt(16);
+            fp8[i] = dev.tornadonn.core.numeric.Float8Format.E4M3FN.fromFloat(rnd.nextInt(17) - 8);
+            dense[i] = rnd.nextInt(17) - 8;
+        }
+        float[] scales = new float[n * 2];
+        java.util.Arrays.fill(scales, 1f);
+        float[] zeros = new float[n * 2];
+        java.util.Arrays.fill(zeros, 8f);
+        int[] groupOf = new int[k];
+        for (int c = 0; c < k; c++) {
+            groupOf[c] = c / 128;
+        }
+        var e4m3 = dev.tornadonn.core.numeric.Float8Format.E4M3FN;
+        java.util.List<PreparedMatrix> weights = java.util.List.of(
+                backend.prepare(java.util.List.of(DenseMatrix.of(Tensor.of(DType.F16, Shape.of(n, k), dense))), null, DeviceRef.cpu(0)),
+                backend.prepare(java.util.List.of(DenseMatrix.of(Tensor.of(DType.BF16, Shape.of(n, k), dense))), null, DeviceRef.cpu(0)),
+                backend.prepare(java.util.List.of(dev.tornadonn.core.weights.GroupQuantizedMatrix.pack(n, k, 4, 2, codes, scales, zeros,
+                        groupOf)), null, DeviceRef.cpu(0)),
+                backend.prepare(java.util.List.of(dev.tornadonn.core.weights.Fp8Matrix.of(n, k, e4m3, fp8,
+                        new dev.tornadonn.core.weights.Fp8WeightScale.PerTensor(1f),
+                        new dev.tornadonn.core.weights.Fp8InputQuantization.Static(e4m3, 1f))), null, DeviceRef.cpu(0)));
+        int[] rows = {1, 3, 8, 49};
+        java.util.List<Tensor> inputs = new java.util.ArrayList<>();
+        java.util.List<float[]> expected = new java.util.ArrayList<>();
+        for (PreparedMatrix w : weights) {
+            for (int m : rows) {
+                float[] xs = new float[m * k];
+                for (int i = 0; i < xs.length; i++) {
+                    xs[i] = rnd.nextInt(9) - 4;
+                }
+                Tensor x = Tensor.of(xs, m, k);
+                Tensor y = Tensor.allocate(DType.F32, Shape.of(m, n));
+                backend.linear(x, w, y);
+                inputs.add(x);
+                expected.add(y.toFloatArray());
+            }
+        }
+        int callers = 4;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                int first = c;
+                done.add(pool.submit(() -> {
+                    for (int iter = 0; iter < 40; iter++) {
+                        int i = (first + iter) % inputs.size();
+                        Tensor x = inputs.get(i);
+                        Tensor y = Tensor.allocate(DType.F32, Shape.of(x.shape().dim(0), n));
+                        backend.linear(x, weights.get(i / rows.length), y);
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.get(i), y.toFloatArray(),
+                                "case " + i + " seed " + seed);
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void rejectsMismatchedShapesAndDevices() {
         Tensor x = Tensor.allocate(DType.F32, Shape.of(2, 3));
