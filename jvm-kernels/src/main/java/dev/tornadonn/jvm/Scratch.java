@@ -31,8 +31,10 @@ final class Scratch {
         return new Key(KEYS.getAndIncrement(), use);
     }
 
-    private float[][] floats = new float[0][];
-    private byte[][] bytes = new byte[0][];
+    /** Room for this many keys from the start (the kernels declare about twenty), grown if more come. */
+    private static final int INITIAL_KEYS = 64;
+    private float[][] floats = new float[INITIAL_KEYS][];
+    private byte[][] bytes = new byte[INITIAL_KEYS][];
 
     /** The calling thread's scratch. */
     static Scratch current() {
