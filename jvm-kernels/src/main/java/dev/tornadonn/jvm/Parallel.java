@@ -15,7 +15,9 @@ import java.util.function.IntConsumer;
  * claimed from a counter, and threads wait by spinning briefly, then parking. Callers pass a body
  * object they reuse too (a capturing lambda is a new object per call). Several threads may call at
  * once: each posts its job on a board that the workers scan, and runs its own tasks as well, so a
- * job finishes even when every worker is busy with another's.
+ * job finishes even when every worker is busy with another's. Parked workers are woken as a tree:
+ * the caller wakes two, and each worker that finds work wakes two more, so that many cores start
+ * in a few wake-up latencies rather than one system call after another on the caller.
  */
 final class Parallel {
     /** The number of kernel threads, e.g. {@code -Dtornadonn.jvm.threads=8}; default: every core. */
@@ -99,6 +101,17 @@ final class Parallel {
         run(tasks, null, body, n, block, blocks);
     }
 
+    /** Unparks up to {@code count} idle workers, each claimed by clearing its flag so that no two callers wake the same one. */
+    private static void wake(int count) {
+        for (int i = 0; i < WORKERS.length && count > 0; i++) {
+            Worker w = WORKERS[i];
+            if (w.idle.get() && w.idle.compareAndSet(true, false)) {
+                LockSupport.unpark(w);
+                count--;
+            }
+        }
+    }
+
     /** Where range t of {@code tasks} starts: a multiple of {@code block}, or n for t = tasks. */
     static int rangeStart(int n, int block, int blocks, int tasks, int t) {
         return (int) Math.min(n, (long) blocks * t / tasks * block);
@@ -121,11 +134,7 @@ final class Parallel {
                 }
             }
             if (slot >= 0) {
-                for (Worker w : WORKERS) {
-                    if (w.idle) {
-                        LockSupport.unpark(w);
-                    }
-                }
+                wake(2);
             }
             job.work();
             job.awaitDone();
@@ -251,8 +260,8 @@ final class Parallel {
     /** A kernel thread: runs any posted job's tasks, and holds its own {@link Scratch}. */
     static final class Worker extends Thread {
         final Scratch scratch = new Scratch();
-        /** Set before parking: a caller that posts a job unparks only idle workers. */
-        volatile boolean idle;
+        /** Set before parking, cleared by whoever wakes it: a caller that posts a job unparks only idle workers. */
+        final java.util.concurrent.atomic.AtomicBoolean idle = new java.util.concurrent.atomic.AtomicBoolean();
 
         Worker(int index) {
             super("tornado-nn-jvm-" + index);
@@ -265,6 +274,7 @@ final class Parallel {
             while (true) {
                 Job job = posted();
                 if (job != null) {
+                    wake(2); // work is left: the next two idle workers may help
                     job.work();
                     spins = 0;
                 } else if (spins < SPINS) {
@@ -273,12 +283,12 @@ final class Parallel {
                 } else {
                     // Idle, then look once more: a job posted before the flag was seen is found
                     // here, one posted after it comes with an unpark.
-                    idle = true;
+                    idle.set(true);
                     if (posted() == null) {
                         LockSupport.park(this);
                         Thread.interrupted(); // nobody should interrupt a worker; if someone does, park again next time
                     }
-                    idle = false;
+                    idle.set(false);
                     spins = 0;
                 }
             }
