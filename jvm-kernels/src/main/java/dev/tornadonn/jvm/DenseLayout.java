@@ -9,8 +9,13 @@ import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.weights.DenseMatrix;
 import java.util.List;
 
-/** A dense weight as the JVM kernels read it: its own aligned off-heap copy, in the checkpoint's dtype. */
-record DenseLayout(Tensor weight) implements KernelLayout {
+/**
+ * A dense weight as the JVM kernels read it: its own aligned off-heap copy, in the checkpoint's
+ * dtype, and for f16 the list of its subnormal weights, which the GEMV adds on the side.
+ *
+ * @param subnormals for F16, {@link F16Subnormals#find} of the weight; else null
+ */
+record DenseLayout(Tensor weight, F16Subnormals subnormals) implements KernelLayout {
 
     static DenseLayout of(List<DenseMatrix> blocks, DeviceRef device, String what) {
         DType dtype = blocks.get(0).dtype();
@@ -30,7 +35,7 @@ record DenseLayout(Tensor weight) implements KernelLayout {
             b.copyTo(w.data(), at);
             at += b.packedBytes();
         }
-        return new DenseLayout(w);
+        return new DenseLayout(w, dtype == DType.F16 ? F16Subnormals.find(w.data(), shape.dim(0), cols) : null);
     }
 
     @Override
@@ -45,6 +50,6 @@ record DenseLayout(Tensor weight) implements KernelLayout {
 
     @Override
     public long bytes() {
-        return weight.data().byteSize();
+        return weight.data().byteSize() + (subnormals == null ? 0 : subnormals.bytes());
     }
 }

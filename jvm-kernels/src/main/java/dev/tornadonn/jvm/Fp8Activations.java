@@ -18,19 +18,27 @@ import dev.tornadonn.core.weights.Fp8InputQuantization;
  */
 record Fp8Activations(float[] xq, float[] scales) {
 
-    static Fp8Activations quantise(float[] x, int m, Fp8Layout w) {
+    /** x quantised into new arrays. */
+    static Fp8Activations of(float[] x, int m, Fp8Layout w) {
+        float[] xq = new float[Math.multiplyExact(m, w.cols())];
+        float[] sx = new float[Math.multiplyExact(m, w.segments())];
+        quantise(x, m, w, xq, sx);
+        return new Fp8Activations(xq, sx);
+    }
+
+    /** x's {@code m} rows quantised into {@code xq[0 .. m·cols)} and their scales into {@code sx[0 .. m·segments)}. */
+    static void quantise(float[] x, int m, Fp8Layout w, float[] xq, float[] sx) {
         int k = w.cols();
         int segs = w.segments();
         int[] start = w.segmentStart();
         if (!(w.input() instanceof Fp8InputQuantization.Quantised q)) {
-            return powerOfTwoRows(x, m, w);
+            powerOfTwoRows(x, m, w, xq, sx);
+            return;
         }
         Float8Format f = q.format();
-        float[] xq = new float[Math.multiplyExact(m, k)];
-        float[] sx = new float[Math.multiplyExact(m, segs)];
         float tensorScale = switch (q) {
             case Fp8InputQuantization.Static s -> s.scale();
-            case Fp8InputQuantization.DynamicPerTensor d -> dynamicScale(absMax(x, 0, x.length), d.upperBound(), f);
+            case Fp8InputQuantization.DynamicPerTensor d -> dynamicScale(absMax(x, 0, m * k), d.upperBound(), f);
             default -> Float.NaN; // per row or block: computed below
         };
         for (int i = 0; i < m; i++) {
@@ -54,15 +62,12 @@ record Fp8Activations(float[] xq, float[] scales) {
                 }
             }
         }
-        return new Fp8Activations(xq, sx);
     }
 
     /** Each row times {@code 2^-e}, its multiplier {@code 2^e}, e the exponent of its largest finite magnitude. */
-    private static Fp8Activations powerOfTwoRows(float[] x, int m, Fp8Layout w) {
+    private static void powerOfTwoRows(float[] x, int m, Fp8Layout w, float[] xs, float[] sx) {
         int k = w.cols();
         int segs = w.segments();
-        float[] xs = new float[Math.multiplyExact(m, k)];
-        float[] sx = new float[Math.multiplyExact(m, segs)];
         for (int i = 0; i < m; i++) {
             float a = 0f;
             for (int c = i * k; c < (i + 1) * k; c++) {
@@ -76,7 +81,6 @@ record Fp8Activations(float[] xq, float[] scales) {
             }
             java.util.Arrays.fill(sx, i * segs, (i + 1) * segs, Math.scalb(1f, e));
         }
-        return new Fp8Activations(xs, sx);
     }
 
     static float dynamicScale(float absMax, float upperBound, Float8Format f) {

@@ -17,15 +17,18 @@ interface Fp8Kernels {
     /** {@code Σ a[ao + i]·b[bo + i]} for i below len, accumulated in f32. */
     float dot(float[] a, int ao, float[] b, int bo, int len);
 
-    /** Quantised x rows ({@code cols} each) as {@link #rowsTimesX} reads them for {@code w}. */
-    float[] arrangeInput(Fp8Layout w, float[] xq);
+    /**
+     * The {@code m} quantised x rows ({@code cols} each) as {@link #rowsTimesX} reads them for
+     * {@code w}: {@code xq} itself, or the calling thread's scratch, valid until its next call.
+     */
+    float[] arrangeInput(Fp8Layout w, float[] xq, int m);
 
     /**
      * {@code out[r] = Σ_s (Σ_{k∈s} xq[k]·w[n + r, k])·sx[so + s]·ws[n + r, s]} for r below
-     * {@code count} (at most {@link #ROWS}), with x row {@code xa[xo ..]} from {@link #arrangeInput};
-     * only for a layout without specials.
+     * {@code count} (at most {@link #ROWS}), with x row {@code xq[xo ..]}, arranged as
+     * {@code xa[xo ..]} by {@link #arrangeInput}; only for a layout without specials.
      */
-    void rowsTimesX(Fp8Layout w, int n, int count, float[] xa, int xo, float[] sx, int so, float[] out);
+    void rowsTimesX(Fp8Layout w, int n, int count, float[] xa, float[] xq, int xo, float[] sx, int so, float[] out);
 
     /** Writes row {@code n}'s subnormal weights, exactly, over their zeroed codes' values in {@code out}. */
     static void patchSubnormals(Fp8Layout w, int n, float[] out) {
@@ -60,14 +63,17 @@ interface Fp8Kernels {
             return s;
         }
 
+        private static final Scratch.Key ROW = Scratch.key("an fp8 weight row decoded, in the scalar GEMV");
+
         @Override
-        public float[] arrangeInput(Fp8Layout w, float[] xq) {
+        public float[] arrangeInput(Fp8Layout w, float[] xq, int m) {
             return xq;
         }
 
         @Override
-        public void rowsTimesX(Fp8Layout w, int n, int count, float[] xa, int xo, float[] sx, int so, float[] out) {
-            float[] row = new float[w.cols()];
+        public void rowsTimesX(Fp8Layout w, int n, int count, float[] xa, float[] xq, int xo, float[] sx, int so,
+                               float[] out) {
+            float[] row = Scratch.current().floats(ROW, w.cols());
             int segs = w.segments();
             int[] start = w.segmentStart();
             for (int r = 0; r < count; r++) {

@@ -22,7 +22,10 @@ interface GroupQuantKernels {
     /** The most weight rows {@link #rowsTimesX} takes at once. */
     int ROWS = 4;
 
-    /** One gathered input row {@code xp}, arranged once per call for {@link #rowsTimesX}. */
+    /**
+     * One gathered input row {@code xp}, arranged once per call for {@link #rowsTimesX}: {@code xp}
+     * itself, or the calling thread's scratch, valid until its next call.
+     */
     float[] arrangeInput(GroupQuantLayout w, float[] xp);
 
     /**

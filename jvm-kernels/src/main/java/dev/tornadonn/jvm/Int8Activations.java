@@ -16,10 +16,16 @@ import dev.tornadonn.core.weights.Int8InputQuantization;
 record Int8Activations(short[] codes, float[] scales, long[] zeroPoints) {
 
     static Int8Activations quantise(float[] x, int m, int k, Int8InputQuantization q) {
-        short[] codes = new short[Math.multiplyExact(m, k)];
-        float[] scales = new float[m];
-        long[] zeros = new long[m];
+        Int8Activations a = new Int8Activations(new short[Math.multiplyExact(m, k)], new float[m], new long[m]);
+        quantise(x, m, k, q, a.codes, a.scales, a.zeroPoints);
+        return a;
+    }
+
+    /** Into the caller's arrays (at least {@code m × k} codes and {@code m} scales and zero points): no allocation. */
+    static void quantise(float[] x, int m, int k, Int8InputQuantization q, short[] codes, float[] scales, long[] zeros) {
         for (int i = 0; i < m; i++) {
+            scales[i] = 0f;
+            zeros[i] = 0;
             int from = i * k;
             int to = from + k;
             if (!finite(x, from, to)) {
@@ -58,7 +64,6 @@ record Int8Activations(short[] codes, float[] scales, long[] zeroPoints) {
                 }
             }
         }
-        return new Int8Activations(codes, scales, zeros);
     }
 
     /** {@code s = max|x| / 127}, {@code xq = rne(x·(127 / max|x|))}; a zero row gives zeros and s = 0. */

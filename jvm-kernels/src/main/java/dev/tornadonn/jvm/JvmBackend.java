@@ -16,8 +16,6 @@ import dev.tornadonn.core.weights.GroupQuantizedMatrix;
 import dev.tornadonn.core.weights.Int8Matrix;
 import dev.tornadonn.core.weights.WeightKind;
 import dev.tornadonn.core.weights.WeightMatrix;
-import dev.tornadonn.core.io.GgmlType;
-import dev.tornadonn.core.weights.GgufBlocks;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -116,20 +114,82 @@ public final class JvmBackend implements Backend {
 
     @Override
     public void linear(Tensor x, PreparedMatrix w, Tensor y) {
-        LinearShapes shapes = LinearShapes.check(x, w, y);
+        LinearShapes.require(x, w, y);
+        JvmMatrix jm = jvmMatrix(w);
+        requireCpu(x.device());
+        int m = x.shape().dim(0);
+        int k = x.shape().dim(1);
+        int n = jm.rows();
+        Scratch scratch = Scratch.current();
+        float[] xs = scratch.floats(X, Math.multiplyExact(m, k));
+        MemorySegment.copy(x.data(), WeightRows.F32, 0, xs, 0, m * k);
+        float[] ys = scratch.floats(Y, Math.multiplyExact(m, n));
+        forward(jm, xs, m, ys);
+        MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, m * n);
+    }
+
+    /**
+     * The gated MLP in one call, its intermediates in the calling thread's scratch arrays (the
+     * default runs it through fresh tensors): gate and up, the activation, down.
+     */
+    @Override
+    public void gatedMlp(Activation act, Tensor x, PreparedMatrix gateUp, PreparedMatrix down, Tensor y) {
+        requireRank2(x, "x");
+        requireRank2(y, "y");
+        JvmMatrix gu = jvmMatrix(gateUp);
+        JvmMatrix dn = jvmMatrix(down);
+        int m = x.shape().dim(0);
+        int h = x.shape().dim(1);
+        int f = gu.rows() / 2;
+        if (gu.cols() != h || gu.rows() != 2 * f) {
+            throw new ConfigException("x " + x.shape() + " and the " + gu.rows() + " x " + gu.cols()
+                    + " gate/up weight disagree: it must be (2F, " + h + ")");
+        }
+        if (dn.cols() != f) {
+            throw new ConfigException("the " + dn.rows() + " x " + dn.cols() + " down weight must take the " + f
+                    + " features of the " + gu.rows() + " x " + gu.cols() + " gate/up weight");
+        }
+        if (y.shape().rank() != 2 || y.shape().dim(0) != m || y.shape().dim(1) != dn.rows()) {
+            throw new ConfigException("y must be " + Shape.of(m, dn.rows()) + ", got " + y.shape());
+        }
+        if (!x.device().equals(gu.device()) || !x.device().equals(dn.device()) || !y.device().equals(dn.device())) {
+            throw new ConfigException("x on " + x.device() + " and y on " + y.device() + " must be on the weights' device "
+                    + dn.device());
+        }
+        Scratch scratch = Scratch.current();
+        float[] xs = scratch.floats(X, Math.multiplyExact(m, h));
+        MemorySegment.copy(x.data(), WeightRows.F32, 0, xs, 0, m * h);
+        float[] gateUpOut = scratch.floats(GATE_UP, Math.multiplyExact(m, 2 * f));
+        forward(gu, xs, m, gateUpOut);
+        float[] hidden = scratch.floats(HIDDEN, Math.multiplyExact(m, f));
+        activate(act, gateUpOut, hidden, m, f);
+        float[] ys = scratch.floats(Y, Math.multiplyExact(m, dn.rows()));
+        forward(dn, hidden, m, ys);
+        MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, m * dn.rows());
+    }
+
+    /** Caller-side scratch of a forward: x, y, and the gated MLP's intermediates. */
+    private static final Scratch.Key X = Scratch.key("x");
+    private static final Scratch.Key Y = Scratch.key("y");
+    private static final Scratch.Key GATE_UP = Scratch.key("the gated MLP's gate and up outputs");
+    private static final Scratch.Key HIDDEN = Scratch.key("the gated MLP's hidden activations");
+    /** One block of a stacked layout, before it goes into its columns of y. */
+    private static final Scratch.Key PART = Scratch.key("one stacked block's output");
+
+    private static JvmMatrix jvmMatrix(PreparedMatrix w) {
         if (!(w instanceof JvmMatrix jm)) {
             throw new ConfigException("not a JVM-backend weight: " + w.getClass().getName()
                     + " (prepare it with this backend, on a cpu device)");
         }
-        requireCpu(x.device());
-        int m = shapes.m();
-        float[] xs = toArray(x.data(), Math.multiplyExact(m, shapes.k()));
-        float[] ys = new float[Math.multiplyExact(m, shapes.n())];
-        if (m > 0 && shapes.n() > 0) {
-            run(jm.layout(), xs, m, jm.bias(), ys, shapes.n(), 0);
-            repairOverflow(jm, xs, m, ys);
+        return jm;
+    }
+
+    /** {@code y = x·wᵀ + bias} on arrays ({@code (m, cols)} and {@code (m, rows)}): the kernels, then the overflow repair. */
+    private void forward(JvmMatrix w, float[] x, int m, float[] y) {
+        if (m > 0 && w.rows() > 0) {
+            run(w.layout(), x, m, w.bias(), 0, y, w.rows(), 0);
+            repairOverflow(w, x, m, y);
         }
-        MemorySegment.copy(ys, 0, y.data(), WeightRows.F32, 0, ys.length);
     }
 
     /**
@@ -142,7 +202,7 @@ public final class JvmBackend implements Backend {
     private void repairOverflow(JvmMatrix w, float[] x, int m, float[] y) {
         int n = w.rows();
         int k = w.cols();
-        java.util.Map<KernelLayout, Record> quantised = new java.util.IdentityHashMap<>();
+        java.util.Map<KernelLayout, Record> quantised = null; // made when needed: this scan runs every call
         for (int i = 0; i < m; i++) {
             boolean finiteRow = true;
             for (int c = 0; c < k && finiteRow; c++) {
@@ -150,6 +210,9 @@ public final class JvmBackend implements Backend {
             }
             for (int j = 0; finiteRow && j < n; j++) {
                 if (!Float.isFinite(y[i * n + j])) {
+                    if (quantised == null) {
+                        quantised = new java.util.IdentityHashMap<>();
+                    }
                     double b = w.bias() == null ? 0 : w.bias()[j];
                     double exact = exactDot(w.layout(), x, m, i, j, quantised) + b;
                     if (!Double.isNaN(exact)) { // NaN or ∞ weights make NaN the answer
@@ -190,7 +253,7 @@ public final class JvmBackend implements Backend {
             case Fp8Layout f -> {
                 float[] row = new float[k];
                 fp8.decodeRow(f, j, row);
-                Fp8Activations a = (Fp8Activations) quantised.computeIfAbsent(f, l -> Fp8Activations.quantise(x, m, f));
+                Fp8Activations a = (Fp8Activations) quantised.computeIfAbsent(f, l -> Fp8Activations.of(x, m, f));
                 int[] start = f.segmentStart();
                 int segs = f.segments();
                 double s = 0;
@@ -210,7 +273,7 @@ public final class JvmBackend implements Backend {
                 for (int c = 0; c < k; c++) {
                     acc += a.codes()[xo + c] * q.code(j, c);
                 }
-                yield zeroPointCorrected(acc, a.zeroPoints()[i], q.rowSums()[j]) * ((double) a.scales()[i] * q.weightScales()[j]);
+                yield Int8Linear.zeroPointCorrected(acc, a.zeroPoints()[i], q.rowSums()[j]) * ((double) a.scales()[i] * q.weightScales()[j]);
             }
             case GgufLayout q -> {
                 float[] row = new float[k];
@@ -234,235 +297,40 @@ public final class JvmBackend implements Backend {
         };
     }
 
-    /** Columns {@code [col0, col0 + layout.rows())} of the {@code (m, ldy)} output. */
-    private void run(KernelLayout layout, float[] x, int m, float[] bias, float[] y, int ldy, int col0) {
+    /**
+     * Columns {@code [col0, col0 + layout.rows())} of the {@code (m, ldy)} output, with
+     * {@code bias[biasAt ..]} (or none). A block of a stacked layout runs into scratch without its
+     * bias, which is added as the block moves into its columns.
+     */
+    private void run(KernelLayout layout, float[] x, int m, float[] bias, int biasAt, float[] y, int ldy, int col0) {
         if (layout instanceof KernelLayout.Stacked s) {
             int at = 0;
             for (KernelLayout part : s.parts()) {
-                float[] b = bias == null ? null : java.util.Arrays.copyOfRange(bias, at, at + part.rows());
-                run(part, x, m, b, y, ldy, col0 + at);
+                run(part, x, m, bias, biasAt + at, y, ldy, col0 + at);
                 at += part.rows();
             }
             return;
         }
         int n = layout.rows();
-        float[] out = ldy == n ? y : new float[Math.multiplyExact(m, n)];
+        boolean whole = ldy == n; // the only block: col0 and biasAt are 0
+        float[] out = whole ? y : Scratch.current().floats(PART, Math.multiplyExact(m, n));
+        float[] b = whole ? bias : null;
         switch (layout) {
-            case DenseLayout d -> kernels.linear(x, m, d.cols(), d.weight().data(), d.weight().dtype(), n, bias, out);
-            case GroupQuantLayout g -> groupQuantLinear(x, m, g, bias, out);
-            case Fp8Layout f -> fp8Linear(x, m, f, bias, out);
-            case GgufLayout q -> ggufLinear(x, m, q, bias, out);
-            case Int8Layout q -> int8Linear(x, m, q, bias, out);
+            case DenseLayout d -> kernels.linear(x, m, d.cols(), d.weight().data(), d.weight().dtype(), n, b, out,
+                    d.subnormals());
+            case GroupQuantLayout g -> GroupQuantLinear.run(groupQuant, x, m, g, b, out);
+            case Fp8Layout f -> Fp8Linear.run(fp8, x, m, f, b, out);
+            case GgufLayout q -> GgufLinear.run(fp8, x, m, q, b, out);
+            case Int8Layout q -> Int8Linear.run(int8, x, m, q, b, out);
             case KernelLayout.Stacked s -> throw new AssertionError("handled above");
         }
-        if (out != y) {
+        if (!whole) {
             for (int i = 0; i < m; i++) {
-                System.arraycopy(out, i * n, y, i * ldy + col0, n);
-            }
-        }
-    }
-
-    /**
-     * x is gathered into the layout's column order once. A single row of x takes the one-pass
-     * fused dot; more rows decode each weight row once into a buffer and reuse it for all of them.
-     */
-    private void groupQuantLinear(float[] x, int m, GroupQuantLayout w, float[] bias, float[] y) {
-        int k = w.cols();
-        int kp = w.paddedCols();
-        int n = w.rows();
-        int[] columnOf = w.columnOfPosition();
-        float[] xp = new float[Math.multiplyExact(m, kp)];
-        for (int i = 0; i < m; i++) {
-            for (int pos = 0; pos < kp; pos++) {
-                int col = columnOf[pos];
-                if (col >= 0) {
-                    xp[i * kp + pos] = x[i * k + col];
+                for (int j = 0; j < n; j++) {
+                    y[i * ldy + col0 + j] = out[i * n + j] + (bias == null ? 0f : bias[biasAt + j]);
                 }
             }
         }
-        if (m == 1) {
-            // GEMV: one pass per block of rows, codes straight into the products.
-            // A block at a time into a local: adding each position straight into xsum[group]
-            // waits on the previous store and add every time (in JFR, that loop held more samples
-            // of an 8 x 8192 GEMV than the kernel).
-            float[] xsum = new float[w.groups()];
-            int[] blockGroup = w.blockGroup();
-            for (int b = 0; b < blockGroup.length; b++) {
-                float s = 0f;
-                for (int pos = b * GroupQuantLayout.BLOCK; pos < (b + 1) * GroupQuantLayout.BLOCK; pos++) {
-                    s += xp[pos];
-                }
-                xsum[blockGroup[b]] += s;
-            }
-            float[] xa = groupQuant.arrangeInput(w, xp);
-            Parallel.forRows(n, GroupQuantKernels.ROWS, (from, to) -> {
-                float[] out = new float[GroupQuantKernels.ROWS];
-                for (int j = from; j < to; j += GroupQuantKernels.ROWS) {
-                    int rows = Math.min(GroupQuantKernels.ROWS, to - j);
-                    groupQuant.rowsTimesX(w, j, rows, xp, xa, xsum, out);
-                    for (int r = 0; r < rows; r++) {
-                        y[j + r] = out[r] + (bias == null ? 0f : bias[j + r]);
-                    }
-                }
-            });
-            return;
-        }
-        Parallel.forRows(n, (from, to) -> {
-            float[] row = new float[kp];
-            for (int j = from; j < to; j++) {
-                groupQuant.decodeRow(w, j, row);
-                float b = bias == null ? 0f : bias[j];
-                for (int i = 0; i < m; i++) {
-                    y[i * n + j] = groupQuant.dot(xp, i * kp, row, kp) + b;
-                }
-            }
-        });
-    }
-
-    /**
-     * x is quantised once. A few rows of x (and no NaN or infinity codes) take the fused kernel,
-     * {@value Fp8Kernels#ROWS} weight rows per call with the decode in registers; more rows decode
-     * each weight row once into a buffer and sum per-segment f32 partial products with it, each
-     * scaled by its input and weight scales.
-     */
-    private void fp8Linear(float[] x, int m, Fp8Layout w, float[] bias, float[] y) {
-        int k = w.cols();
-        int n = w.rows();
-        int segs = w.segments();
-        int[] start = w.segmentStart();
-        float[] ws = w.weightScales();
-        Fp8Activations a = Fp8Activations.quantise(x, m, w);
-        float[] xq = a.xq();
-        float[] sx = a.scales();
-        if (m <= VectorKernels.GEMV_MAX_M && !w.hasSpecials()) {
-            float[] xa = fp8.arrangeInput(w, xq);
-            Parallel.forRows(n, Fp8Kernels.ROWS, (from, to) -> {
-                float[] out = new float[Fp8Kernels.ROWS];
-                for (int j = from; j < to; j += Fp8Kernels.ROWS) {
-                    int rows = Math.min(Fp8Kernels.ROWS, to - j);
-                    for (int i = 0; i < m; i++) {
-                        fp8.rowsTimesX(w, j, rows, xa, i * k, sx, i * segs, out);
-                        for (int r = 0; r < rows; r++) {
-                            y[i * n + j + r] = out[r] + (bias == null ? 0f : bias[j + r]);
-                        }
-                    }
-                }
-            });
-            return;
-        }
-        Parallel.forRows(n, (from, to) -> {
-            float[] row = new float[k];
-            for (int j = from; j < to; j++) {
-                fp8.decodeRow(w, j, row);
-                float b = bias == null ? 0f : bias[j];
-                for (int i = 0; i < m; i++) {
-                    float acc = 0f;
-                    for (int s = 0; s < segs; s++) {
-                        float partial = fp8.dot(xq, i * k + start[s], row, start[s], start[s + 1] - start[s]);
-                        acc += partial * (sx[i * segs + s] * ws[j * segs + s]);
-                    }
-                    y[i * n + j] = acc + b;
-                }
-            }
-        });
-    }
-
-    /** Rows of x whose int8 codes (2 bytes each, as the kernels read them) stay in cache while every weight row passes. */
-    private static final int INT8_X_BLOCK = 32;
-
-    /**
-     * x is quantised once, row by row, to int8 codes. A few rows of x (the GEMV) take each block
-     * of {@value Int8Kernels#ROWS} weight rows straight from the codes for every row of x; more
-     * rows (the GEMM) do the same for {@value #INT8_X_BLOCK} rows of x at a time, so that those
-     * stay in cache while the weights stream past. Each output is its exact integer sum, corrected
-     * for the zero point, times both scales in double, rounded once to f32, plus the bias.
-     */
-    private void int8Linear(float[] x, int m, Int8Layout w, float[] bias, float[] y) {
-        int k = w.cols();
-        int n = w.rows();
-        Int8Activations a = Int8Activations.quantise(x, m, k, w.input());
-        short[] xq = a.codes();
-        int xBlock = m <= VectorKernels.GEMV_MAX_M ? m : INT8_X_BLOCK;
-        Parallel.forRows(n, Int8Kernels.ROWS, (from, to) -> {
-            long[] acc = new long[Int8Kernels.ROWS];
-            for (int i0 = 0; i0 < m; i0 += xBlock) {
-                for (int j = from; j < to; j += Int8Kernels.ROWS) {
-                    int rows = Math.min(Int8Kernels.ROWS, to - j);
-                    for (int i = i0; i < Math.min(m, i0 + xBlock); i++) {
-                        int8.rowsTimesX(w, j, rows, xq, i * k, acc);
-                        for (int r = 0; r < rows; r++) {
-                            double v = zeroPointCorrected(acc[r], a.zeroPoints()[i], w.rowSums()[j + r])
-                                    * ((double) a.scales()[i] * w.weightScales()[j + r]);
-                            y[i * n + j + r] = (float) (bias == null ? v : v + bias[j + r]);
-                        }
-                    }
-                }
-            }
-        });
-    }
-
-    /** {@code Σ (xq − z)·w = acc − z·Σ w}, exactly while it fits a long (any realistic K), as a double. */
-    private static double zeroPointCorrected(long acc, long zeroPoint, long rowSum) {
-        if (zeroPoint == 0) {
-            return acc;
-        }
-        try {
-            return Math.subtractExact(acc, Math.multiplyExact(zeroPoint, rowSum));
-        } catch (ArithmeticException beyondLong) {
-            return acc - (double) zeroPoint * rowSum;
-        }
-    }
-
-    /** Elements decoded at a time by the GEMV: one K-quant super-block, or eight 32-element blocks. */
-    private static final int GGUF_CHUNK = 256;
-
-    /**
-     * A few rows of x: each weight row is decoded a super-block (or 256 elements of 32-blocks) at a
-     * time inside the row loop, into a buffer that stays in L1, and dotted with every row of x, the
-     * f32 partial sums added per chunk. More rows: each weight row is decoded once, whole, and
-     * dotted with all of them.
-     */
-    private void ggufLinear(float[] x, int m, GgufLayout w, float[] bias, float[] y) {
-        int k = w.cols();
-        int n = w.rows();
-        int rb = w.rowBytes();
-        GgmlType type = w.type();
-        if (m <= VectorKernels.GEMV_MAX_M) {
-            int chunk = Math.min(GGUF_CHUNK, k);
-            int chunkBytes = (int) type.rowBytes(chunk);
-            Parallel.forRows(n, (from, to) -> {
-                byte[] raw = new byte[rb];
-                float[] buf = new float[chunk];
-                float[] acc = new float[m];
-                for (int j = from; j < to; j++) {
-                    MemorySegment.copy(w.blocks(), java.lang.foreign.ValueLayout.JAVA_BYTE, (long) j * rb, raw, 0, rb);
-                    java.util.Arrays.fill(acc, 0f);
-                    for (int c = 0, at = 0; c < k; c += chunk, at += chunkBytes) {
-                        int len = Math.min(chunk, k - c);
-                        GgufBlocks.decode(type, raw, at, len, buf, 0);
-                        for (int i = 0; i < m; i++) {
-                            acc[i] += fp8.dot(x, i * k + c, buf, 0, len);
-                        }
-                    }
-                    float b = bias == null ? 0f : bias[j];
-                    for (int i = 0; i < m; i++) {
-                        y[i * n + j] = acc[i] + b;
-                    }
-                }
-            });
-            return;
-        }
-        Parallel.forRows(n, (from, to) -> {
-            byte[] raw = new byte[rb];
-            float[] row = new float[k];
-            for (int j = from; j < to; j++) {
-                w.decodeRow(j, raw, row);
-                float b = bias == null ? 0f : bias[j];
-                for (int i = 0; i < m; i++) {
-                    y[i * n + j] = fp8.dot(x, i * k, row, 0, k) + b;
-                }
-            }
-        });
     }
 
     @Override
@@ -471,22 +339,55 @@ public final class JvmBackend implements Backend {
         requireRank2(out, "out");
         int m = out.shape().dim(0);
         int f = out.shape().dim(1);
-        if (!gateUp.shape().equals(Shape.of(m, 2 * f))) {
+        if (gateUp.shape().dim(0) != m || gateUp.shape().dim(1) != 2 * f) {
             throw new ConfigException("gateUp must be " + Shape.of(m, 2 * f) + ", got " + gateUp.shape());
         }
-        MemorySegment gu = gateUp.data();
-        MemorySegment o = out.data();
-        int tasks = (m + ACTIVATION_ROWS_PER_TASK - 1) / ACTIVATION_ROWS_PER_TASK;
-        Parallel.forEach(tasks, t -> {
+        Scratch scratch = Scratch.current();
+        float[] gu = scratch.floats(GATE_UP, Math.multiplyExact(m, 2 * f));
+        MemorySegment.copy(gateUp.data(), WeightRows.F32, 0, gu, 0, m * 2 * f);
+        float[] h = scratch.floats(HIDDEN, Math.multiplyExact(m, f));
+        activate(act, gu, h, m, f);
+        MemorySegment.copy(h, 0, out.data(), WeightRows.F32, 0, m * f);
+    }
+
+    /** {@code h = act(gate) · up} for the {@code (m, 2f)} gate|up rows {@code gu}, a few rows per task. */
+    private static void activate(Activation act, float[] gu, float[] h, int m, int f) {
+        GatedActivation task = GATED_ACTIVATION.get();
+        task.start(act, gu, h, m, f);
+        try {
+            Parallel.forEach((m + ACTIVATION_ROWS_PER_TASK - 1) / ACTIVATION_ROWS_PER_TASK, task);
+        } finally {
+            task.start(null, null, null, 0, 0);
+        }
+    }
+
+    private static final ThreadLocal<GatedActivation> GATED_ACTIVATION = ThreadLocal.withInitial(GatedActivation::new);
+
+    /** {@link #activate}'s rows, {@value #ACTIVATION_ROWS_PER_TASK} per task; the calling thread reuses it. */
+    private static final class GatedActivation implements java.util.function.IntConsumer {
+        private Activation act;
+        private float[] gu;
+        private float[] h;
+        private int m;
+        private int f;
+
+        void start(Activation act, float[] gu, float[] h, int m, int f) {
+            this.act = act;
+            this.gu = gu;
+            this.h = h;
+            this.m = m;
+            this.f = f;
+        }
+
+        @Override
+        public void accept(int t) {
             int end = Math.min(m, (t + 1) * ACTIVATION_ROWS_PER_TASK);
             for (int i = t * ACTIVATION_ROWS_PER_TASK; i < end; i++) {
                 for (int j = 0; j < f; j++) {
-                    float gate = gu.getAtIndex(WeightRows.F32, 2L * i * f + j);
-                    float up = gu.getAtIndex(WeightRows.F32, 2L * i * f + f + j);
-                    o.setAtIndex(WeightRows.F32, (long) i * f + j, act.apply(gate) * up);
+                    h[i * f + j] = act.apply(gu[2 * i * f + j]) * gu[2 * i * f + f + j];
                 }
             }
-        });
+        }
     }
 
     @Override
@@ -495,12 +396,6 @@ public final class JvmBackend implements Backend {
         return List.of(new DeviceInfo(DeviceRef.cpu(0), name(), "CPU",
                 Runtime.getRuntime().availableProcessors() + " cores, " + kernels.name() + " kernels (cpu:i for any i)",
                 Runtime.getRuntime().maxMemory()));
-    }
-
-    private static float[] toArray(MemorySegment s, int n) {
-        float[] a = new float[n];
-        MemorySegment.copy(s, WeightRows.F32, 0, a, 0, n);
-        return a;
     }
 
     /** {@link LinearShapes#requireRank2}, on a cpu device. */

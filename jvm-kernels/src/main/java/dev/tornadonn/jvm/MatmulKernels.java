@@ -19,5 +19,14 @@ interface MatmulKernels {
      * @param bias  {@code (n,)} or null
      * @param y     {@code (m, n)} row-major; every element is written
      */
-    void linear(float[] x, int m, int k, MemorySegment w, DType wType, int n, float[] bias, float[] y);
+    default void linear(float[] x, int m, int k, MemorySegment w, DType wType, int n, float[] bias, float[] y) {
+        linear(x, m, k, w, wType, n, bias, y, null);
+    }
+
+    /**
+     * As above, with an f16 weight's subnormals found beforehand ({@link DenseLayout} keeps them);
+     * null: found here when a kernel needs them, at the cost of a pass over the weight.
+     */
+    void linear(float[] x, int m, int k, MemorySegment w, DType wType, int n, float[] bias, float[] y,
+                F16Subnormals subnormals);
 }

@@ -88,18 +88,15 @@ final class VectorFp8Kernels implements Fp8Kernels {
     private static final float X_SCALE = 0x1p32f;
 
     /**
-     * The rows split per segment as {@link #rows} reads them, then the same rows in column order
-     * (both scaled by 2^32), which the subnormal side path indexes by column.
+     * The rows split per segment as {@link #rows} reads them, scaled by 2^32, in the calling
+     * thread's scratch.
      */
     @Override
-    public float[] arrangeInput(Fp8Layout w, float[] xq) {
+    public float[] arrangeInput(Fp8Layout w, float[] xq, int m) {
         int k = w.cols();
         int[] start = w.segmentStart();
-        float[] xa = new float[2 * xq.length];
-        for (int i = 0; i < xq.length; i++) {
-            xa[xq.length + i] = xq[i] * X_SCALE;
-        }
-        for (int row = 0; row < xq.length; row += k) {
+        float[] xa = Scratch.current().floats(ARRANGED_X, Math.multiplyExact(m, k));
+        for (int row = 0; row < m * k; row += k) {
             for (int s = 0; s < w.segments(); s++) {
                 int c = start[s];
                 for (; c <= start[s + 1] - 2 * L; c += 2 * L) {
@@ -116,15 +113,26 @@ final class VectorFp8Kernels implements Fp8Kernels {
         return xa;
     }
 
+    private static final Scratch.Key ARRANGED_X = Scratch.key("fp8 x split per segment for the GEMV");
+    private static final Scratch.Key ONE = Scratch.key("the fp8 GEMV's results for one row repeated");
+    private static final Scratch.Key ROW_SUMS = Scratch.key("the fp8 GEMV's per-row sums");
+    private static final Scratch.Key ROW_SCALES = Scratch.key("the fp8 GEMV's per-row scales");
+    private static final Scratch.Key TAIL_SUMS = Scratch.key("the fp8 GEMV's per-row tail sums");
+
     @Override
-    public void rowsTimesX(Fp8Layout w, int n, int count, float[] xa, int xo, float[] sx, int so, float[] out) {
+    public void rowsTimesX(Fp8Layout w, int n, int count, float[] xa, float[] xq, int xo, float[] sx, int so,
+                           float[] out) {
+        Scratch scratch = Scratch.current();
+        float[] e = scratch.floats(ROW_SUMS, ROWS);
+        float[] wr = scratch.floats(ROW_SCALES, ROWS);
+        float[] p = scratch.floats(TAIL_SUMS, ROWS);
         if (count == ROWS) {
-            rows(w, n, w.cols(), xa, xo, sx, so, out);
+            rows(w, n, w.cols(), xa, xq, xo, sx, so, out, e, wr, p);
             return;
         }
-        float[] one = new float[ROWS];
+        float[] one = scratch.floats(ONE, ROWS);
         for (int r = 0; r < count; r++) { // one row repeated (stride 0), one result kept
-            rows(w, n + r, 0, xa, xo, sx, so, one);
+            rows(w, n + r, 0, xa, xq, xo, sx, so, one, e, wr, p);
             out[r] = one[0];
         }
     }
@@ -134,7 +142,8 @@ final class VectorFp8Kernels implements Fp8Kernels {
      * eight address streams keep more memory fetches in flight than four (the GEMV is limited by
      * how many one core has outstanding), and each x vector is loaded once for all eight.
      */
-    private static void rows(Fp8Layout w, int n, int stride, float[] xa, int xo, float[] sx, int so, float[] out) {
+    private static void rows(Fp8Layout w, int n, int stride, float[] xa, float[] xq, int xo, float[] sx, int so,
+                             float[] out, float[] e, float[] wr, float[] p) {
         boolean fn = w.format() == Float8Format.E4M3FN;
         // Sign to bit 31 by sign extension, magnitude to the f32 exponent/mantissa by the shift,
         // written out in the loop (a decode helper that C2 does not inline boxes its vectors).
@@ -158,11 +167,9 @@ final class VectorFp8Kernels implements Fp8Kernels {
         int c6 = c5 + stride;
         int c7 = c6 + stride;
         FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0, t6 = t0, t7 = t0;
-        // Per-row scalars, allocated once per call (not per segment: block-scaled weights have
-        // one segment per 128 columns).
-        float[] e = new float[ROWS];
-        float[] wr = new float[ROWS];
-        float[] p = new float[ROWS];
+        // Per-row scalars in arrays (e, wr, p) from the caller: ROWS locals each would crowd this
+        // method, which is near C2's node budget.
+        Arrays.fill(e, 0, ROWS, 0f);
         for (int s = 0; s < segs; s++) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             int c = start[s];
@@ -219,14 +226,14 @@ final class VectorFp8Kernels implements Fp8Kernels {
             t6 = a6.mul(unscale).fma(FloatVector.broadcast(F, wr[6]), t6);
             t7 = a7.mul(unscale).fma(FloatVector.broadcast(F, wr[7]), t7);
         }
-        out[0] = t0.reduceLanes(VectorOperators.ADD) + e[0] + subnormals(w, n, xa, xo, sx, so);
-        out[1] = t1.reduceLanes(VectorOperators.ADD) + e[1] + subnormals(w, n + 1 * rowStep, xa, xo, sx, so);
-        out[2] = t2.reduceLanes(VectorOperators.ADD) + e[2] + subnormals(w, n + 2 * rowStep, xa, xo, sx, so);
-        out[3] = t3.reduceLanes(VectorOperators.ADD) + e[3] + subnormals(w, n + 3 * rowStep, xa, xo, sx, so);
-        out[4] = t4.reduceLanes(VectorOperators.ADD) + e[4] + subnormals(w, n + 4 * rowStep, xa, xo, sx, so);
-        out[5] = t5.reduceLanes(VectorOperators.ADD) + e[5] + subnormals(w, n + 5 * rowStep, xa, xo, sx, so);
-        out[6] = t6.reduceLanes(VectorOperators.ADD) + e[6] + subnormals(w, n + 6 * rowStep, xa, xo, sx, so);
-        out[7] = t7.reduceLanes(VectorOperators.ADD) + e[7] + subnormals(w, n + 7 * rowStep, xa, xo, sx, so);
+        out[0] = t0.reduceLanes(VectorOperators.ADD) + e[0] + subnormals(w, n, xq, xo, sx, so);
+        out[1] = t1.reduceLanes(VectorOperators.ADD) + e[1] + subnormals(w, n + 1 * rowStep, xq, xo, sx, so);
+        out[2] = t2.reduceLanes(VectorOperators.ADD) + e[2] + subnormals(w, n + 2 * rowStep, xq, xo, sx, so);
+        out[3] = t3.reduceLanes(VectorOperators.ADD) + e[3] + subnormals(w, n + 3 * rowStep, xq, xo, sx, so);
+        out[4] = t4.reduceLanes(VectorOperators.ADD) + e[4] + subnormals(w, n + 4 * rowStep, xq, xo, sx, so);
+        out[5] = t5.reduceLanes(VectorOperators.ADD) + e[5] + subnormals(w, n + 5 * rowStep, xq, xo, sx, so);
+        out[6] = t6.reduceLanes(VectorOperators.ADD) + e[6] + subnormals(w, n + 6 * rowStep, xq, xo, sx, so);
+        out[7] = t7.reduceLanes(VectorOperators.ADD) + e[7] + subnormals(w, n + 7 * rowStep, xq, xo, sx, so);
     }
 
     /**
@@ -246,12 +253,11 @@ final class VectorFp8Kernels implements Fp8Kernels {
     }
 
     /**
-     * Row n's subnormal weights times x (scaled back from {@link #arrangeInput}), each by its
+     * Row n's subnormal weights times x (the quantised row in column order), each by its
      * segment's scales; with one segment, a gather of x per {@code lanes} of them.
      */
-    private static float subnormals(Fp8Layout w, int n, float[] xa, int xo, float[] sx, int so) {
+    private static float subnormals(Fp8Layout w, int n, float[] xq, int xo, float[] sx, int so) {
         int[] cols = w.subnormalColumns();
-        xo += xa.length / 2; // the rows in column order
         float[] vals = w.subnormalValues();
         int i = w.subnormalStart()[n];
         int end = w.subnormalStart()[n + 1];
@@ -259,13 +265,13 @@ final class VectorFp8Kernels implements Fp8Kernels {
         if (segs == 1) {
             FloatVector acc = FloatVector.zero(F);
             for (; i <= end - L; i += L) {
-                acc = FloatVector.fromArray(F, xa, xo, cols, i).fma(FloatVector.fromArray(F, vals, i), acc);
+                acc = FloatVector.fromArray(F, xq, xo, cols, i).fma(FloatVector.fromArray(F, vals, i), acc);
             }
             float sum = acc.reduceLanes(VectorOperators.ADD);
             for (; i < end; i++) {
-                sum += xa[xo + cols[i]] * vals[i];
+                sum += xq[xo + cols[i]] * vals[i];
             }
-            return sum / X_SCALE * (sx[so] * w.weightScales()[n]);
+            return sum * (sx[so] * w.weightScales()[n]);
         }
         int[] start = w.segmentStart();
         float sum = 0f;
@@ -274,7 +280,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
             while (cols[i] >= start[s + 1]) {
                 s++;
             }
-            sum += xa[xo + cols[i]] * vals[i] / X_SCALE * (sx[so + s] * w.weightScales()[n * segs + s]);
+            sum += xq[xo + cols[i]] * vals[i] * (sx[so + s] * w.weightScales()[n * segs + s]);
         }
         return sum;
     }

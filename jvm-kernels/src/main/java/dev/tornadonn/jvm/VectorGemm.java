@@ -10,7 +10,12 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The GEMM half of the vector kernels, BLIS-style: x is packed once into slivers of {@code mr}
@@ -27,6 +32,9 @@ import jdk.incubator.vector.VectorMask;
  */
 final class VectorGemm {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** bf16 weights, {@code lanes} at a time, widened to int lanes. */
+    private static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, F.vectorShape());
     /** 512-bit vectors come with 32 registers: room for the 8 × 3 kernel. */
     static final boolean WIDE = L >= 16;
     /**
@@ -37,10 +45,10 @@ final class VectorGemm {
     /** Packed weight per task, in floats: about 1 MiB, half of a core's L2. */
     private static final int B_BLOCK_FLOATS = 1 << 18;
 
-    /** Per-thread buffers, kept between calls: packed x (caller), packed weight and edge tile (workers). */
-    private static final int A_PACK = 0, B_PACK = 1, SCRATCH = 2;
-    private static final int KEEP_FLOATS = 1 << 22;
-    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][]);
+    /** Per-thread buffers, kept between calls: packed x (caller), packed weight and edge tile (tasks). */
+    private static final Scratch.Key A_PACK = Scratch.key("x packed for the GEMM");
+    private static final Scratch.Key B_PACK = Scratch.key("weight slivers packed for the GEMM");
+    private static final Scratch.Key SCRATCH = Scratch.key("the GEMM's decoded rows and edge tiles");
 
     private VectorGemm() {}
 
@@ -65,7 +73,6 @@ final class VectorGemm {
         }
         int mSlivers = (m + mr - 1) / mr;
         float[] aPack = buffer(A_PACK, mSlivers * k * mr);
-        Parallel.forEach(mSlivers, ms -> packA(x, m, k, ms, mr, aPack));
         int nSlivers = (n + nr - 1) / nr;
         // Tasks: few enough that each one's packed slivers fit the L2 budget, at least four per
         // thread so that a core slowed by other work hands over its share, a multiple of the
@@ -73,51 +80,113 @@ final class VectorGemm {
         int threads = Parallel.THREADS;
         int tasks = (int) Math.max(((long) nSlivers * KC * nr + B_BLOCK_FLOATS - 1) / B_BLOCK_FLOATS, 4 * threads);
         tasks = Math.min(nSlivers, (tasks + threads - 1) / threads * threads);
-        int maxSlivers = (nSlivers + tasks - 1) / tasks;
-        int taskCount = tasks;
-        Parallel.forEach(tasks, t -> {
-            int s0 = (int) ((long) nSlivers * t / taskCount);
-            int s1 = (int) ((long) nSlivers * (t + 1) / taskCount);
-            int col0 = s0 * nr;
-            int col1 = Math.min(n, s1 * nr);
-            float[] bPack = buffer(B_PACK, maxSlivers * KC * nr);
-            float[] scratch = buffer(SCRATCH, Math.max(L * KC, mr * nr));
-            if (bias != null) {
-                for (int i = 0; i < m; i++) {
-                    initRow(y, i * n, col0, col1, bias);
-                }
+        Packed task = PACKED.get();
+        task.start(x, m, k, w, type, n, bias, y, wide, aPack, tasks);
+        try {
+            task.packingX = true;
+            Parallel.forEach(mSlivers, task);
+            task.packingX = false;
+            Parallel.forEach(tasks, task);
+        } finally {
+            task.start(null, 0, 0, null, null, 0, null, null, false, null, 0);
+        }
+    }
+
+    private static final ThreadLocal<Packed> PACKED = ThreadLocal.withInitial(Packed::new);
+
+    /**
+     * The packed GEMM's two parallel steps, x's slivers packed, then the weight's slivers swept;
+     * the calling thread reuses it from call to call (a capturing lambda is a new object each time).
+     */
+    private static final class Packed implements java.util.function.IntConsumer {
+        boolean packingX;
+        private float[] x;
+        private int m;
+        private int k;
+        private MemorySegment w;
+        private DType type;
+        private int n;
+        private float[] bias;
+        private float[] y;
+        private boolean wide;
+        private float[] aPack;
+        private int tasks;
+
+        void start(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y, boolean wide,
+                   float[] aPack, int tasks) {
+            this.x = x;
+            this.m = m;
+            this.k = k;
+            this.w = w;
+            this.type = type;
+            this.n = n;
+            this.bias = bias;
+            this.y = y;
+            this.wide = wide;
+            this.aPack = aPack;
+            this.tasks = tasks;
+        }
+
+        @Override
+        public void accept(int t) {
+            int mr = wide ? 8 : 6;
+            if (packingX) {
+                packA(x, m, k, t, mr, aPack);
+            } else {
+                sweep(t, tasks, x, m, k, w, type, n, bias, y, wide, aPack);
             }
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                boolean accumulate = bias != null || pc > 0;
-                packB(w, type, k, n, s0, s1, nr, pc, kc, scratch, bPack);
-                for (int ms = 0; ms < mSlivers; ms++) {
-                    int row0 = ms * mr;
-                    int rows = Math.min(mr, m - row0);
-                    int aOff = (ms * k + pc) * mr;
-                    for (int s = s0; s < s1; s++) {
-                        int c0 = s * nr;
-                        int cols = Math.min(nr, n - c0);
-                        int bOff = (s - s0) * kc * nr;
-                        if (rows == mr && cols == nr) {
-                            if (wide) {
-                                kernel8x3(aPack, aOff, bPack, bOff, kc, y, row0 * n + c0, n, accumulate);
-                            } else {
-                                kernel6x2(aPack, aOff, bPack, bOff, kc, y, row0 * n + c0, n, accumulate);
-                            }
+        }
+    }
+
+    /** Task t of {@code tasks}: its run of weight slivers, packed a K block at a time, times every sliver of x. */
+    private static void sweep(int t, int tasks, float[] x, int m, int k, MemorySegment w, DType type, int n,
+                              float[] bias, float[] y, boolean wide, float[] aPack) {
+        int mr = wide ? 8 : 6;
+        int nr = wide ? 3 * L : 2 * L;
+        int mSlivers = (m + mr - 1) / mr;
+        int nSlivers = (n + nr - 1) / nr;
+        int maxSlivers = (nSlivers + tasks - 1) / tasks;
+        int s0 = (int) ((long) nSlivers * t / tasks);
+        int s1 = (int) ((long) nSlivers * (t + 1) / tasks);
+        int col0 = s0 * nr;
+        int col1 = Math.min(n, s1 * nr);
+        float[] bPack = buffer(B_PACK, maxSlivers * KC * nr);
+        float[] scratch = buffer(SCRATCH, Math.max(L * KC, mr * nr));
+        if (bias != null) {
+            for (int i = 0; i < m; i++) {
+                initRow(y, i * n, col0, col1, bias);
+            }
+        }
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            boolean accumulate = bias != null || pc > 0;
+            packB(w, type, k, n, s0, s1, nr, pc, kc, scratch, bPack);
+            for (int ms = 0; ms < mSlivers; ms++) {
+                int row0 = ms * mr;
+                int rows = Math.min(mr, m - row0);
+                int aOff = (ms * k + pc) * mr;
+                for (int s = s0; s < s1; s++) {
+                    int c0 = s * nr;
+                    int cols = Math.min(nr, n - c0);
+                    int bOff = (s - s0) * kc * nr;
+                    if (rows == mr && cols == nr) {
+                        if (wide) {
+                            kernel8x3(aPack, aOff, bPack, bOff, kc, y, row0 * n + c0, n, accumulate);
                         } else {
-                            // An edge tile: computed whole into scratch, then its valid part moved.
-                            if (wide) {
-                                kernel8x3(aPack, aOff, bPack, bOff, kc, scratch, 0, nr, false);
-                            } else {
-                                kernel6x2(aPack, aOff, bPack, bOff, kc, scratch, 0, nr, false);
-                            }
-                            flush(scratch, nr, y, n, row0, rows, c0, cols, accumulate);
+                            kernel6x2(aPack, aOff, bPack, bOff, kc, y, row0 * n + c0, n, accumulate);
                         }
+                    } else {
+                        // An edge tile: computed whole into scratch, then its valid part moved.
+                        if (wide) {
+                            kernel8x3(aPack, aOff, bPack, bOff, kc, scratch, 0, nr, false);
+                        } else {
+                            kernel6x2(aPack, aOff, bPack, bOff, kc, scratch, 0, nr, false);
+                        }
+                        flush(scratch, nr, y, n, row0, rows, c0, cols, accumulate);
                     }
                 }
             }
-        });
+        }
     }
 
     /**
@@ -143,8 +212,45 @@ final class VectorGemm {
                 }
             }
         }
-        int wGroups = (n + DOT_NR - 1) / DOT_NR;
-        Parallel.forRows(wGroups, (from, to) -> {
+        FewRows task = FEW_ROWS_TASK.get();
+        task.start(x, m, k, w, type, n, bias, y, xPack);
+        try {
+            Parallel.forRows((n + DOT_NR - 1) / DOT_NR, task);
+        } finally {
+            task.start(null, 0, 0, null, null, 0, null, null, null);
+        }
+    }
+
+    private static final ThreadLocal<FewRows> FEW_ROWS_TASK = ThreadLocal.withInitial(FewRows::new);
+
+    /** A range of groups of {@value #DOT_NR} weight rows; the calling thread reuses it from call to call. */
+    private static final class FewRows implements Parallel.RowRange {
+        private float[] x;
+        private int m;
+        private int k;
+        private MemorySegment w;
+        private DType type;
+        private int n;
+        private float[] bias;
+        private float[] y;
+        private float[] xPack;
+
+        void start(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y, float[] xPack) {
+            this.x = x;
+            this.m = m;
+            this.k = k;
+            this.w = w;
+            this.type = type;
+            this.n = n;
+            this.bias = bias;
+            this.y = y;
+            this.xPack = xPack;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            int kv = k - k % L;
+            int groups = (m + DOT_MR - 1) / DOT_MR;
             float[] rows = type == DType.F16 ? buffer(SCRATCH, DOT_NR * kv) : null;
             for (int jg = from; jg < to; jg++) {
                 int j0 = jg * DOT_NR;
@@ -162,7 +268,7 @@ final class VectorGemm {
                     }
                 }
             }
-        });
+        }
     }
 
     /**
@@ -272,9 +378,13 @@ final class VectorGemm {
         FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F), c62 = FloatVector.zero(F);
         FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F), c72 = FloatVector.zero(F);
         for (int p = 0; p < kv; p += L) {
-            FloatVector b0 = VectorKernels.bf16(w, w0 + 2L * p);
-            FloatVector b1 = VectorKernels.bf16(w, w1 + 2L * p);
-            FloatVector b2 = VectorKernels.bf16(w, w2 + 2L * p);
+            // Decoded here, not by a helper: a vector returned from a call C2 does not inline is boxed.
+            FloatVector b0 = ((IntVector) ShortVector.fromMemorySegment(HALVES, w, w0 + 2L * p, LE)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b1 = ((IntVector) ShortVector.fromMemorySegment(HALVES, w, w1 + 2L * p, LE)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b2 = ((IntVector) ShortVector.fromMemorySegment(HALVES, w, w2 + 2L * p, LE)
+                    .convertShape(VectorOperators.S2I, INTS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             int xo = xOff + p * DOT_MR;
             FloatVector xv = FloatVector.fromArray(F, xp, xo);
             c00 = xv.fma(b0, c00);
@@ -437,21 +547,9 @@ final class VectorGemm {
         y[i * n + j] = bias == null ? dot : dot + bias[j];
     }
 
-    /**
-     * A per-thread scratch array of at least {@code size} floats, kept for the next call unless
-     * it is over {@value #KEEP_FLOATS} floats (a large packed x is allocated per call instead of
-     * held by the thread for good).
-     */
-    private static float[] buffer(int which, int size) {
-        float[][] b = BUFFERS.get();
-        if (b[which] != null && b[which].length >= size) {
-            return b[which];
-        }
-        float[] a = new float[size];
-        if (size <= KEEP_FLOATS) {
-            b[which] = a;
-        }
-        return a;
+    /** The running thread's scratch array for {@code key}, of at least {@code size} floats. */
+    private static float[] buffer(Scratch.Key key, int size) {
+        return Scratch.current().floats(key, size);
     }
 
     private static void initRow(float[] y, int rowOff, int from, int to, float[] bias) {
@@ -524,20 +622,20 @@ final class VectorGemm {
             }
             case BF16 -> {
                 for (; p + L <= len; p += L) {
-                    VectorKernels.bf16(w, base + 2L * p).intoArray(out, at + p);
+                    VectorKernels.bf16(w, base + 2L * p, out, at + p);
                 }
             }
             case F16 -> {
                 for (; p + L <= len; p += L) {
-                    VectorKernels.f16(w, base + 2L * p).intoArray(out, at + p);
+                    VectorKernels.f16(w, base + 2L * p, out, at + p);
                 }
             }
             default -> throw new ConfigException("JVM kernels take F32, BF16 or F16 weights, not " + type);
         }
-        if (p < len) {
-            float[] tail = new float[len - p];
-            WeightRows.decode(w, type, k, row, from + p, len - p, tail);
-            System.arraycopy(tail, 0, out, at + p, len - p);
+        long e = (long) row * k + from;
+        for (; p < len; p++) { // the last few, one at a time
+            short h = w.getAtIndex(WeightRows.I16, e + p);
+            out[at + p] = type == DType.BF16 ? Float.intBitsToFloat((h & 0xFFFF) << 16) : Float.float16ToFloat(h);
         }
     }
 

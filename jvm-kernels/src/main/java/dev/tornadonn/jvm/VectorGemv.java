@@ -34,26 +34,76 @@ final class VectorGemv {
 
     private VectorGemv() {}
 
-    static void gemv(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y) {
+    /**
+     * @param subnormals for F16, the weight's subnormals ({@link F16Subnormals#find}), which the
+     *                   f16 loop reads as zero and adds on the side
+     */
+    static void gemv(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y,
+                     F16Subnormals subnormals) {
         if (type != DType.F32 && type != DType.BF16 && type != DType.F16) {
             throw new ConfigException("JVM kernels take F32, BF16 or F16 weights, not " + type);
         }
         float[] xs = switch (type) {
             case F32 -> x;
             case BF16 -> pairSplit(x, m, k);
-            default -> f16Input(pairSplit(x, m, k));
+            default -> f16Input(pairSplit(x, m, k), m * k);
         };
-        long rowBytes = (long) k * type.byteSize();
-        // One row loop per type, picked once per task: a loop shared by the types, with the type
-        // switch inside, is compiled for the types seen so far and thrown out (deoptimised) when
-        // the JVM runs another type's GEMV, as a model with an fp8 body and a bf16 head does.
-        Parallel.forRows(n, ROWS, (from, to) -> {
+        Rows task = ROWS_TASK.get();
+        task.start(type, x, xs, m, k, w, n, bias, y, subnormals);
+        try {
+            Parallel.forRows(n, ROWS, task);
+        } finally {
+            task.start(null, null, null, 0, 0, null, 0, null, null, null);
+        }
+    }
+
+    private static final ThreadLocal<Rows> ROWS_TASK = ThreadLocal.withInitial(Rows::new);
+    private static final Scratch.Key SPLIT_X = Scratch.key("x split into even and odd columns for the 16-bit GEMV");
+    private static final Scratch.Key OUT = Scratch.key("the GEMV's results for a block of rows");
+
+    /**
+     * A range of the weight's rows; the calling thread reuses it from call to call (a capturing
+     * lambda is a new object each time). One row loop per type, picked once per task: a loop
+     * shared by the types, with the type switch inside, is compiled for the types seen so far and
+     * thrown out (deoptimised) when the JVM runs another type's GEMV, as a model with an fp8 body
+     * and a bf16 head does.
+     */
+    private static final class Rows implements Parallel.RowRange {
+        private DType type;
+        private float[] x;
+        private float[] xs;
+        private int m;
+        private int k;
+        private MemorySegment w;
+        private int n;
+        private float[] bias;
+        private float[] y;
+        private F16Subnormals subnormals;
+
+        void start(DType type, float[] x, float[] xs, int m, int k, MemorySegment w, int n, float[] bias, float[] y,
+                   F16Subnormals subnormals) {
+            this.type = type;
+            this.x = x;
+            this.xs = xs;
+            this.m = m;
+            this.k = k;
+            this.w = w;
+            this.n = n;
+            this.bias = bias;
+            this.y = y;
+            this.subnormals = subnormals;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            long rowBytes = (long) k * type.byteSize();
+            float[] out = Scratch.current().floats(OUT, VectorKernels.GEMV_MAX_M * ROWS);
             switch (type) {
-                case F32 -> f32Range(x, m, k, w, rowBytes, n, from, to, bias, y);
-                case BF16 -> bf16Range(xs, m, k, w, rowBytes, n, from, to, bias, y);
-                default -> f16Range(x, xs, m, k, w, rowBytes, n, from, to, bias, y);
+                case F32 -> f32Range(x, m, k, w, rowBytes, n, from, to, bias, y, out);
+                case BF16 -> bf16Range(xs, m, k, w, rowBytes, n, from, to, bias, y, out);
+                default -> f16Range(x, xs, m, k, w, rowBytes, n, from, to, bias, y, out, subnormals);
             }
-        });
+        }
     }
 
     /*
@@ -62,8 +112,7 @@ final class VectorGemv {
      */
 
     private static void f32Range(float[] x, int m, int k, MemorySegment w, long rowBytes, int n, int from, int to,
-                                 float[] bias, float[] y) {
-        float[] out = new float[VectorKernels.GEMV_MAX_M * ROWS];
+                                 float[] bias, float[] y, float[] out) {
         for (int j = from; j < to; ) {
             int rows = Math.min(ROWS, to - j);
             long stride = rows == ROWS ? rowBytes : 0;
@@ -76,8 +125,7 @@ final class VectorGemv {
     }
 
     private static void bf16Range(float[] xs, int m, int k, MemorySegment w, long rowBytes, int n, int from, int to,
-                                  float[] bias, float[] y) {
-        float[] out = new float[VectorKernels.GEMV_MAX_M * ROWS];
+                                  float[] bias, float[] y, float[] out) {
         for (int j = from; j < to; ) {
             int rows = Math.min(ROWS, to - j);
             long stride = rows == ROWS ? rowBytes : 0;
@@ -90,16 +138,21 @@ final class VectorGemv {
     }
 
     private static void f16Range(float[] x, float[] xs, int m, int k, MemorySegment w, long rowBytes, int n, int from,
-                                 int to, float[] bias, float[] y) {
-        float[] out = new float[VectorKernels.GEMV_MAX_M * ROWS];
+                                 int to, float[] bias, float[] y, float[] out, F16Subnormals subnormals) {
+        int kv = k - k % (2 * L); // the columns the vector loop reads, subnormals as zero
         for (int j = from; j < to; ) {
             int rows = Math.min(ROWS, to - j);
             long stride = rows == ROWS ? rowBytes : 0;
+            int count = rows == ROWS ? ROWS : 1;
             for (int i = 0; i < m; i++) {
-                f16Rows(x, xs, i * k, w, j * rowBytes, stride, k, out, i * ROWS);
+                if (f16Rows(x, xs, i * k, w, j * rowBytes, stride, k, out, i * ROWS)) {
+                    for (int r = 0; r < count; r++) {
+                        out[i * ROWS + r] += subnormalDot(subnormals, j + r, x, i * k, kv);
+                    }
+                }
             }
-            store(out, rows == ROWS ? ROWS : 1, m, n, j, bias, y);
-            j += rows == ROWS ? ROWS : 1;
+            store(out, count, m, n, j, bias, y);
+            j += count;
         }
     }
 
@@ -111,16 +164,21 @@ final class VectorGemv {
         }
     }
 
-    /** Each row of x with every block of {@code 2·lanes} columns reordered as its even columns, then its odd ones; the tail as is. */
+    /**
+     * Each row of x with every block of {@code 2·lanes} columns reordered as its even columns, then
+     * its odd ones; the tail as is. In the calling thread's scratch.
+     */
     static float[] pairSplit(float[] x, int m, int k) {
-        float[] xs = x.clone();
+        float[] xs = Scratch.current().floats(SPLIT_X, Math.multiplyExact(m, k));
         for (int i = 0; i < m; i++) {
-            for (int p = i * k; p <= (i + 1) * k - 2 * L; p += 2 * L) {
+            int p = i * k;
+            for (; p <= (i + 1) * k - 2 * L; p += 2 * L) {
                 for (int l = 0; l < L; l++) {
                     xs[p + l] = x[p + 2 * l];
                     xs[p + L + l] = x[p + 2 * l + 1];
                 }
             }
+            System.arraycopy(x, p, xs, p, (i + 1) * k - p);
         }
         return xs;
     }
@@ -204,9 +262,9 @@ final class VectorGemv {
         }
     }
 
-    /** x times 2^64 for {@link #f16Rows}, exactly; null when some |x| is too large to scale. */
-    private static float[] f16Input(float[] xs) {
-        for (int i = 0; i < xs.length; i++) {
+    /** x times 2^64 for {@link #f16Rows}, exactly, in place; null when some |x| is too large to scale. */
+    private static float[] f16Input(float[] xs, int size) {
+        for (int i = 0; i < size; i++) {
             if (!(Math.abs(xs[i]) < 0x1p60f)) {
                 return null;
             }
@@ -222,71 +280,97 @@ final class VectorGemv {
     /**
      * f16 to f32 by bit moves alone, written out in the loop: the f16 at the top of a lane,
      * shifted arithmetically by 3, has its sign, exponent and mantissa where f32's go, which is
-     * the weight times 2^−112 (normals and subnormals alike); x comes scaled by 2^64 so that the
-     * products stay normal, and one multiply per row by 2^48 undoes both. Infinity and NaN would
-     * come out finite, so the loop keeps the largest magnitude seen per 16-bit lane (two
-     * operations) and redoes the rows exactly if any has an all-ones exponent, as it does when
-     * x was too large to scale ({@code xs} null). The last few weights of a row go one at a time,
-     * exactly, with x unscaled.
+     * the weight times 2^−112; x comes scaled by 2^64 so that the products stay normal, and one
+     * multiply per row by 2^48 undoes both.
+     *
+     * <p>No FMA ever sees a subnormal weight, which would cost a microcode assist of about a
+     * hundred cycles (a trained checkpoint's f16 weights are about 0.4 % subnormal): every weight
+     * with a zero exponent is zeroed first (three operations per vector, one of them shared with
+     * the check for infinities below), so what reaches the FMA is ±0 or at least
+     * 2^−14 · 2^−112 = 2^−126, the smallest normal f32; x·2^64 is normal for any x in range. The
+     * caller adds the subnormals' products from {@link F16Subnormals}.
+     *
+     * <p>Infinity and NaN would come out finite, so the loop keeps the largest exponent seen per
+     * 16-bit lane and redoes the rows exactly if any is all ones, as it does when x was too large
+     * to scale ({@code xs} null). The last few weights of a row go one at a time, exactly, with x
+     * unscaled.
+     *
+     * @return whether the vector loop ran, and so whether the rows' subnormals are still to add
      */
-    private static void f16Rows(float[] x, float[] xs, int xo, MemorySegment w, long wb, long stride, int k, float[] out,
-                                int oo) {
+    private static boolean f16Rows(float[] x, float[] xs, int xo, MemorySegment w, long wb, long stride, int k,
+                                   float[] out, int oo) {
         if (xs == null) {
             f16RowsExactly(x, xo, w, wb, stride, k, out, oo);
-            return;
+            return false;
         }
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
-        ShortVector largest = ShortVector.zero(S);
+        ShortVector exponents = ShortVector.zero(S);
         long o = wb;
         int p = 0;
         for (; p <= k - 2 * L; p += 2 * L, o += 4L * L) {
             FloatVector xe = FloatVector.fromArray(F, xs, xo + p);
             FloatVector xd = FloatVector.fromArray(F, xs, xo + p + L);
-            IntVector v0 = IntVector.fromMemorySegment(I, w, o, LE);
-            largest = largest.max(v0.and(0x7FFF7FFF).reinterpretAsShorts());
+            ShortVector h0 = ShortVector.fromMemorySegment(S, w, o, LE);
+            ShortVector e0 = h0.and((short) 0x7C00);
+            exponents = exponents.max(e0);
+            IntVector v0 = h0.blend((short) 0, e0.eq((short) 0)).reinterpretAsInts();
             a0 = xe.fma(v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
                     .reinterpretAsFloats(), a0);
             b0 = xd.fma(v0.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b0);
-            IntVector v1 = IntVector.fromMemorySegment(I, w, o + stride, LE);
-            largest = largest.max(v1.and(0x7FFF7FFF).reinterpretAsShorts());
+            ShortVector h1 = ShortVector.fromMemorySegment(S, w, o + stride, LE);
+            ShortVector e1 = h1.and((short) 0x7C00);
+            exponents = exponents.max(e1);
+            IntVector v1 = h1.blend((short) 0, e1.eq((short) 0)).reinterpretAsInts();
             a1 = xe.fma(v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
                     .reinterpretAsFloats(), a1);
             b1 = xd.fma(v1.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b1);
-            IntVector v2 = IntVector.fromMemorySegment(I, w, o + 2 * stride, LE);
-            largest = largest.max(v2.and(0x7FFF7FFF).reinterpretAsShorts());
+            ShortVector h2 = ShortVector.fromMemorySegment(S, w, o + 2 * stride, LE);
+            ShortVector e2 = h2.and((short) 0x7C00);
+            exponents = exponents.max(e2);
+            IntVector v2 = h2.blend((short) 0, e2.eq((short) 0)).reinterpretAsInts();
             a2 = xe.fma(v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
                     .reinterpretAsFloats(), a2);
             b2 = xd.fma(v2.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b2);
-            IntVector v3 = IntVector.fromMemorySegment(I, w, o + 3 * stride, LE);
-            largest = largest.max(v3.and(0x7FFF7FFF).reinterpretAsShorts());
+            ShortVector h3 = ShortVector.fromMemorySegment(S, w, o + 3 * stride, LE);
+            ShortVector e3 = h3.and((short) 0x7C00);
+            exponents = exponents.max(e3);
+            IntVector v3 = h3.blend((short) 0, e3.eq((short) 0)).reinterpretAsInts();
             a3 = xe.fma(v3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
                     .reinterpretAsFloats(), a3);
             b3 = xd.fma(v3.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b3);
-            IntVector v4 = IntVector.fromMemorySegment(I, w, o + 4 * stride, LE);
-            largest = largest.max(v4.and(0x7FFF7FFF).reinterpretAsShorts());
+            ShortVector h4 = ShortVector.fromMemorySegment(S, w, o + 4 * stride, LE);
+            ShortVector e4 = h4.and((short) 0x7C00);
+            exponents = exponents.max(e4);
+            IntVector v4 = h4.blend((short) 0, e4.eq((short) 0)).reinterpretAsInts();
             a4 = xe.fma(v4.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
                     .reinterpretAsFloats(), a4);
             b4 = xd.fma(v4.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b4);
-            IntVector v5 = IntVector.fromMemorySegment(I, w, o + 5 * stride, LE);
-            largest = largest.max(v5.and(0x7FFF7FFF).reinterpretAsShorts());
+            ShortVector h5 = ShortVector.fromMemorySegment(S, w, o + 5 * stride, LE);
+            ShortVector e5 = h5.and((short) 0x7C00);
+            exponents = exponents.max(e5);
+            IntVector v5 = h5.blend((short) 0, e5.eq((short) 0)).reinterpretAsInts();
             a5 = xe.fma(v5.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
                     .reinterpretAsFloats(), a5);
             b5 = xd.fma(v5.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b5);
-            IntVector v6 = IntVector.fromMemorySegment(I, w, o + 6 * stride, LE);
-            largest = largest.max(v6.and(0x7FFF7FFF).reinterpretAsShorts());
+            ShortVector h6 = ShortVector.fromMemorySegment(S, w, o + 6 * stride, LE);
+            ShortVector e6 = h6.and((short) 0x7C00);
+            exponents = exponents.max(e6);
+            IntVector v6 = h6.blend((short) 0, e6.eq((short) 0)).reinterpretAsInts();
             a6 = xe.fma(v6.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
                     .reinterpretAsFloats(), a6);
             b6 = xd.fma(v6.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b6);
-            IntVector v7 = IntVector.fromMemorySegment(I, w, o + 7 * stride, LE);
-            largest = largest.max(v7.and(0x7FFF7FFF).reinterpretAsShorts());
+            ShortVector h7 = ShortVector.fromMemorySegment(S, w, o + 7 * stride, LE);
+            ShortVector e7 = h7.and((short) 0x7C00);
+            exponents = exponents.max(e7);
+            IntVector v7 = h7.blend((short) 0, e7.eq((short) 0)).reinterpretAsInts();
             a7 = xe.fma(v7.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000)
                     .reinterpretAsFloats(), a7);
             b7 = xd.fma(v7.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats(), b7);
         }
-        if (largest.reduceLanes(VectorOperators.MAX) >= 0x7C00) {
+        if (exponents.reduceLanes(VectorOperators.MAX) == 0x7C00) {
             f16RowsExactly(x, xo, w, wb, stride, k, out, oo);
-            return;
+            return false;
         }
         out[oo] = a0.add(b0).reduceLanes(VectorOperators.ADD) * F16_UNSCALE;
         out[oo + 1] = a1.add(b1).reduceLanes(VectorOperators.ADD) * F16_UNSCALE;
@@ -302,6 +386,30 @@ final class VectorGemv {
                 out[oo + r] += x[xo + p] * Float.float16ToFloat(w.get(WeightRows.I16, o + r * stride));
             }
         }
+        return true;
+    }
+
+    /**
+     * {@code Σ x[xo + c]·w[row, c]} over the row's subnormal weights in columns below {@code kv},
+     * which the vector loop read as zero: a gather of x per {@code lanes} of them.
+     */
+    private static float subnormalDot(F16Subnormals s, int row, float[] x, int xo, int kv) {
+        int[] cols = s.columns();
+        float[] vals = s.values();
+        int i = s.rowStart()[row];
+        int end = s.rowStart()[row + 1];
+        while (end > i && cols[end - 1] >= kv) {
+            end--;
+        }
+        FloatVector acc = FloatVector.zero(F);
+        for (; i <= end - L; i += L) {
+            acc = FloatVector.fromArray(F, x, xo, cols, i).fma(FloatVector.fromArray(F, vals, i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < end; i++) {
+            sum += x[xo + cols[i]] * vals[i];
+        }
+        return sum;
     }
 
     /** The rows at {@code wb + r·stride}, r below {@link #ROWS}, each by {@link #f16RowExactly}. */

@@ -20,96 +20,147 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
         MemorySegment packed = w.packed();
         int lo = n * w.planes() * planeInts;
         int hi = lo + planeInts;
-        boolean twoPlanes = w.planes() == 2;
         int rowGroups = n * w.groups();
-        for (int c = 0; c < w.chunks(); c++) {
+        int[] blockGroup = w.blockGroup();
+        float[] scales = w.scales();
+        float[] zeros = w.zeros();
+        int chunks = w.chunks();
+        // One loop per plane count, neither with a vector that may be null: C2 boxes a vector
+        // merged with null (each of them cost an allocation per decoded block).
+        if (w.planes() == 1) {
+            for (int c = 0; c < chunks; c++) {
+                int wordBase = lo + c * GroupQuantLayout.INTS_PER_CHUNK;
+                for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
+                    IntVector low = IntVector.fromMemorySegment(I, packed, 4L * (wordBase + h), ORDER);
+                    for (int plane = 0; plane < 8; plane++) {
+                        int block = c * 8 + plane;
+                        int g = rowGroups + blockGroup[block];
+                        FloatVector v = (FloatVector) low.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF)
+                                .convert(VectorOperators.I2F, 0);
+                        v.sub(zeros[g]).mul(scales[g]).intoArray(out, block * GroupQuantLayout.BLOCK + h);
+                    }
+                }
+            }
+            return;
+        }
+        for (int c = 0; c < chunks; c++) {
             int wordBase = c * GroupQuantLayout.INTS_PER_CHUNK;
             for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
                 IntVector low = IntVector.fromMemorySegment(I, packed, 4L * (lo + wordBase + h), ORDER);
-                IntVector high = twoPlanes ? IntVector.fromMemorySegment(I, packed, 4L * (hi + wordBase + h), ORDER) : null;
+                IntVector high = IntVector.fromMemorySegment(I, packed, 4L * (hi + wordBase + h), ORDER);
                 for (int plane = 0; plane < 8; plane++) {
                     int block = c * 8 + plane;
-                    int g = rowGroups + w.blockGroup()[block];
-                    FloatVector v = codes(low, high, plane);
-                    v.sub(w.zeros()[g]).mul(w.scales()[g]).intoArray(out, block * GroupQuantLayout.BLOCK + h);
+                    int g = rowGroups + blockGroup[block];
+                    FloatVector v = (FloatVector) low.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF)
+                            .or(high.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF).lanewise(VectorOperators.LSHL, 4))
+                            .convert(VectorOperators.I2F, 0);
+                    v.sub(zeros[g]).mul(scales[g]).intoArray(out, block * GroupQuantLayout.BLOCK + h);
                 }
             }
         }
     }
 
     /**
-     * One pass: codes converted in registers straight into the FMAs, four accumulators (a chain
-     * of eight dependent FMAs per chunk would wait on their latency), each group's sum scaled
-     * into a vector total when the group changes, one reduction per row. A chunk of 4-bit codes
-     * inside one group (the common, act-order-free case) takes the unrolled path, its decode written
+     * One pass, for any layout: codes converted in registers straight into the products, each
+     * block's products scaled by its group's scale as they are added into one of four totals (by
+     * plane), one reduction per row. Scaling per block, not per group, leaves no vector to carry
+     * across a change of group: a vector merged at such a join may be boxed. The decode is written
      * out (a helper that C2 does not inline boxes its vectors).
      */
     @Override
     public float fusedDot(GroupQuantLayout w, int n, float[] xp, int xo, float[] xsum) {
+        float dot = w.planes() == 1 ? onePlaneDot(w, n, xp, xo) : twoPlaneDot(w, n, xp, xo);
+        return dot - GroupQuantKernels.zeroTerm(w, n, xsum);
+    }
+
+    private static float onePlaneDot(GroupQuantLayout w, int n, float[] xp, int xo) {
         MemorySegment packed = w.packed();
-        int lo = n * w.planes() * w.planeInts();
-        int hi = lo + w.planeInts();
-        boolean twoPlanes = w.planes() == 2;
+        int lo = n * w.planeInts();
         int rowGroups = n * w.groups();
         int[] blockGroup = w.blockGroup();
         float[] scales = w.scales();
-        int group = blockGroup[0];
-        FloatVector total = FloatVector.zero(F);
-        FloatVector a0 = total, a1 = total, a2 = total, a3 = total;
-        for (int c = 0; c < w.chunks(); c++) {
-            int wordBase = c * GroupQuantLayout.INTS_PER_CHUNK;
+        int chunks = w.chunks();
+        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
+        for (int c = 0; c < chunks; c++) {
+            int wordBase = lo + c * GroupQuantLayout.INTS_PER_CHUNK;
             int xb = xo + c * GroupQuantLayout.CHUNK;
-            int first = blockGroup[c * 8];
-            if (!twoPlanes && first == blockGroup[c * 8 + 7]) {
-                if (first != group) {
-                    total = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(F, scales[rowGroups + group]), total);
-                    a0 = FloatVector.zero(F);
-                    a1 = a0;
-                    a2 = a0;
-                    a3 = a0;
-                    group = first;
-                }
-                for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
-                    IntVector v = IntVector.fromMemorySegment(I, packed, 4L * (lo + wordBase + h), ORDER);
-                    int x0 = xb + h;
-                    a0 = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xp, x0), a0);
-                    a1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xp, x0 + GroupQuantLayout.BLOCK), a1);
-                    a2 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(0xF).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xp, x0 + 2 * GroupQuantLayout.BLOCK), a2);
-                    a3 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 12).and(0xF).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xp, x0 + 3 * GroupQuantLayout.BLOCK), a3);
-                    a0 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(0xF).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xp, x0 + 4 * GroupQuantLayout.BLOCK), a0);
-                    a1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 20).and(0xF).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xp, x0 + 5 * GroupQuantLayout.BLOCK), a1);
-                    a2 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 24).and(0xF).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xp, x0 + 6 * GroupQuantLayout.BLOCK), a2);
-                    a3 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.fromArray(F, xp, x0 + 7 * GroupQuantLayout.BLOCK), a3);
-                }
-                continue;
-            }
+            FloatVector s0 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 0]]);
+            FloatVector s1 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 1]]);
+            FloatVector s2 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 2]]);
+            FloatVector s3 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 3]]);
+            FloatVector s4 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 4]]);
+            FloatVector s5 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 5]]);
+            FloatVector s6 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 6]]);
+            FloatVector s7 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 7]]);
             for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
-                IntVector low = IntVector.fromMemorySegment(I, packed, 4L * (lo + wordBase + h), ORDER);
-                IntVector high = twoPlanes ? IntVector.fromMemorySegment(I, packed, 4L * (hi + wordBase + h), ORDER) : null;
-                for (int plane = 0; plane < 8; plane++) {
-                    int block = c * 8 + plane;
-                    if (blockGroup[block] != group) {
-                        total = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(F, scales[rowGroups + group]), total);
-                        a0 = FloatVector.zero(F);
-                        a1 = a0;
-                        a2 = a0;
-                        a3 = a0;
-                        group = blockGroup[block];
-                    }
-                    a0 = codes(low, high, plane).fma(FloatVector.fromArray(F, xp, xo + block * GroupQuantLayout.BLOCK + h), a0);
-                }
+                IntVector v = IntVector.fromMemorySegment(I, packed, 4L * (wordBase + h), ORDER);
+                int x0 = xb + h;
+                t0 = ((FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, x0)).fma(s0, t0);
+                t1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, x0 + GroupQuantLayout.BLOCK)).fma(s1, t1);
+                t2 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(0xF).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, x0 + 2 * GroupQuantLayout.BLOCK)).fma(s2, t2);
+                t3 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 12).and(0xF).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, x0 + 3 * GroupQuantLayout.BLOCK)).fma(s3, t3);
+                t0 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(0xF).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, x0 + 4 * GroupQuantLayout.BLOCK)).fma(s4, t0);
+                t1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 20).and(0xF).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, x0 + 5 * GroupQuantLayout.BLOCK)).fma(s5, t1);
+                t2 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 24).and(0xF).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, x0 + 6 * GroupQuantLayout.BLOCK)).fma(s6, t2);
+                t3 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(F, xp, x0 + 7 * GroupQuantLayout.BLOCK)).fma(s7, t3);
             }
         }
-        total = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(F, scales[rowGroups + group]), total);
-        return total.reduceLanes(VectorOperators.ADD) - GroupQuantKernels.zeroTerm(w, n, xsum);
+        return t0.add(t1).add(t2.add(t3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** As {@link #onePlaneDot}, a code's high nibble from the second plane. */
+    private static float twoPlaneDot(GroupQuantLayout w, int n, float[] xp, int xo) {
+        MemorySegment packed = w.packed();
+        int planeInts = w.planeInts();
+        int lo = n * 2 * planeInts;
+        int hi = lo + planeInts;
+        int rowGroups = n * w.groups();
+        int[] blockGroup = w.blockGroup();
+        float[] scales = w.scales();
+        int chunks = w.chunks();
+        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
+        for (int c = 0; c < chunks; c++) {
+            int wordBase = c * GroupQuantLayout.INTS_PER_CHUNK;
+            int xb = xo + c * GroupQuantLayout.CHUNK;
+            FloatVector s0 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 0]]);
+            FloatVector s1 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 1]]);
+            FloatVector s2 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 2]]);
+            FloatVector s3 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 3]]);
+            FloatVector s4 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 4]]);
+            FloatVector s5 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 5]]);
+            FloatVector s6 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 6]]);
+            FloatVector s7 = FloatVector.broadcast(F, scales[rowGroups + blockGroup[c * 8 + 7]]);
+            for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
+                IntVector low = IntVector.fromMemorySegment(I, packed, 4L * (lo + wordBase + h), ORDER);
+                IntVector high = IntVector.fromMemorySegment(I, packed, 4L * (hi + wordBase + h), ORDER);
+                int x0 = xb + h;
+                t0 = ((FloatVector) low.and(0xF).or(high.and(0xF).lanewise(VectorOperators.LSHL, 4))
+                        .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xp, x0)).fma(s0, t0);
+                t1 = ((FloatVector) low.lanewise(VectorOperators.LSHR, 4).and(0xF).or(high.lanewise(VectorOperators.LSHR, 4).and(0xF).lanewise(VectorOperators.LSHL, 4))
+                        .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xp, x0 + GroupQuantLayout.BLOCK)).fma(s1, t1);
+                t2 = ((FloatVector) low.lanewise(VectorOperators.LSHR, 8).and(0xF).or(high.lanewise(VectorOperators.LSHR, 8).and(0xF).lanewise(VectorOperators.LSHL, 4))
+                        .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xp, x0 + 2 * GroupQuantLayout.BLOCK)).fma(s2, t2);
+                t3 = ((FloatVector) low.lanewise(VectorOperators.LSHR, 12).and(0xF).or(high.lanewise(VectorOperators.LSHR, 12).and(0xF).lanewise(VectorOperators.LSHL, 4))
+                        .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xp, x0 + 3 * GroupQuantLayout.BLOCK)).fma(s3, t3);
+                t0 = ((FloatVector) low.lanewise(VectorOperators.LSHR, 16).and(0xF).or(high.lanewise(VectorOperators.LSHR, 16).and(0xF).lanewise(VectorOperators.LSHL, 4))
+                        .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xp, x0 + 4 * GroupQuantLayout.BLOCK)).fma(s4, t0);
+                t1 = ((FloatVector) low.lanewise(VectorOperators.LSHR, 20).and(0xF).or(high.lanewise(VectorOperators.LSHR, 20).and(0xF).lanewise(VectorOperators.LSHL, 4))
+                        .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xp, x0 + 5 * GroupQuantLayout.BLOCK)).fma(s5, t1);
+                t2 = ((FloatVector) low.lanewise(VectorOperators.LSHR, 24).and(0xF).or(high.lanewise(VectorOperators.LSHR, 24).and(0xF).lanewise(VectorOperators.LSHL, 4))
+                        .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xp, x0 + 6 * GroupQuantLayout.BLOCK)).fma(s6, t2);
+                t3 = ((FloatVector) low.lanewise(VectorOperators.LSHR, 28).or(high.lanewise(VectorOperators.LSHR, 28).lanewise(VectorOperators.LSHL, 4))
+                        .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, xp, x0 + 7 * GroupQuantLayout.BLOCK)).fma(s7, t3);
+            }
+        }
+        return t0.add(t1).add(t2.add(t3)).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -123,8 +174,9 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
         if (!fourRowPath(w)) {
             return xp;
         }
-        float[] xa = new float[xp.length];
-        for (int c = 0; c < xp.length; c += GroupQuantLayout.CHUNK) {
+        int kp = w.paddedCols();
+        float[] xa = Scratch.current().floats(ARRANGED_X, kp);
+        for (int c = 0; c < kp; c += GroupQuantLayout.CHUNK) {
             for (int plane = 0; plane < 8; plane++) {
                 float scale = PLANE_SCALE[plane];
                 int from = c + plane * GroupQuantLayout.BLOCK;
@@ -143,6 +195,9 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
      */
     private static final float[] PLANE_SCALE = {1f, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-20f, 0x1p-24f, 1f};
 
+    private static final Scratch.Key ARRANGED_X = Scratch.key("x scaled per nibble plane for the 4-bit GEMV");
+    private static final Scratch.Key ONE = Scratch.key("the 4-bit GEMV's results for one row repeated");
+
     /** 4-bit codes with every chunk in one group: the common GPTQ case. */
     private static boolean fourRowPath(GroupQuantLayout w) {
         return w.planes() == 1 && w.chunksInOneGroup();
@@ -160,7 +215,7 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
             fourRows(w, n, w.planeInts(), w.groups(), xa, xsum, out);
             return;
         }
-        float[] one = new float[ROWS];
+        float[] one = Scratch.current().floats(ONE, ROWS);
         for (int r = 0; r < rows; r++) { // one row repeated (stride 0), one result kept
             fourRows(w, n + r, 0, 0, xa, xsum, one);
             out[r] = one[0];
@@ -269,15 +324,6 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
             z += scales[base + g] * zeros[base + g] * xsum[g];
         }
         return z;
-    }
-
-    /** The codes of nibble plane {@code plane}, as floats; {@code high} (null for 4 bits or fewer) holds the upper nibbles. */
-    private static FloatVector codes(IntVector low, IntVector high, int plane) {
-        IntVector q = low.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF);
-        if (high != null) {
-            q = q.or(high.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF).lanewise(VectorOperators.LSHL, 4));
-        }
-        return (FloatVector) q.convert(VectorOperators.I2F, 0);
     }
 
     @Override

@@ -28,6 +28,7 @@ final class VectorInt8Kernels implements Int8Kernels {
     /** Columns summed in int lanes: at most {@code CHUNK·2^14} in all, below 2^31. */
     private static final int CHUNK = 1 << 16;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final Scratch.Key ONE_ROW = Scratch.key("an int8 row's sums, the last block's rows one at a time");
 
     @Override
     public void rowsTimesX(Int8Layout w, int n, int count, short[] xq, int xo, long[] out) {
@@ -36,7 +37,7 @@ final class VectorInt8Kernels implements Int8Kernels {
             rows(w, n * k, k, xq, xo, out);
             return;
         }
-        long[] one = new long[ROWS];
+        long[] one = Scratch.current().longs(ONE_ROW, ROWS);
         for (int r = 0; r < count; r++) { // one row repeated (stride 0), one result kept
             rows(w, (n + r) * k, 0, xq, xo, one);
             out[r] = one[0];

@@ -6,7 +6,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -34,31 +33,42 @@ final class VectorKernels implements MatmulKernels {
     }
 
     @Override
-    public void linear(float[] x, int m, int k, MemorySegment w, DType wType, int n, float[] bias, float[] y) {
+    public void linear(float[] x, int m, int k, MemorySegment w, DType wType, int n, float[] bias, float[] y,
+                       F16Subnormals subnormals) {
         if (m <= GEMV_MAX_M) {
-            VectorGemv.gemv(x, m, k, w, wType, n, bias, y);
+            F16Subnormals sub = wType == DType.F16 && subnormals == null ? F16Subnormals.find(w, n, k) : subnormals;
+            VectorGemv.gemv(x, m, k, w, wType, n, bias, y, sub);
         } else {
             VectorGemm.gemm(x, m, k, w, wType, n, bias, y);
         }
     }
 
-    /** bf16 → f32 is a 16-bit shift. */
-    static FloatVector bf16(MemorySegment w, long byteOffset) {
+    /*
+     * The decoders store what they decode: a vector returned from a helper that C2 does not
+     * inline (which depends on what it compiled before) is boxed, an allocation per vector.
+     */
+
+    /** {@code lanes} bf16 weights from {@code byteOffset} into {@code out[at ..]}: bf16 → f32 is a 16-bit shift. */
+    static void bf16(MemorySegment w, long byteOffset, float[] out, int at) {
         ShortVector h = ShortVector.fromMemorySegment(S, w, byteOffset, LE);
-        return ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                .intoArray(out, at);
     }
 
     /**
-     * f16 → f32 exactly: move exponent and mantissa into place and scale by 2^112, which is right
-     * for normals and subnormals alike; infinities and NaNs get an all-ones exponent instead.
+     * {@code lanes} f16 weights from {@code byteOffset} into {@code out[at ..]}, exactly, with no
+     * subnormal operand anywhere (one costs a microcode assist): a normal's exponent is rebiased
+     * by an integer add; a subnormal is its 10-bit mantissa times 2^−24, converted from an int
+     * exactly and scaled, both normal; infinities and NaNs get an all-ones exponent instead.
      */
-    static FloatVector f16(MemorySegment w, long byteOffset) {
+    static void f16(MemorySegment w, long byteOffset, float[] out, int at) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, byteOffset, LE).convertShape(VectorOperators.S2I, I, 0);
         IntVector magnitude = h.and(0x7FFF);
         IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
-        IntVector bits = finite.blend(shifted.or(0x7F800000), special);
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        IntVector normal = shifted.add((127 - 15) << 23);
+        IntVector subnormal = ((FloatVector) magnitude.convert(VectorOperators.I2F, 0)).mul(0x1p-24f).reinterpretAsInts();
+        IntVector bits = normal.blend(subnormal, magnitude.compare(VectorOperators.LT, 0x0400))
+                .blend(shifted.or(0x7F800000), magnitude.compare(VectorOperators.GE, 0x7C00));
+        bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, at);
     }
 }

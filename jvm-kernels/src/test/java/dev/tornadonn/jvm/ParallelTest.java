@@ -54,4 +54,63 @@ class ParallelTest {
         assertEquals(4097, previous);
         assertEquals(Math.min(513, Parallel.THREADS * 16), ranges.size());
     }
+
+    /** A task's exception reaches the caller as it was thrown, after every task has finished, and the threads serve the next call. */
+    @Test
+    void aFailingTaskFailsTheCallAndLeavesThePoolWorking() {
+        java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> Parallel.forEach(100, t -> {
+                    ran.incrementAndGet();
+                    if (t == 37) {
+                        throw new IllegalStateException("task 37");
+                    }
+                }));
+        assertEquals("task 37", e.getMessage());
+        assertEquals(100, ran.get(), "the other tasks still ran");
+        int[] hits = new int[64];
+        Parallel.forEach(64, t -> hits[t]++);
+        for (int t = 0; t < 64; t++) {
+            assertEquals(1, hits[t], "task " + t);
+        }
+    }
+
+    /** A task that calls in again runs the inner tasks itself, one after the other, rather than deadlocking. */
+    @Test
+    void aNestedCallRunsInline() {
+        java.util.concurrent.atomic.AtomicInteger inner = new java.util.concurrent.atomic.AtomicInteger();
+        Parallel.forEach(Parallel.THREADS * 4, t -> Parallel.forRows(100, 8, (from, to) -> inner.addAndGet(to - from)));
+        assertEquals(Parallel.THREADS * 4 * 100, inner.get());
+    }
+
+    /**
+     * Callers on several threads at once, each with calls of its own size: every call sees exactly
+     * its own tasks, however the workers are shared between them.
+     */
+    @Test
+    void concurrentCallersEachGetTheirOwnTasks() throws Exception {
+        int callers = 6;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                int tasks = 20 + 13 * c;
+                done.add(pool.submit(() -> {
+                    for (int call = 0; call < 300; call++) {
+                        int[] hits = new int[tasks];
+                        Parallel.forEach(tasks, t -> hits[t]++);
+                        for (int t = 0; t < tasks; t++) {
+                            assertEquals(1, hits[t], "call " + call + " task " + t + " of " + tasks);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }

@@ -12,6 +12,15 @@ import dev.tornadonn.core.Tensor;
 public record LinearShapes(int m, int k, int n) {
 
     public static LinearShapes check(Tensor x, PreparedMatrix w, Tensor y) {
+        require(x, w, y);
+        return new LinearShapes(x.shape().dim(0), x.shape().dim(1), w.rows());
+    }
+
+    /**
+     * The checks of {@link #check} without the record, for a backend whose steady-state call
+     * allocates nothing (the record escapes {@code check}, which is too large to inline).
+     */
+    public static void require(Tensor x, PreparedMatrix w, Tensor y) {
         requireRank2(x, "x");
         requireRank2(y, "y");
         int m = x.shape().dim(0);
@@ -21,14 +30,13 @@ public record LinearShapes(int m, int k, int n) {
             throw new ConfigException("x " + x.shape() + " and the " + w.rows() + " x " + w.cols()
                     + " weight disagree on K");
         }
-        if (!y.shape().equals(Shape.of(m, n))) {
+        if (y.shape().dim(0) != m || y.shape().dim(1) != n) { // y is rank 2; no Shape made unless it is wrong
             throw new ConfigException("y must be " + Shape.of(m, n) + ", got " + y.shape());
         }
         if (!x.device().equals(w.device()) || !y.device().equals(w.device())) {
             throw new ConfigException("x on " + x.device() + " and y on " + y.device() + " must be on the weight's device "
                     + w.device());
         }
-        return new LinearShapes(m, k, n);
     }
 
     /** Rank 2 and F32: the activations every kernel reads and writes. */
