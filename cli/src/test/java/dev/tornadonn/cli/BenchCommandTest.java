@@ -38,9 +38,12 @@ class BenchCommandTest {
         for (String column : new String[] {"shape", "ms", "GFLOP/s", "GB/s", "flop/B", "roofline", "vs numpy"}) {
             assertTrue(header.contains(column), header);
         }
-        for (String c : new String[] {"gemm f32", "gemv bf16", "gemv f16", "gemv fp8-e4m3", "gemv gptq-int4-g128", "mlp bf16"}) {
+        for (String c : new String[] {"gemm f32", "gemm gptq-int4-g128", "gemv bf16", "gemv f16", "gemv fp8-e4m3",
+            "gemv gptq-int4-g128", "mixed f32", "mixed fp8-e4m3", "mixed gptq-int4-g128", "mlp bf16"}) {
             assertTrue(r.out().contains(c), c + " missing from\n" + r.out());
         }
+        assertTrue(r.out().contains("mixed: those layers loaded together into one JVM"), r.out());
+        assertTrue(r.out().contains("each reading 8 rows of 32 KiB side by side, as the GEMVs read weights; 64 MiB off-heap"), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.matches("gemv f32 .*\\d+% mem .*")), r.out());
         assertEquals("", r.err(), "no progress bar when not on a terminal");
         byte[] head = Arrays.copyOf(Files.readAllBytes(png), 8);
@@ -58,6 +61,9 @@ class BenchCommandTest {
         for (String c : new String[] {"gemm f32", "gemv f32", "gemv fp8-e4m3", "gemv gptq-int4-g128", "mlp bf16"}) {
             assertTrue(r.out().contains(c), c + " missing from\n" + r.out());
         }
+        // In one JVM every case is among the others: there is no time alone to compare a mixed case with.
+        assertTrue(r.out().contains("not run: 3 mixed cases"), r.out());
+        assertTrue(!r.out().contains("mixed f32"), r.out());
     }
 
     @ParameterizedTest
@@ -69,6 +75,7 @@ class BenchCommandTest {
         "--plot chart.svg|--plot writes a PNG",
         "--plot /no/such/dir/chart.png|does not exist",
         "--repeat many|Invalid value for option '--repeat'",
+        "--threads 64 --probe-mib 1|--probe-mib 1: the read probe's array of 1048576 bytes holds less than one block of 8 rows",
     })
     void badOptionsAreOneLineUsageErrors(String args, String message) {
         CliRun r = run(("bench --no-numpy " + args).split(" "));

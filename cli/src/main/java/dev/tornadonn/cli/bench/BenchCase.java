@@ -4,7 +4,9 @@ import dev.tornadonn.core.DeviceRef;
 
 /**
  * One shape and weight format to time: {@code y = layer(x)}, x F32 {@code (m, k)}, y F32
- * {@code (m, n)}. An MLP case has {@code n = k = hidden} and {@code ffn} the intermediate size.
+ * {@code (m, n)}. An MLP case has {@code n = k = hidden} and {@code ffn} the intermediate size. A
+ * mixed case is a linear one timed in a JVM that has every other mixed case of its shape loaded
+ * and running too ({@link MixedRun}).
  */
 public record BenchCase(String kind, WeightFormat format, int m, int n, int k, int ffn) {
 
@@ -16,8 +18,21 @@ public record BenchCase(String kind, WeightFormat format, int m, int n, int k, i
         return new BenchCase("mlp", format, m, hidden, hidden, ffn);
     }
 
+    public static BenchCase mixed(WeightFormat format, int m, int n, int k) {
+        return new BenchCase("mixed", format, m, n, k, 0);
+    }
+
     public boolean isMlp() {
         return kind.equals("mlp");
+    }
+
+    public boolean isMixed() {
+        return kind.equals("mixed");
+    }
+
+    /** The same layer timed alone: the linear case a mixed one is compared with. */
+    public BenchCase solo() {
+        return isMixed() ? linear(format, m, n, k) : this;
     }
 
     /** Multiply-adds count two: {@code 2·m·n·k}, or the MLP's gate, up and down projections. */

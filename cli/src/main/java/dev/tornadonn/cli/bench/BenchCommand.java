@@ -38,14 +38,14 @@ public final class BenchCommand implements Callable<Integer> {
     String device;
 
     @Option(names = "--suite", defaultValue = "quick",
-            description = "quick (small shapes, seconds), gemm (f32/bf16/f16 GEMMs) or targets (the performance targets, minutes, ~3 GiB); default: ${DEFAULT-VALUE}.")
+            description = "quick (small shapes, seconds), gemm (f32/bf16/f16 GEMMs) or targets (the performance targets, minutes, ~4 GiB); default: ${DEFAULT-VALUE}.")
     String suite;
 
     @Option(names = "--repeat", description = "Timed runs per case after warm-up; the median is reported (default: 5 for quick, 10 otherwise).")
     Integer repeat;
 
     @Option(names = "--rounds", description = "Time the whole case list this many times, one round after another, and report each case's median over"
-            + " the rounds (default: 3 for targets, 1 otherwise).")
+            + " the rounds and each target's ratio per round (default: 3 for targets, 1 otherwise).")
     Integer rounds;
 
     @Option(names = "--budget", paramLabel = "SECONDS", description = "Stop timing a case after this many seconds, with at least 3 runs (default: 0.3 for quick, 5 otherwise).")
@@ -64,14 +64,19 @@ public final class BenchCommand implements Callable<Integer> {
     boolean failOnMiss;
 
     @Option(names = "--in-process",
-            description = "Time every case in this JVM (default on cpu devices: each case in a JVM of its own, as JMH forks).")
+            description = "Time every case in this JVM (default on cpu devices: each case in a JVM of its own, as JMH forks; the mixed cases are then not run).")
     boolean inProcess;
 
-    @Option(names = "--threads", description = "Threads for the machine probes (default: every core the JVM sees).")
+    @Option(names = "--threads", description = "Threads for the machine probes (default: as many as the kernels use, -D" + KERNEL_THREADS
+            + " or every core the JVM sees).")
     Integer threads;
 
-    @Option(names = "--probe-mib", defaultValue = "1024", description = "Size of the bandwidth probe's array in MiB; larger than the last-level cache (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--probe-mib", defaultValue = "1024",
+            description = "Size of the bandwidth probe's array in MiB, far larger than the last-level cache (default: ${DEFAULT-VALUE}, the targets' f32 GEMV weight).")
     int probeMib;
+
+    /** The jvm-kernels property that sets their thread count (Parallel.PROPERTY there). */
+    static final String KERNEL_THREADS = "tornadonn.jvm.threads";
 
     @Override
     public Integer call() throws IOException {
@@ -83,16 +88,25 @@ public final class BenchCommand implements Callable<Integer> {
         }
         int rep = repeat != null ? repeat : s.repeat();
         double budgetS = budget != null ? budget : s.budgetS();
-        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int nThreads = threads != null ? threads : kernelThreads();
         int nRounds = rounds != null ? rounds : s.rounds();
         checkOptions(rep, budgetS, nThreads, nRounds);
+        ReadProbe probe;
+        try {
+            probe = ReadProbe.of(nThreads, (long) probeMib << 20);
+        } catch (ConfigException e) {
+            throw new ParameterException(spec.commandLine(), "--probe-mib " + probeMib + ": " + e.getMessage());
+        }
         DeviceRef dev = DeviceRef.parse(device);
         Backend deviceBackend = Backends.forDevice(dev);
         String backend = deviceBackend.name();
+        boolean fork = dev.isCpu() && !inProcess;
 
         PrintWriter out = spec.commandLine().getOut();
         Set<WeightKind> kinds = deviceBackend.weightKinds(dev);
-        List<BenchCase> cases = s.cases().stream().filter(c -> kinds.contains(c.format().weightKind())).toList();
+        List<BenchCase> runnable = s.cases().stream().filter(c -> kinds.contains(c.format().weightKind())).toList();
+        List<BenchCase> cases = runnable.stream().filter(c -> fork || !c.isMixed()).toList();
+        List<List<Integer>> groups = groups(cases);
         List<int[]> numpyShapes = noNumpy ? List.of() : numpyShapes(cases);
         Progress bar = new Progress(spec.commandLine().getErr(), progress || Progress.interactive(),
                 nRounds * (2 + cases.size() + numpyShapes.size()));
@@ -100,17 +114,20 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf("bench on %s (%s), suite %s: median of up to %d runs after warm-up, %.3g s budget per case%s%n",
                 dev, backend, s.label(), rep, budgetS,
                 nRounds == 1 ? "" : ", " + nRounds + " rounds (each case: the median of its rounds' medians)");
-        if (cases.size() < s.cases().size()) {
+        if (runnable.size() < s.cases().size()) {
             String missing = s.cases().stream().map(c -> c.format().weightKind()).filter(k -> !kinds.contains(k)).distinct()
                     .sorted().map(WeightKind::toString).collect(Collectors.joining(" and "));
-            out.printf("not run: %d %s cases (%s has no kernels for them)%n", s.cases().size() - cases.size(), missing, backend);
+            out.printf("not run: %d %s cases (%s has no kernels for them)%n", s.cases().size() - runnable.size(), missing, backend);
+        }
+        if (cases.size() < runnable.size()) {
+            out.printf("not run: %d mixed cases (they are compared with each format alone in a JVM of its own: cpu devices,"
+                    + " without --in-process)%n", runnable.size() - cases.size());
         }
         if (!dev.isCpu()) {
             out.println("the roofline below is this host's CPU, probed here; a gpu device's own peak is not probed");
         }
         out.flush();
 
-        boolean fork = dev.isCpu() && !inProcess;
         WeightData data = new WeightData();
         List<Double> peaks = new ArrayList<>();
         List<Double> bandwidths = new ArrayList<>();
@@ -124,21 +141,24 @@ public final class BenchCommand implements Callable<Integer> {
             peaks.add(MachineProbe.peakFmaGflops(nThreads));
             bar.step();
             bar.start("probing memory bandwidth" + of);
-            bandwidths.add(MachineProbe.readBandwidthGBs(nThreads, (long) probeMib << 20));
+            bandwidths.add(probe.measureGBs());
             bar.step();
-            for (int i = 0; i < cases.size(); i++) {
-                BenchCase c = cases.get(i);
-                bar.start(c.label() + " " + c.shape() + of);
-                CaseProcess.Measured m;
+            for (List<Integer> group : groups) {
+                List<BenchCase> g = group.stream().map(cases::get).toList();
+                bar.start((g.size() == 1 ? g.getFirst().label() : g.getFirst().kind() + " " + g.size() + " formats")
+                        + " " + g.getFirst().shape() + of);
+                List<CaseProcess.Measured> measured;
                 if (fork) {
-                    m = CaseProcess.time(c, dev, rep, budgetS);
+                    measured = CaseProcess.time(g, dev, rep, budgetS);
                 } else {
-                    m = CaseProcess.timeHere(c, dev, data, rep, budgetS);
+                    measured = CaseProcess.timeHere(g, dev, data, rep, budgetS);
                     System.gc(); // the case's weights are off-heap, freed only once collected: free them before the next
                 }
-                caseRounds.get(i).add(m.timing());
-                weightBytes[i] = m.weightBytes();
-                bar.step();
+                for (int j = 0; j < group.size(); j++) {
+                    caseRounds.get(group.get(j)).add(measured.get(j).timing());
+                    weightBytes[group.get(j)] = measured.get(j).weightBytes();
+                    bar.step();
+                }
             }
             data.clear();
             System.gc();
@@ -151,26 +171,26 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         bar.finish();
-        MachineProbe.Roofline roof = new MachineProbe.Roofline(median(peaks), median(bandwidths), nThreads,
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), (long) probeMib << 20);
+        MachineProbe.Roofline roof = new MachineProbe.Roofline(median(peaks), median(bandwidths), MachineProbe.lanes(), probe);
         Numpy.Result np = numpyRounds.isEmpty() ? null : Numpy.acrossRounds(numpyRounds);
 
         List<CaseResult> results = results(cases, weightBytes, i -> Timing.acrossRounds(caseRounds.get(i)), np, roof);
-        out.println(fork ? "each case timed in a JVM of its own (--in-process: all in this one)" : "every case timed in this JVM");
+        out.println(fork ? "each case timed in a JVM of its own (--in-process: all in this one); mixed cases: loaded and run together in one"
+                : "every case timed in this JVM");
         Report.print(out, roof, np, noNumpy, results);
-        List<Targets.Verdict> verdicts = s == Suite.TARGETS ? Targets.evaluate(results) : List.of();
-        // Each round's own ratios beside the verdict, to show how far the machine moved them.
-        List<List<Targets.Verdict>> roundVerdicts = new ArrayList<>();
-        if (nRounds > 1 && !verdicts.isEmpty()) {
+        List<Targets.Verdict> verdicts = List.of();
+        if (s == Suite.TARGETS) {
+            // Each target's ratio per round, both sides timed within that round, against that round's numpy.
+            List<List<CaseResult>> perRound = new ArrayList<>();
             for (int r = 0; r < nRounds; r++) {
                 int round = r;
-                MachineProbe.Roofline roundRoof = new MachineProbe.Roofline(peaks.get(r), bandwidths.get(r), nThreads,
-                        roof.lanes(), roof.probeBytes());
+                MachineProbe.Roofline roundRoof = new MachineProbe.Roofline(peaks.get(r), bandwidths.get(r), roof.lanes(), probe);
                 Numpy.Result roundNp = r < numpyRounds.size() && numpyRounds.get(r).available() ? numpyRounds.get(r) : null;
-                roundVerdicts.add(Targets.evaluate(results(cases, weightBytes, i -> caseRounds.get(i).get(round), roundNp, roundRoof)));
+                perRound.add(results(cases, weightBytes, i -> caseRounds.get(i).get(round), roundNp, roundRoof));
             }
+            verdicts = Targets.evaluate(perRound);
         }
-        Report.printTargets(out, verdicts, roundVerdicts);
+        Report.printTargets(out, verdicts, nRounds);
         if (plot != null) {
             RooflinePlot.write(plot, results, roof, "tornado-nn bench --suite " + s.label() + " on " + dev + " (" + backend + ")");
             out.printf("roofline chart written to %s%n", plot);
@@ -178,6 +198,36 @@ public final class BenchCommand implements Callable<Integer> {
         out.flush();
         boolean missed = verdicts.stream().anyMatch(v -> v.measured() && !v.met());
         return failOnMiss && missed ? 1 : 0;
+    }
+
+    /** The kernels' thread count: {@value #KERNEL_THREADS} when it is a whole number of at least 1, else every core. */
+    static int kernelThreads() {
+        String v = System.getProperty(KERNEL_THREADS);
+        try {
+            int n = v == null ? 0 : Integer.parseInt(v.trim());
+            return n >= 1 ? n : Runtime.getRuntime().availableProcessors();
+        } catch (NumberFormatException e) {
+            return Runtime.getRuntime().availableProcessors(); // jvm-kernels warns about it and uses every core too
+        }
+    }
+
+    /**
+     * The cases as they are timed: each alone, except consecutive mixed cases of one shape, which
+     * are loaded and timed together.
+     */
+    static List<List<Integer>> groups(List<BenchCase> cases) {
+        List<List<Integer>> groups = new ArrayList<>();
+        for (int i = 0; i < cases.size(); i++) {
+            BenchCase c = cases.get(i);
+            List<Integer> last = groups.isEmpty() ? null : groups.getLast();
+            BenchCase previous = last == null ? null : cases.get(last.getLast());
+            if (c.isMixed() && previous != null && previous.isMixed() && previous.shape().equals(c.shape())) {
+                last.add(i);
+            } else {
+                groups.add(new ArrayList<>(List.of(i)));
+            }
+        }
+        return groups;
     }
 
     private static List<CaseResult> results(List<BenchCase> cases, long[] weightBytes, IntFunction<Timing> timing,

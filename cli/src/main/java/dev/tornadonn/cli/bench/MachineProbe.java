@@ -1,29 +1,35 @@
 package dev.tornadonn.cli.bench;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.IntToDoubleFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Measures this machine's roofline: the f32 FMA rate of a Vector API loop with many independent
- * accumulators on every core, and the read bandwidth of a large off-heap array summed with vectors
- * on every core. Best of a few passes, since a busy neighbour can only make a pass slower.
+ * accumulators on every core, and the read bandwidth of a large off-heap array read as the GEMV
+ * kernels read their weights ({@link ReadProbe}). Best of a few passes, since a busy neighbour can
+ * only make a pass slower.
  */
 public final class MachineProbe {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private MachineProbe() {}
 
-    /** The machine's limits: f32 FMA peak in GFLOP/s and read bandwidth in GB/s (10⁹ bytes). */
-    public record Roofline(double peakGflops, double bandwidthGBs, int threads, int lanes, long probeBytes) {
+    /** The machine's limits: f32 FMA peak in GFLOP/s and read bandwidth in GB/s (10⁹ bytes), and how the bandwidth was read. */
+    public record Roofline(double peakGflops, double bandwidthGBs, int lanes, ReadProbe probe) {
         /** Flops per byte where the two ceilings meet. */
         public double ridge() {
             return peakGflops / bandwidthGBs;
@@ -33,12 +39,58 @@ public final class MachineProbe {
         public double attainable(double flopsPerByte) {
             return Math.min(peakGflops, flopsPerByte * bandwidthGBs);
         }
+
+        public int threads() {
+            return probe.threads();
+        }
     }
 
-    /** Runs both probes with {@code threads} threads over a {@code bytes}-byte array. */
-    public static Roofline measure(int threads, long bytes) {
-        return new Roofline(peakFmaGflops(threads), readBandwidthGBs(threads, bytes), threads, S.length(), bytes);
+    /** Runs both probes, the FMA loop on as many threads as {@code probe} reads with. */
+    public static Roofline measure(ReadProbe probe) {
+        return new Roofline(peakFmaGflops(probe.threads()), probe.measureGBs(), S.length(), probe);
     }
+
+    /** The vector lanes of an f32 FMA on this machine. */
+    public static int lanes() {
+        return S.length();
+    }
+
+    /**
+     * The size of the largest cache the first CPU reads through, from Linux's sysfs; empty
+     * elsewhere. The read probe's array must be far larger, or it measures that cache.
+     */
+    public static OptionalLong lastLevelCacheBytes() {
+        Path dir = Path.of("/sys/devices/system/cpu/cpu0/cache");
+        long largest = -1;
+        try (DirectoryStream<Path> levels = Files.newDirectoryStream(dir, "index*")) {
+            for (Path level : levels) {
+                Path size = level.resolve("size");
+                if (Files.isReadable(size)) {
+                    largest = Math.max(largest, cacheSize(Files.readString(size)));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+        return largest > 0 ? OptionalLong.of(largest) : OptionalLong.empty();
+    }
+
+    /** sysfs's cache size, e.g. {@code 32768K} or {@code 300M}, in bytes; -1 when it reads otherwise. */
+    static long cacheSize(String text) {
+        Matcher m = CACHE_SIZE.matcher(text.strip());
+        if (!m.matches()) {
+            return -1;
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2).toUpperCase(java.util.Locale.ROOT)) {
+            case "K" -> n << 10;
+            case "M" -> n << 20;
+            case "G" -> n << 30;
+            default -> n;
+        };
+    }
+
+    private static final Pattern CACHE_SIZE = Pattern.compile("(\\d{1,12})([KkMmGg]?)");
 
     /** f32 GFLOP/s of independent FMA chains: enough chains to cover the FMA latency on both ports. */
     public static double peakFmaGflops(int threads) {
@@ -69,44 +121,11 @@ public final class MachineProbe {
                 .reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
     }
 
-    /** GB/s of reading {@code bytes} of off-heap floats once, each thread summing its own slice. */
-    public static double readBandwidthGBs(int threads, long bytes) {
-        long perThread = bytes / threads / S.vectorByteSize() * S.vectorByteSize();
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment data = arena.allocate(perThread * threads, 64);
-            data.fill((byte) 1); // touch every page, so the timed passes do not measure page faults
-            MemorySegment small = data.asSlice(0, Math.min(perThread, 1 << 16));
-            warmUp(() -> sum(small));
-            double best = 0;
-            for (int pass = 0; pass < 5; pass++) {
-                long t0 = System.nanoTime();
-                onAllThreads(threads, t -> sum(data.asSlice(t * perThread, perThread)));
-                double s = (System.nanoTime() - t0) / 1e9;
-                best = Math.max(best, perThread * threads / s / 1e9);
-            }
-            return best;
-        }
-    }
-
-    /** Four accumulators, so the adds do not serialise and the loads stay the limit. */
-    private static float sum(MemorySegment s) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        long step = S.vectorByteSize();
-        long end = s.byteSize() / (4 * step) * (4 * step);
-        for (long off = 0; off < end; off += 4 * step) {
-            a0 = a0.add(FloatVector.fromMemorySegment(S, s, off, ByteOrder.nativeOrder()));
-            a1 = a1.add(FloatVector.fromMemorySegment(S, s, off + step, ByteOrder.nativeOrder()));
-            a2 = a2.add(FloatVector.fromMemorySegment(S, s, off + 2 * step, ByteOrder.nativeOrder()));
-            a3 = a3.add(FloatVector.fromMemorySegment(S, s, off + 3 * step, ByteOrder.nativeOrder()));
-        }
-        return a0.add(a1).add(a2).add(a3).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-    }
-
     /**
      * Calls a small {@code task} until C2 has compiled it (a call under 1 ms), at most 200 times:
      * the Vector API is only fast once compiled, and a long first call would stay in slow OSR code.
      */
-    private static void warmUp(Callable<Float> task) {
+    static void warmUp(Callable<?> task) {
         try {
             for (int i = 0; i < 200; i++) {
                 long t0 = System.nanoTime();
@@ -120,22 +139,23 @@ public final class MachineProbe {
         }
     }
 
-    /** Runs {@code task(t)} on {@code threads} platform threads at once and waits for all; the sums are kept live. */
-    private static void onAllThreads(int threads, java.util.function.IntFunction<Float> task) {
+    /**
+     * Runs {@code task(t)} on {@code threads} platform threads at once, waits for all, and returns
+     * the sum of what they return: each task's result leaves its thread, so the JIT cannot drop its loop.
+     */
+    static double onAllThreads(int threads, IntToDoubleFunction task) {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
-            List<Future<Float>> futures = new ArrayList<>();
+            List<Future<Double>> futures = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int id = t;
-                futures.add(pool.submit(() -> task.apply(id)));
+                futures.add(pool.submit(() -> task.applyAsDouble(id)));
             }
-            float sink = 0;
-            for (Future<Float> f : futures) {
-                sink += f.get();
+            double sum = 0;
+            for (Future<Double> f : futures) {
+                sum += f.get();
             }
-            if (sink == 42.4242f) {
-                System.err.print(""); // never true in practice; stops the JIT from dropping the loops
-            }
+            return sum;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while probing the machine", e);

@@ -2,6 +2,7 @@ package dev.tornadonn.cli.bench;
 
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.OptionalLong;
 
 /** The text bench prints: the machine's limits, one row per case, then the targets. */
 final class Report {
@@ -10,8 +11,7 @@ final class Report {
     private Report() {}
 
     static void print(PrintWriter out, MachineProbe.Roofline roof, Numpy.Result np, boolean noNumpy, List<CaseResult> results) {
-        out.printf("machine: peak f32 FMA %.1f GFLOP/s (%d threads, %d-lane vectors), read bandwidth %.1f GB/s (%d MiB off-heap), ridge %.1f flop/B%n",
-                roof.peakGflops(), roof.threads(), roof.lanes(), roof.bandwidthGBs(), roof.probeBytes() >> 20, roof.ridge());
+        out.println(machine(roof, MachineProbe.lastLevelCacheBytes()));
         if (noNumpy) {
             out.println("numpy: skipped (--no-numpy)");
         } else if (np.available()) {
@@ -36,6 +36,16 @@ final class Report {
                 + " min(peak FMA, flop/B × bandwidth), 'mem' below the ridge, 'fma' above; vs numpy: numpy's time over ours"
                 + " (> 1 is faster), of the medians, then of the fastest runs; spread: each side's (median - min) / median,"
                 + " added; numpy's runs are batches of calls lasting at least 50 ms, per call");
+        if (results.stream().anyMatch(r -> r.bench().isMixed())) {
+            out.println("mixed: those layers loaded together into one JVM and run in turn until compiled, then each timed as"
+                    + " alone; compare each with its gemv row");
+        }
+        for (CaseResult r : results) {
+            if (readsAboveRoof(r)) {
+                out.printf("note: %s %s reads at %.0f%% of the measured bandwidth: its weights came partly from a cache,"
+                        + " or the probe under-read this machine%n", r.bench().label(), r.bench().shape(), 100 * r.rooflineFraction());
+            }
+        }
         long unstable = results.stream().filter(CaseResult::unstable).count();
         if (unstable > 0) {
             out.printf("unstable: %d comparison%s with a spread above %.0f%%: the typical run of one side or the other was"
@@ -59,26 +69,54 @@ final class Report {
         return r.timing().bytesPerRun() > 16 * r.bench().activationBytes() + (1 << 20);
     }
 
-    /** The verdicts, each with its ratio in every round of {@code rounds} (none: one round) after it. */
-    static void printTargets(PrintWriter out, List<Targets.Verdict> verdicts, List<List<Targets.Verdict>> rounds) {
+    /**
+     * A large memory-bound case above this fraction of the roof gets a note: beyond the runs'
+     * noise, it read faster than the machine's measured bandwidth.
+     */
+    static final double ABOVE_ROOF = 1.05;
+
+    /**
+     * A memory-bound case with weights of at least half the probe's array, which is far beyond the
+     * caches, reading faster than the probe did. Smaller weights may come from a cache, as they
+     * would in a model.
+     */
+    static boolean readsAboveRoof(CaseResult r) {
+        return r.memoryBound() && 2 * r.weightBytes() >= r.roof().probe().bytesRead() && r.rooflineFraction() > ABOVE_ROOF;
+    }
+
+    /** The machine line: the FMA peak, the read bandwidth and how the probe read it, and the ridge point. */
+    static String machine(MachineProbe.Roofline roof, OptionalLong lastLevelCache) {
+        ReadProbe p = roof.probe();
+        String cache = "";
+        if (lastLevelCache.isPresent()) {
+            double times = (double) p.bytesRead() / lastLevelCache.getAsLong();
+            cache = String.format(", %.0f× the %d MiB last-level cache%s", times, lastLevelCache.getAsLong() >> 20,
+                    times < 4 ? ": too small, give a larger --probe-mib" : "");
+        }
+        return String.format("machine: peak f32 FMA %.1f GFLOP/s (%d threads, %d-lane vectors), read bandwidth %.1f GB/s"
+                        + " (%d threads, each reading %d rows of %d KiB side by side, as the GEMVs read weights; %d MiB off-heap%s),"
+                        + " ridge %.1f flop/B",
+                roof.peakGflops(), roof.threads(), roof.lanes(), roof.bandwidthGBs(), p.threads(), ReadProbe.STREAMS,
+                p.rowBytes() >> 10, p.bytesRead() >> 20, cache, roof.ridge());
+    }
+
+    /**
+     * The verdicts: each target's median ratio over the rounds with the bound it must meet, the
+     * least and most of the rounds' ratios, and a note where a round could not measure it.
+     */
+    static void printTargets(PrintWriter out, List<Targets.Verdict> verdicts, int rounds) {
         if (verdicts.isEmpty()) {
             return;
         }
         out.println();
-        out.println(rounds.isEmpty() ? "targets:" : "targets (ratio of the cases' medians over the rounds; each round's own in brackets):");
-        for (int i = 0; i < verdicts.size(); i++) {
-            Targets.Verdict v = verdicts.get(i);
-            String ratio = v.measured() ? String.format("%.2fx", v.ratio()) : "n/a";
-            StringBuilder perRound = new StringBuilder();
-            for (List<Targets.Verdict> round : rounds) {
-                Targets.Verdict rv = round.get(i);
-                perRound.append(perRound.isEmpty() ? "  [" : ", ").append(rv.measured() ? String.format("%.2f", rv.ratio()) : "n/a");
-            }
-            if (!perRound.isEmpty()) {
-                perRound.append(']');
-            }
-            out.printf("  %s  %-88s %7s  (%s %.2fx)%s%s%n", v.status(), v.name(), ratio, v.atMost() ? "<=" : ">=", v.bound(),
-                    perRound, v.note().isEmpty() ? "" : "  " + v.note());
+        out.println(rounds == 1 ? "targets (each ratio from cases timed in this run):"
+                : "targets (each ratio taken within a round, both sides timed in it; the median over the rounds, and their least and most):");
+        int width = verdicts.stream().mapToInt(v -> v.name().length()).max().orElse(0);
+        for (Targets.Verdict v : verdicts) {
+            String ratio = v.measured() ? String.format("%.2fx", v.median()) : "n/a";
+            String spread = v.rounds() < 2 ? "" : String.format("  min-max %.2f-%.2f over %d rounds", v.min(), v.max(), v.rounds());
+            out.printf("  %s  %-" + width + "s %7s  (%s %.2fx)%s%s%n", v.status(), v.name(), ratio, v.atMost() ? "<=" : ">=",
+                    v.bound(), spread, v.note().isEmpty() ? "" : "  " + v.note());
         }
         long met = verdicts.stream().filter(Targets.Verdict::met).count();
         long measured = verdicts.stream().filter(Targets.Verdict::measured).count();

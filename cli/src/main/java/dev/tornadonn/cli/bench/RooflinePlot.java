@@ -29,6 +29,7 @@ final class RooflinePlot {
         double lo = roof.ridge();
         double hi = roof.ridge();
         double yLo = roof.peakGflops();
+        results = results.stream().filter(r -> !r.bench().isMixed()).toList(); // the same points as the cases alone
         for (CaseResult r : results) {
             lo = Math.min(lo, Math.min(r.intensity(), r.numpyIntensity()));
             hi = Math.max(hi, Math.max(r.intensity(), r.numpyIntensity()));

@@ -17,13 +17,32 @@ public record Timing(double median, double min, double max, int runs, long bytes
     private static final double WARM_UP_CAP_S = 15.0;
 
     /**
-     * Warms {@code op} up until the JIT has been quiet for {@value #JIT_QUIET_S} s (at least two
-     * calls and {@code min(1 s, budget)}, at most {@value #WARM_UP_CAP_S} s): the Vector API
-     * kernels are large methods that C2 compiles, OSR-compiles and recompiles for seconds, and a
-     * fixed short warm-up timed them half-compiled. Then times up to {@code repeat} calls,
-     * stopping early once {@code budgetS} is spent but never with fewer than three.
+     * Warms {@code op} up ({@link #warmUp}), then times up to {@code repeat} calls, stopping early
+     * once {@code budgetS} is spent but never with fewer than three.
      */
     public static Timing measure(Runnable op, int repeat, double budgetS) {
+        warmUp(op, budgetS);
+        double[] t = new double[repeat];
+        long allocatedBefore = allocatedBytes();
+        long measureStart = System.nanoTime();
+        int n = 0;
+        while (n < repeat && (n < 3 || elapsed(measureStart) < budgetS)) {
+            long t0 = System.nanoTime();
+            op.run();
+            t[n++] = (System.nanoTime() - t0) / 1e9;
+        }
+        long allocatedAfter = allocatedBytes();
+        long perRun = allocatedBefore < 0 || allocatedAfter < 0 ? -1 : Math.max(0, allocatedAfter - allocatedBefore) / n;
+        return of(Arrays.copyOf(t, n), perRun);
+    }
+
+    /**
+     * Calls {@code op} until the JIT has been quiet for {@value #JIT_QUIET_S} s (at least two
+     * calls and {@code min(1 s, budget)}, at most {@value #WARM_UP_CAP_S} s): the Vector API
+     * kernels are large methods that C2 compiles, OSR-compiles and recompiles for seconds, and a
+     * fixed short warm-up timed them half-compiled.
+     */
+    static void warmUp(Runnable op, double budgetS) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean canWait = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime();
@@ -42,21 +61,9 @@ public record Timing(double median, double min, double max, int runs, long bytes
             boolean minimumDone = i >= 1 && elapsed(start) >= Math.min(1.0, budgetS);
             boolean quiet = !canWait || (now - quietSince) / 1e9 >= JIT_QUIET_S;
             if (minimumDone && (quiet || elapsed(start) >= WARM_UP_CAP_S)) {
-                break;
+                return;
             }
         }
-        double[] t = new double[repeat];
-        long allocatedBefore = allocatedBytes();
-        long measureStart = System.nanoTime();
-        int n = 0;
-        while (n < repeat && (n < 3 || elapsed(measureStart) < budgetS)) {
-            long t0 = System.nanoTime();
-            op.run();
-            t[n++] = (System.nanoTime() - t0) / 1e9;
-        }
-        long allocatedAfter = allocatedBytes();
-        long perRun = allocatedBefore < 0 || allocatedAfter < 0 ? -1 : Math.max(0, allocatedAfter - allocatedBefore) / n;
-        return of(Arrays.copyOf(t, n), perRun);
     }
 
     /**

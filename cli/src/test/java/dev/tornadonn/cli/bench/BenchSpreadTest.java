@@ -22,7 +22,7 @@ class BenchSpreadTest {
     private static final BenchCase GEMM = BenchCase.linear(WeightFormat.F32, 16, 256, 256);
 
     private static MachineProbe.Roofline roof() {
-        return new MachineProbe.Roofline(200, 20, 2, 16, 1 << 30);
+        return new MachineProbe.Roofline(200, 20, 16, ReadProbe.of(2, 1L << 30));
     }
 
     @Test

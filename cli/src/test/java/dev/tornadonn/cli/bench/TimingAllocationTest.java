@@ -50,6 +50,6 @@ class TimingAllocationTest {
     }
 
     private static MachineProbe.Roofline roof() {
-        return new MachineProbe.Roofline(200, 20, 2, 16, 1 << 30);
+        return new MachineProbe.Roofline(200, 40, 16, ReadProbe.of(2, 1L << 30));
     }
 }

@@ -2,10 +2,6 @@ package dev.tornadonn.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.io.PrintWriter;
-import java.io.StringWriter;
 
 import java.util.List;
 import java.util.Map;
@@ -46,24 +42,5 @@ class TimingRoundsTest {
         assertEquals("cfg", all.config());
         Numpy.Result missing = new Numpy.Result("no numpy", null, Map.of());
         assertSame(missing, Numpy.acrossRounds(List.of(missing)));
-    }
-
-    @Test
-    void eachTargetShowsEveryRoundsOwnRatioAfterItsVerdict() {
-        Targets.Verdict fp8 = new Targets.Verdict("fp8 vs f32", 2.61, 3.0, false, "");
-        Targets.Verdict mlp = new Targets.Verdict("mlp vs bound", 0.97, 1.2, true, "bound 11.59 ms");
-        List<List<Targets.Verdict>> rounds = List.of(
-                List.of(new Targets.Verdict("fp8 vs f32", 2.4, 3.0, false, ""), new Targets.Verdict("mlp vs bound", 1.01, 1.2, true, "")),
-                List.of(new Targets.Verdict("fp8 vs f32", 3.05, 3.0, false, ""), new Targets.Verdict("mlp vs bound", Double.NaN, 1.2, true, "")));
-        StringWriter text = new StringWriter();
-        Report.printTargets(new PrintWriter(text, true), List.of(fp8, mlp), rounds);
-        List<String> lines = text.toString().lines().toList();
-        assertTrue(lines.get(1).startsWith("targets (ratio of the cases' medians over the rounds"), text.toString());
-        assertTrue(lines.get(2).contains("FAIL") && lines.get(2).contains("2.61x") && lines.get(2).endsWith("[2.40, 3.05]"),
-                lines.get(2));
-        assertTrue(lines.get(3).contains("PASS") && lines.get(3).contains("[1.01, n/a]  bound 11.59 ms"), lines.get(3));
-        StringWriter one = new StringWriter();
-        Report.printTargets(new PrintWriter(one, true), List.of(fp8), List.of());
-        assertTrue(one.toString().contains("targets:\n") && !one.toString().contains("["), one.toString());
     }
 }
