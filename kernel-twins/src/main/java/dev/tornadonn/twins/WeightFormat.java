@@ -2,13 +2,15 @@ package dev.tornadonn.twins;
 
 import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.DType;
+import dev.tornadonn.core.io.GgmlType;
 
 /**
  * The weight formats the device kernels read, as the int codes they take: a kernel argument is a
  * scalar TornadoVM folds into the compiled code, so the format branch costs nothing on the device.
- * Dense values ({@link #F32}, or {@link #BF16}/{@link #F16} bits) and packed codes ({@link #GPTQ},
- * {@link #E4M3FN}, {@link #E5M2}, decoded by {@link QuantDecode}) share one code space because one
- * GEMV and one GEMM kernel read them all ({@link KernelWeight}).
+ * Dense values ({@link #F32}, or {@link #BF16}/{@link #F16} bits), packed codes ({@link #GPTQ},
+ * {@link #E4M3FN}, {@link #E5M2}, decoded by {@link QuantDecode}) and llama.cpp's GGUF blocks
+ * ({@link #Q4_0}, {@link #Q8_0}, {@link #Q4_K}, {@link #Q6_K}, decoded by {@link GgufDecode}) share
+ * one code space because one GEMV and one GEMM kernel read them all ({@link KernelWeight}).
  */
 public final class WeightFormat {
     public static final int F32 = 0;
@@ -17,6 +19,10 @@ public final class WeightFormat {
     public static final int GPTQ = 3;
     public static final int E4M3FN = 4;
     public static final int E5M2 = 5;
+    public static final int Q4_0 = 6;
+    public static final int Q8_0 = 7;
+    public static final int Q4_K = 8;
+    public static final int Q6_K = 9;
 
     private WeightFormat() {}
 
@@ -27,7 +33,17 @@ public final class WeightFormat {
 
     /** Whether the format is codes packed in ints, decoded with {@link QuantDecode}. */
     public static boolean isPacked(int format) {
-        return format >= GPTQ;
+        return format >= GPTQ && format <= E5M2;
+    }
+
+    /** Whether the format is GGUF blocks, their raw bytes packed in ints, decoded with {@link GgufDecode}. */
+    public static boolean isGguf(int format) {
+        return format >= Q4_0 && format <= Q6_K;
+    }
+
+    /** Whether the kernels' {@code table} is {@link HalfDecode#powerTable} (bf16/fp16 bits, GGUF's f16 scales), not the fp8 values. */
+    public static boolean readsPowerTable(int format) {
+        return isHalf(format) || isGguf(format);
     }
 
     public static int of(DType dtype) {
@@ -36,6 +52,16 @@ public final class WeightFormat {
             case BF16 -> BF16;
             case F16 -> F16;
             default -> throw new ConfigException("device kernels read F32, BF16 or F16 weights, not " + dtype);
+        };
+    }
+
+    public static int of(GgmlType type) {
+        return switch (type) {
+            case Q4_0 -> Q4_0;
+            case Q8_0 -> Q8_0;
+            case Q4_K -> Q4_K;
+            case Q6_K -> Q6_K;
+            default -> throw new ConfigException("device kernels read GGUF Q4_0, Q8_0, Q4_K or Q6_K blocks, not " + type);
         };
     }
 }
