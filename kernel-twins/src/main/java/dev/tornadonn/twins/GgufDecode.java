@@ -14,10 +14,12 @@ package dev.tornadonn.twins;
  *   <li>{@link WeightFormat#Q6_K} (256 per 210 bytes): low nibbles from 0, high bit pairs from 128, signed
  *       scales from 192, f16 {@code d} at 208; {@code (d·sc)·(q − 32)} per sub-block of 16.</li>
  * </ul>
- * The f16 scales are decoded exactly from their bits ({@link HalfDecode}), then the f32 operations
- * are ggml's {@code dequantize_row_*}, in its order, so each weight is bit-for-bit ggml's (and
- * {@code dev.tornadonn.core.weights.GgufBlocks}', the JVM backend's decoder). Arithmetic shifts
- * and masks only, one return per method (see {@link QuantDecode#code}).
+ * The f16 scales are decoded by looking their 16 bits up in {@link #halfTable} (every pattern's
+ * f32 value: OpenCL from TornadoVM cannot reinterpret bits, and {@link HalfDecode}'s arithmetic,
+ * inlined once per scale, would take the kernels' weight fetch past TornadoVM's inlining limit),
+ * then the f32 operations are ggml's {@code dequantize_row_*}, in its order, so each weight is
+ * bit-for-bit ggml's (and {@code dev.tornadonn.core.weights.GgufBlocks}', the JVM backend's
+ * decoder). Arithmetic shifts and masks only, one return per method (see {@link QuantDecode#code}).
  */
 public final class GgufDecode {
     /** Byte offsets inside a block. */
@@ -26,6 +28,15 @@ public final class GgufDecode {
     public static final int Q6_K_D = 208;
 
     private GgufDecode() {}
+
+    /** The f32 value of every f16 bit pattern, indexed by the 16 bits: the kernels' {@code table} for GGUF weights. */
+    public static float[] halfTable() {
+        float[] t = new float[1 << 16];
+        for (int h = 0; h < t.length; h++) {
+            t[h] = Float.float16ToFloat((short) h);
+        }
+        return t;
+    }
 
     /** Elements per block: 32, or 256 for the K-quants' super-blocks. */
     public static int blockSize(int format) {

@@ -41,9 +41,30 @@ public final class WeightFormat {
         return format >= Q4_0 && format <= Q6_K;
     }
 
-    /** Whether the kernels' {@code table} is {@link HalfDecode#powerTable} (bf16/fp16 bits, GGUF's f16 scales), not the fp8 values. */
-    public static boolean readsPowerTable(int format) {
-        return isHalf(format) || isGguf(format);
+    /** The kernels' lookup tables ({@code table}): {@link HalfDecode#powerTable}, {@link QuantDecode#fp8Table}, {@link GgufDecode#halfTable}. */
+    public static final int POWER_TABLE = 0;
+    public static final int FP8_TABLE = 1;
+    public static final int F16_TABLE = 2;
+
+    /** The table a format's kernels read: powers for bf16/fp16 bits (and, unread, f32), fp8 values (GPTQ reads none), f16 values for GGUF's scales. */
+    public static int table(int format) {
+        int t = POWER_TABLE;
+        if (isGguf(format)) {
+            t = F16_TABLE;
+        } else if (isPacked(format)) {
+            t = FP8_TABLE;
+        }
+        return t;
+    }
+
+    /** The values of table {@code table}. */
+    public static float[] tableValues(int table) {
+        return switch (table) {
+            case POWER_TABLE -> HalfDecode.powerTable();
+            case FP8_TABLE -> QuantDecode.fp8Table();
+            case F16_TABLE -> GgufDecode.halfTable();
+            default -> throw new IllegalArgumentException("no kernel table " + table);
+        };
     }
 
     public static int of(DType dtype) {
