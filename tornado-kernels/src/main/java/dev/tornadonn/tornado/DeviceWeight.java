@@ -3,6 +3,7 @@ package dev.tornadonn.tornado;
 import dev.tornadonn.core.ConfigException;
 import dev.tornadonn.core.weights.WeightKind;
 import dev.tornadonn.core.weights.WeightMatrix;
+import dev.tornadonn.twins.GgufCodes;
 import dev.tornadonn.twins.QuantDecode;
 import dev.tornadonn.twins.QuantLayout;
 import dev.tornadonn.twins.WeightFormat;
@@ -14,8 +15,8 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 /**
  * A weight in the arrays {@link DeviceKernels} read, whatever its format ({@code
  * dev.tornadonn.twins.KernelWeight} is the same record over Java arrays): f32 values, bf16/fp16
- * bits, or GPTQ/fp8 codes kept packed with their scales, zero points and group map. Arrays the
- * format does not read are one-element placeholders. {@code layout} is the packed weight's
+ * bits, GPTQ/fp8 codes kept packed with their scales, zero points and group map, or GGUF blocks
+ * as the file's bytes in {@code codes}. Arrays the format does not read are one-element placeholders. {@code layout} is the packed weight's
  * layout (null for dense ones), whose fp8 input quantisation {@link InputKernels} run with
  * {@code inputParams} (upper bound, static scale). TornadoVM copies the arrays to the device on a
  * plan's first execution and keeps them there.
@@ -50,6 +51,19 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
                 FloatArray.fromElements(l.upperBound(), l.staticScale()));
     }
 
+    /** GGUF blocks of one type stacked along the outputs, their bytes written once into the ints the device copy is made from. */
+    static DeviceWeight ofGguf(List<? extends WeightMatrix> blocks) {
+        GgufCodes l = GgufCodes.of(blocks);
+        if (l.codeInts() > Integer.MAX_VALUE) {
+            throw new ConfigException("a TornadoVM array holds at most 2^31-1 ints; a " + l.rows() + " x " + l.cols() + " "
+                    + l.type() + " weight needs " + l.codeInts() + " (shard the layer over more devices)");
+        }
+        IntArray codes = new IntArray((int) Math.max(1, l.codeInts()));
+        l.writeCodes(blocks, codes.getSegment());
+        return new DeviceWeight(l.format(), l.rows(), l.cols(), 8, 1, new FloatArray(1), new ShortArray(1), codes,
+                new FloatArray(1), new FloatArray(1), new IntArray(1), null, new FloatArray(2));
+    }
+
     /** Whether x is quantised to fp8 on the device before the product (not for weight-only fp8). */
     boolean quantisesInput() {
         return layout != null && layout.fp8() && layout.inputMode() != QuantDecode.INPUT_NONE;
@@ -60,6 +74,7 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
         return switch (format) {
             case WeightFormat.F32 -> 4L * f32.getSize();
             case WeightFormat.BF16, WeightFormat.F16 -> 2L * half.getSize();
+            case WeightFormat.Q4_0, WeightFormat.Q8_0, WeightFormat.Q4_K, WeightFormat.Q6_K -> 4L * codes.getSize();
             default -> layout.bytes();
         };
     }
@@ -68,6 +83,7 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
         return switch (format) {
             case WeightFormat.F32, WeightFormat.BF16, WeightFormat.F16 -> WeightKind.DENSE;
             case WeightFormat.GPTQ -> WeightKind.GROUP_QUANTIZED;
+            case WeightFormat.Q4_0, WeightFormat.Q8_0, WeightFormat.Q4_K, WeightFormat.Q6_K -> WeightKind.GGUF;
             default -> WeightKind.FP8;
         };
     }

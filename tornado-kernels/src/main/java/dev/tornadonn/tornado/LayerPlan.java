@@ -5,7 +5,6 @@ import static dev.tornadonn.twins.KernelGeometry.TILE;
 
 import dev.tornadonn.core.Tensor;
 import dev.tornadonn.core.TornadoNnException;
-import dev.tornadonn.twins.HalfDecode;
 import dev.tornadonn.twins.KernelGeometry;
 import dev.tornadonn.twins.QuantDecode;
 import dev.tornadonn.twins.QuantLayout;
@@ -82,11 +81,11 @@ final class LayerPlan implements AutoCloseable {
         this.x = new FloatArray(Math.max(1, Math.multiplyExact(capacity, inDim)));
         this.y = new FloatArray(Math.max(1, Math.multiplyExact(capacity, outDim)));
         String name = "layer" + IDS.incrementAndGet();
-        FloatArray powers = FloatArray.fromArray(HalfDecode.powerTable());
-        FloatArray fp8Table = FloatArray.fromArray(QuantDecode.fp8Table());
         KernelContext context = new KernelContext();
         GridScheduler grids = new GridScheduler();
-        TaskGraph graph = new TaskGraph(name).transferToDevice(DataTransferMode.FIRST_EXECUTION, powers, fp8Table);
+        TaskGraph graph = new TaskGraph(name);
+        // each format's lookup table, uploaded once and shared by the stages that read it
+        java.util.Map<Integer, FloatArray> tables = new java.util.HashMap<>();
         // x is only allocated here; its rows arrive through the upload graphs
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, x);
         graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, gemvRows, gemmRows, allRows);
@@ -123,7 +122,12 @@ final class LayerPlan implements AutoCloseable {
                         l.inputBlock(), segments, l.inputMode(), l.inputFormat());
                 grids.addWorkerGrid(name + ".quant" + s, inputGrid);
             }
-            FloatArray table = WeightFormat.isHalf(w.format()) ? powers : fp8Table;
+            FloatArray table = tables.get(WeightFormat.table(w.format()));
+            if (table == null) {
+                table = FloatArray.fromArray(WeightFormat.tableValues(WeightFormat.table(w.format())));
+                tables.put(WeightFormat.table(w.format()), table);
+                graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, table);
+            }
             graph.task("gemv" + s, DeviceKernels::gemv, context, xq, gemvRows, w.f32(), w.half(), w.codes(), table, w.scales(),
                     w.zeros(), w.groupMap(), bias, out, w.format(), st.n(), st.k(), st.act(), gated, hasBias, w.bits(),
                     w.groups());

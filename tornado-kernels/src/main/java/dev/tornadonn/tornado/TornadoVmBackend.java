@@ -26,7 +26,7 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
  * The {@code gpu:i} devices, run by the kernels in {@link DeviceKernels} (every weight format:
- * dense, or GPTQ and fp8 kept packed) and {@link InputKernels} as TornadoVM compiles them for each device
+ * dense, GPTQ and fp8 kept packed, GGUF blocks as the file's bytes) and {@link InputKernels} as TornadoVM compiles them for each device
  * (OpenCL, PTX or SPIR-V, whatever the runtime was built with).
  *
  * <p>Weights are copied once, at load, into TornadoVM arrays held by the prepared matrix; the
@@ -122,17 +122,18 @@ public final class TornadoVmBackend implements Backend {
         return t.copy(device);
     }
 
-    /** Dense, GPTQ and fp8 weights: the quantised ones stay packed on the device ({@link DeviceWeight}). */
+    /** Dense, GPTQ, fp8 and GGUF weights: the quantised ones stay packed on the device ({@link DeviceWeight}). */
     @Override
     public Set<WeightKind> weightKinds(DeviceRef device) {
-        return EnumSet.of(WeightKind.DENSE, WeightKind.GROUP_QUANTIZED, WeightKind.FP8);
+        return EnumSet.of(WeightKind.DENSE, WeightKind.GROUP_QUANTIZED, WeightKind.FP8, WeightKind.GGUF);
     }
 
     /**
      * Dense weights keep their dtype (F32, BF16 or F16, decoded in the kernel), copied once into
      * the TornadoVM array the kernels read; GPTQ and fp8 blocks keep their codes packed
-     * ({@link DeviceWeight#ofPacked}, written once into the ints the device copy is made from). The bias is
-     * decoded to F32 once, since the epilogue reads it as f32.
+     * ({@link DeviceWeight#ofPacked}, written once into the ints the device copy is made from), and
+     * GGUF blocks their bytes ({@link DeviceWeight#ofGguf}; stacked blocks must share a type). The
+     * bias is decoded to F32 once, since the epilogue reads it as f32.
      */
     @Override
     public PreparedMatrix prepare(List<? extends WeightMatrix> rowBlocks, Tensor bias, DeviceRef device) {
@@ -145,6 +146,9 @@ public final class TornadoVmBackend implements Backend {
                 throw new ConfigException("blocks stacked into one weight must share their kind: "
                         + rowBlocks.get(0).kind() + " and " + w.kind());
             }
+        }
+        if (rowBlocks.get(0).kind() == WeightKind.GGUF) {
+            return new TornadoMatrix(device, DeviceWeight.ofGguf(rowBlocks), b, new java.util.HashMap<>());
         }
         if (rowBlocks.get(0).kind() != WeightKind.DENSE) {
             return new TornadoMatrix(device, DeviceWeight.ofPacked(rowBlocks), b, new java.util.HashMap<>());

@@ -44,16 +44,17 @@ class NoFallbackTest {
     }
 
     /**
-     * Each dequantising kernel (GPTQ and fp8 GEMV and GEMM, the fp8 input kernels) compiles for
-     * gpu:0 and gives its twin's answer, in plans for one row (GEMV) and for nine (GEMM): with
-     * bailout off, a kernel the device's compiler rejects throws here instead of running as Java.
+     * Each dequantising kernel (GPTQ, fp8 and GGUF Q4_0/Q8_0/Q4_K/Q6_K GEMV and GEMM, the fp8 input
+     * kernels) compiles for gpu:0 and gives its twin's answer, in plans for one row (GEMV) and for
+     * nine (GEMM): with bailout off, a kernel the device's compiler rejects throws here instead of
+     * running as Java.
      */
     @Test
     void everyQuantisedKernelCompilesForTheDevice() {
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(15);
-        int k = 96;
+        int k0 = 96;
         int n = 24;
-        byte[] codes = new byte[n * k];
+        byte[] codes = new byte[n * k0];
         for (int i = 0; i < codes.length; i++) {
             codes[i] = (byte) rnd.nextInt(8);
         }
@@ -63,26 +64,40 @@ class NoFallbackTest {
             scales[i] = 0.01f * (1 + rnd.nextInt(9));
             zeros[i] = rnd.nextInt(8);
         }
-        int[] groupOf = new int[k];
-        for (int c = 0; c < k; c++) {
+        int[] groupOf = new int[k0];
+        for (int c = 0; c < k0; c++) {
             groupOf[c] = (c * 7) % 3; // act-order-like: groups interleaved
         }
-        var gptq = dev.tornadonn.core.weights.GroupQuantizedMatrix.pack(n, k, 3, 3, codes, scales, zeros, groupOf);
-        byte[] fp8Codes = new byte[n * k];
+        var gptq = dev.tornadonn.core.weights.GroupQuantizedMatrix.pack(n, k0, 3, 3, codes, scales, zeros, groupOf);
+        byte[] fp8Codes = new byte[n * k0];
         for (int i = 0; i < fp8Codes.length; i++) {
             fp8Codes[i] = dev.tornadonn.core.numeric.Float8Format.E5M2.fromFloat((float) rnd.nextGaussian());
         }
-        var fp8 = dev.tornadonn.core.weights.Fp8Matrix.of(n, k, dev.tornadonn.core.numeric.Float8Format.E5M2, fp8Codes,
+        var fp8 = dev.tornadonn.core.weights.Fp8Matrix.of(n, k0, dev.tornadonn.core.numeric.Float8Format.E5M2, fp8Codes,
                 new dev.tornadonn.core.weights.Fp8WeightScale.PerRow(java.util.Arrays.copyOf(scales, n)),
                 new dev.tornadonn.core.weights.Fp8InputQuantization.DynamicPerTensor(dev.tornadonn.core.numeric.Float8Format.E5M2,
                         Float.POSITIVE_INFINITY));
-        var fp8Static = dev.tornadonn.core.weights.Fp8Matrix.of(n, k, dev.tornadonn.core.numeric.Float8Format.E5M2, fp8Codes,
+        var fp8Static = dev.tornadonn.core.weights.Fp8Matrix.of(n, k0, dev.tornadonn.core.numeric.Float8Format.E5M2, fp8Codes,
                 new dev.tornadonn.core.weights.Fp8WeightScale.PerTensor(0.5f),
                 new dev.tornadonn.core.weights.Fp8InputQuantization.Static(dev.tornadonn.core.numeric.Float8Format.E5M2, 0.01f));
-        for (var w : java.util.List.of(gptq, fp8, fp8Static)) {
-            DeviceWeight qw = DeviceWeight.ofPacked(java.util.List.of(w));
-            dev.tornadonn.twins.QuantLayout layout = qw.layout();
-            var decode = dev.tornadonn.twins.KernelWeight.ofPacked(layout, layout.codes(java.util.List.of(w)));
+        java.util.List<dev.tornadonn.core.weights.WeightMatrix> weights = new java.util.ArrayList<>(java.util.List.of(gptq, fp8,
+                fp8Static));
+        for (var type : java.util.List.of(dev.tornadonn.core.io.GgmlType.Q4_0, dev.tornadonn.core.io.GgmlType.Q8_0,
+                dev.tornadonn.core.io.GgmlType.Q4_K, dev.tornadonn.core.io.GgmlType.Q6_K)) {
+            weights.add(gguf(type, n, type.blockSize() == 32 ? 3 * 32 : 2 * 256, rnd));
+        }
+        for (var w : weights) {
+            int k = w.cols();
+            DeviceWeight qw;
+            dev.tornadonn.twins.KernelWeight decode;
+            if (w instanceof dev.tornadonn.core.weights.GgufMatrix) {
+                qw = DeviceWeight.ofGguf(java.util.List.of(w));
+                var layout = dev.tornadonn.twins.GgufCodes.of(java.util.List.of(w));
+                decode = dev.tornadonn.twins.KernelWeight.ofGguf(layout, layout.codes(java.util.List.of(w)));
+            } else {
+                qw = DeviceWeight.ofPacked(java.util.List.of(w));
+                decode = dev.tornadonn.twins.KernelWeight.ofPacked(qw.layout(), qw.layout().codes(java.util.List.of(w)));
+            }
             try (LayerPlan plan = new LayerPlan(TornadoDevices.get(dev.tornadonn.core.DeviceRef.gpu(0)), 9,
                     java.util.List.of(new LayerPlan.Stage(qw, null, n, dev.tornadonn.twins.KernelActivation.NONE, false)))) {
                 for (int m : new int[] {1, 9}) {
@@ -91,9 +106,9 @@ class NoFallbackTest {
                         x[i] = (float) rnd.nextGaussian();
                     }
                     float[] xin = x;
-                    if (layout.fp8()) {
+                    if (qw.quantisesInput()) {
                         xin = new float[x.length];
-                        dev.tornadonn.twins.Fp8InputTwin.run(x, m, layout, xin);
+                        dev.tornadonn.twins.Fp8InputTwin.run(x, m, qw.layout(), xin);
                     }
                     float[] want = new float[m * n];
                     dev.tornadonn.twins.RowGemvTwin.run(xin, m, decode::at, null, want, n, k,
@@ -110,5 +125,29 @@ class NoFallbackTest {
                 }
             }
         }
+    }
+
+    /** Random GGUF blocks with finite f16 scales of either sign (d, and Q4_K's dmin; Q6_K's d at byte 208). */
+    private static dev.tornadonn.core.weights.GgufMatrix gguf(dev.tornadonn.core.io.GgmlType type, int n, int k,
+                                                              java.util.SplittableRandom rnd) {
+        int rowBytes = (int) type.rowBytes(k);
+        byte[] raw = new byte[n * rowBytes];
+        rnd.nextBytes(raw);
+        int[] halves = switch (type) {
+            case Q4_K -> new int[] {0, 2};
+            case Q6_K -> new int[] {208};
+            default -> new int[] {0};
+        };
+        for (int at = 0; at < raw.length; at += type.blockBytes()) {
+            for (int f : halves) {
+                short h = Float.floatToFloat16((float) (0.05 * (0.05 + rnd.nextDouble()) * (rnd.nextBoolean() ? 1 : -1)));
+                raw[at + f] = (byte) h;
+                raw[at + f + 1] = (byte) (h >> 8);
+            }
+        }
+        dev.tornadonn.core.Tensor t = dev.tornadonn.core.Tensor.allocate(dev.tornadonn.core.DType.U8,
+                dev.tornadonn.core.Shape.of(n, rowBytes));
+        java.lang.foreign.MemorySegment.copy(java.lang.foreign.MemorySegment.ofArray(raw), 0, t.data(), 0, raw.length);
+        return new dev.tornadonn.core.weights.GgufMatrix(n, k, type, t);
     }
 }

@@ -16,9 +16,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The reference conformance suite on gpu:0, TornadoVM's first device: every Linear and MLP case,
- * and every fourth case of the quantised kinds the backend runs (each compiles its own kernels;
- * {@code tornado-nn conformance --device gpu:0} runs them all). Kinds it does not run are refused
- * by name.
+ * and every fourth case of the quantised kinds the backend runs (GPTQ, fp8, GGUF; each compiles
+ * its own kernels; {@code tornado-nn conformance --device gpu:0} runs them all). Kinds it does not
+ * run are refused by name.
  */
 class TornadoConformanceTest {
     private static final long SEED = ConformanceSuite.baseSeed();
@@ -61,5 +61,6 @@ class TornadoConformanceTest {
         assertTrue(CASES.stream().filter(c -> !c.quantized()).count() >= 90, "only " + CASES.size() + " cases");
         assertTrue(CASES.stream().anyMatch(c -> c.weightKind() == dev.tornadonn.core.weights.WeightKind.GROUP_QUANTIZED));
         assertTrue(CASES.stream().anyMatch(c -> c.weightKind() == dev.tornadonn.core.weights.WeightKind.FP8));
+        assertTrue(CASES.stream().anyMatch(c -> c.weightKind() == dev.tornadonn.core.weights.WeightKind.GGUF));
     }
 }

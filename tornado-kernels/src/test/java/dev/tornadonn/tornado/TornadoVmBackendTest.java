@@ -9,7 +9,9 @@ import dev.tornadonn.core.DType;
 import dev.tornadonn.core.DeviceRef;
 import dev.tornadonn.core.Shape;
 import dev.tornadonn.core.Tensor;
+import dev.tornadonn.core.io.GgmlType;
 import dev.tornadonn.core.weights.DenseMatrix;
+import dev.tornadonn.core.weights.GgufMatrix;
 import dev.tornadonn.core.TornadoNnException;
 import dev.tornadonn.core.backend.Backends;
 import dev.tornadonn.core.backend.DeviceInfo;
@@ -97,19 +99,20 @@ class TornadoVmBackendTest {
 
     /**
      * A quantised MLP through gatedMlp, one task graph (gate/up with its activation epilogue, then
-     * down), GPTQ with different act-order maps for gate and up, and fp8 with per-token inputs: as
-     * the JVM backend computes it, at GEMV and GEMM row counts.
+     * down), GPTQ with different act-order maps for gate and up, fp8 with per-token inputs, and
+     * GGUF as llama.cpp's Q4_K_M mixes it (gate/up Q4_K, down Q6_K): as the JVM backend computes
+     * it, at GEMV and GEMM row counts.
      */
     @Test
     void quantisedMlpsRunAsOneGraph() {
         SplittableRandom rnd = new SplittableRandom(SEED);
-        int h = 64;
-        int f = 96;
         var jvm = Backends.forDevice(DeviceRef.cpu(0));
         var gpu = Backends.forDevice(GPU);
-        for (String kind : List.of("gptq", "fp8")) {
+        for (String kind : List.of("gptq", "fp8", "gguf")) {
+            int h = kind.equals("gguf") ? 256 : 64;
+            int f = kind.equals("gguf") ? 512 : 96;
             List<dev.tornadonn.core.weights.WeightMatrix> gu = List.of(quantised(kind, f, h, rnd), quantised(kind, f, h, rnd));
-            var down = quantised(kind, h, f, rnd);
+            var down = kind.equals("gguf") ? gguf(GgmlType.Q6_K, h, f, rnd) : quantised(kind, h, f, rnd);
             Tensor bias = RandomTensors.uniform(DType.F32, Shape.of(2 * f), rnd);
             var guCpu = jvm.prepare(gu, bias, DeviceRef.cpu(0));
             var downCpu = jvm.prepare(List.of(down), null, DeviceRef.cpu(0));
@@ -136,6 +139,9 @@ class TornadoVmBackendTest {
     }
 
     private static dev.tornadonn.core.weights.WeightMatrix quantised(String kind, int n, int k, SplittableRandom rnd) {
+        if (kind.equals("gguf")) {
+            return gguf(GgmlType.Q4_K, n, k, rnd);
+        }
         if (kind.equals("gptq")) {
             int groups = k / 32;
             byte[] codes = new byte[n * k];
@@ -166,6 +172,34 @@ class TornadoVmBackendTest {
         }
         return dev.tornadonn.core.weights.Fp8Matrix.of(n, k, e4, codes, new dev.tornadonn.core.weights.Fp8WeightScale.PerRow(rowScales),
                 new dev.tornadonn.core.weights.Fp8InputQuantization.DynamicPerToken(e4, Float.POSITIVE_INFINITY));
+    }
+
+    /** Random blocks with finite f16 scales of either sign (d, and Q4_K's dmin; Q6_K's d at byte 208). */
+    private static GgufMatrix gguf(GgmlType type, int n, int k, SplittableRandom rnd) {
+        int rowBytes = (int) type.rowBytes(k);
+        byte[] raw = new byte[n * rowBytes];
+        rnd.nextBytes(raw);
+        int[] halves = type == GgmlType.Q4_K ? new int[] {0, 2} : type == GgmlType.Q6_K ? new int[] {208} : new int[] {0};
+        for (int at = 0; at < raw.length; at += type.blockBytes()) {
+            for (int field : halves) {
+                short bits = Float.floatToFloat16((float) (0.002 * (0.05 + rnd.nextDouble()) * (rnd.nextBoolean() ? 1 : -1)));
+                raw[at + field] = (byte) bits;
+                raw[at + field + 1] = (byte) (bits >> 8);
+            }
+        }
+        Tensor t = Tensor.allocate(DType.U8, Shape.of(n, rowBytes));
+        java.lang.foreign.MemorySegment.copy(java.lang.foreign.MemorySegment.ofArray(raw), 0, t.data(), 0, raw.length);
+        return new GgufMatrix(n, k, type, t);
+    }
+
+    /** One scalar format per weight: a gate and an up of different GGUF types are refused by name, before anything is uploaded. */
+    @Test
+    void ggufGateAndUpOfDifferentTypesAreRefusedByName() {
+        SplittableRandom rnd = new SplittableRandom(SEED);
+        List<dev.tornadonn.core.weights.WeightMatrix> gu = List.of(gguf(GgmlType.Q4_0, 8, 64, rnd), gguf(GgmlType.Q8_0, 8, 64, rnd));
+        var e = assertThrows(ConfigException.class, () -> Backends.forDevice(GPU).prepare(gu, null, GPU));
+        assertTrue(e.getMessage().contains("gguf q4_0") && e.getMessage().contains("gguf q8_0")
+                && e.getMessage().contains("cpu device"), e.getMessage());
     }
 
     @Test
