@@ -1182,13 +1182,21 @@ class GgufCase:
     check = Case.check
 
 
-def gguf_cases(tmp, rng):
+def gguf_cases(tmp, rng, device=None):
     if not gguf_available():
         print("skip  gguf cases: the gguf package is not installed (pip install gguf)")
         return []
     from gguf import GGMLQuantizationType as T
-    return [GgufCase(tmp, rng, "linear", [t]) for t in (T.Q4_0, T.Q8_0, T.Q4_K, T.Q6_K)] + \
-        [GgufCase(tmp, rng, "mlp", [T.Q4_K, T.Q4_K, T.Q6_K]), GgufCase(tmp, rng, "mlp", [T.Q4_0, T.Q8_0, T.Q4_0])]
+    cases = [GgufCase(tmp, rng, "linear", [t]) for t in (T.Q4_0, T.Q8_0, T.Q4_K, T.Q6_K)] + \
+        [GgufCase(tmp, rng, "mlp", [T.Q4_K, T.Q4_K, T.Q6_K])]
+    if device:  # a device weight has one block type, and gate and up are one weight there
+        print(f"not run on {device}: gguf mlp with gate Q4_0 and up Q8_0 (a gate and up of different block types)")
+        for case in cases:
+            case.args += ["--device", device]
+            case.name += f" on {device}"
+    else:
+        cases.append(GgufCase(tmp, rng, "mlp", [T.Q4_0, T.Q8_0, T.Q4_0]))
+    return cases
 
 
 def bad_inputs(tmp, rng):
@@ -1249,7 +1257,7 @@ def bad_inputs(tmp, rng):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=int.from_bytes(os.urandom(4), "little"))
-    parser.add_argument("--device", help="run the Linear, MLP, GPTQ and FP8 cases on this device (e.g. gpu:0) and only "
+    parser.add_argument("--device", help="run the Linear, MLP, GPTQ, FP8 and GGUF cases on this device (e.g. gpu:0) and only "
                                          "those; given a list (gpu:0,gpu:1), the parallel layers run over it too")
     parsed = parser.parse_args()
     seed, devices = parsed.seed, parsed.device
@@ -1277,7 +1285,7 @@ def main():
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
         if device:
-            print(f"not run on {device}: the model-folder, tool-layout, GGUF, INT8 and bad-input cases (they run on cpu devices)"
+            print(f"not run on {device}: the model-folder, tool-layout, INT8 and bad-input cases (they run on cpu devices)"
                   + ("" if "," in devices else ", and the sharded ones (give --device a list)"))
         sharded = (("column-parallel-linear", "cpu:0,cpu:1,cpu:2", None), ("row-parallel-linear", "cpu:0,cpu:1,cpu:2,cpu:3", None),
                    ("mlp", "cpu:0,cpu:1", "0"), ("mlp", "cpu:0,cpu:1,cpu:2", "1"))
@@ -1313,7 +1321,7 @@ def main():
                 quantised.append(shard)
         quantised += [] if device else folder_cases(tmp, rng)
         quantised += [] if device else tool_layout_cases(tmp, rng)
-        quantised += [] if device else gguf_cases(tmp, rng)
+        quantised += gguf_cases(tmp, rng, device)
         quantised += [] if device else int8_cases(tmp, rng)
         quantised += [] if device else weight_only_cases(tmp, rng)
         quantised += [] if device else weight_only_bad_cases(tmp, rng)
