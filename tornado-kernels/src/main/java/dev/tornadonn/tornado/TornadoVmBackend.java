@@ -148,7 +148,13 @@ public final class TornadoVmBackend implements Backend {
             }
         }
         if (rowBlocks.get(0).kind() == WeightKind.GGUF) {
-            return new TornadoMatrix(device, DeviceWeight.ofGguf(rowBlocks), b, new java.util.HashMap<>());
+            DeviceWeight w;
+            try {
+                w = DeviceWeight.ofGguf(rowBlocks);
+            } catch (ConfigException e) { // mixed block types, or too large: say which device refuses it
+                throw new ConfigException(device + ": " + e.getMessage(), e);
+            }
+            return new TornadoMatrix(device, w, b, new java.util.HashMap<>());
         }
         if (rowBlocks.get(0).kind() != WeightKind.DENSE) {
             return new TornadoMatrix(device, DeviceWeight.ofPacked(rowBlocks), b, new java.util.HashMap<>());

@@ -198,8 +198,8 @@ class TornadoVmBackendTest {
         SplittableRandom rnd = new SplittableRandom(SEED);
         List<dev.tornadonn.core.weights.WeightMatrix> gu = List.of(gguf(GgmlType.Q4_0, 8, 64, rnd), gguf(GgmlType.Q8_0, 8, 64, rnd));
         var e = assertThrows(ConfigException.class, () -> Backends.forDevice(GPU).prepare(gu, null, GPU));
-        assertTrue(e.getMessage().contains("gguf q4_0") && e.getMessage().contains("gguf q8_0")
-                && e.getMessage().contains("cpu device"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("gpu:0: ") && e.getMessage().contains("gguf q4_0")
+                && e.getMessage().contains("gguf q8_0") && e.getMessage().contains("cpu device"), e.getMessage());
     }
 
     @Test
