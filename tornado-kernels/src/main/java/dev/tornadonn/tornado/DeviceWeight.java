@@ -13,10 +13,10 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 /**
  * A weight in the arrays {@link DeviceKernels} read, whatever its format ({@code
  * dev.tornadonn.twins.KernelWeight} is the same record over Java arrays): f32 values, bf16/fp16
- * bits, or GPTQ/fp8 codes kept packed with their scales, zero points and group map. Arrays the
+ * bits, or GPTQ/fp8/int8 codes kept packed with their scales, zero points and group map. Arrays the
  * format does not read are one-element placeholders. {@code layout} is the packed weight's
- * layout (null for dense ones), whose fp8 input quantisation {@link InputKernels} run with
- * {@code inputParams} (upper bound, static scale). TornadoVM copies the arrays to the device on a
+ * layout (null for dense ones), whose fp8 or int8 input quantisation {@link InputKernels} run with
+ * {@code inputParams} (upper bound, static scale, static zero point). TornadoVM copies the arrays to the device on a
  * plan's first execution and keeps them there.
  */
 record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatArray f32, ShortArray half, IntArray codes,
@@ -35,7 +35,7 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
                 new FloatArray(1), new FloatArray(1), new IntArray(1), null, new FloatArray(2));
     }
 
-    /** GPTQ or fp8 blocks stacked along the outputs; the codes are written once, straight into the array the device copy is made from. */
+    /** GPTQ, fp8 or int8 blocks stacked along the outputs; the codes are written once, straight into the array the device copy is made from. */
     static DeviceWeight ofPacked(List<? extends WeightMatrix> blocks) {
         QuantLayout l = QuantLayout.of(blocks);
         if (l.codeInts() > Integer.MAX_VALUE) {
@@ -46,12 +46,12 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
         l.writeCodes(blocks, codes.getSegment());
         return new DeviceWeight(l.format(), l.rows(), l.cols(), l.bits(), l.groups(), new FloatArray(1), new ShortArray(1),
                 codes, FloatArray.fromArray(l.scales()), FloatArray.fromArray(l.zeros()), IntArray.fromArray(l.groupMap()), l,
-                FloatArray.fromElements(l.upperBound(), l.staticScale()));
+                FloatArray.fromElements(l.upperBound(), l.staticScale(), l.staticZero()));
     }
 
-    /** Whether x is quantised to fp8 on the device before the product. */
+    /** Whether x is quantised to fp8 or int8 on the device before the product. */
     boolean quantisesInput() {
-        return layout != null && layout.fp8();
+        return layout != null && layout.quantisesInput();
     }
 
     /** Bytes the weight occupies on the device. */
@@ -67,6 +67,7 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
         return switch (format) {
             case WeightFormat.F32, WeightFormat.BF16, WeightFormat.F16 -> WeightKind.DENSE;
             case WeightFormat.GPTQ -> WeightKind.GROUP_QUANTIZED;
+            case WeightFormat.INT8 -> WeightKind.INT8;
             default -> WeightKind.FP8;
         };
     }

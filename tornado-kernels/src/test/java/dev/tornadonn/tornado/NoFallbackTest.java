@@ -44,8 +44,8 @@ class NoFallbackTest {
     }
 
     /**
-     * Each dequantising kernel (GPTQ and fp8 GEMV and GEMM, the fp8 input kernels) compiles for
-     * gpu:0 and gives its twin's answer, in plans for one row (GEMV) and for nine (GEMM): with
+     * Each dequantising kernel (GPTQ, fp8 and int8 GEMV and GEMM, the fp8 and int8 input kernels)
+     * compiles for gpu:0 and gives its twin's answer, in plans for one row (GEMV) and for nine (GEMM): with
      * bailout off, a kernel the device's compiler rejects throws here instead of running as Java.
      */
     @Test
@@ -79,7 +79,17 @@ class NoFallbackTest {
         var fp8Static = dev.tornadonn.core.weights.Fp8Matrix.of(n, k, dev.tornadonn.core.numeric.Float8Format.E5M2, fp8Codes,
                 new dev.tornadonn.core.weights.Fp8WeightScale.PerTensor(0.5f),
                 new dev.tornadonn.core.weights.Fp8InputQuantization.Static(dev.tornadonn.core.numeric.Float8Format.E5M2, 0.01f));
-        for (var w : java.util.List.of(gptq, fp8, fp8Static)) {
+        byte[] int8Codes = new byte[n * k];
+        for (int i = 0; i < int8Codes.length; i++) {
+            int8Codes[i] = (byte) rnd.nextInt(-128, 128);
+        }
+        var int8 = dev.tornadonn.core.weights.Int8Matrix.of(n, k, int8Codes,
+                new dev.tornadonn.core.weights.Int8WeightScale.PerChannel(java.util.Arrays.copyOf(scales, n)),
+                new dev.tornadonn.core.weights.Int8InputQuantization.DynamicPerTokenAsymmetric());
+        var int8Static = dev.tornadonn.core.weights.Int8Matrix.of(n, k, int8Codes,
+                new dev.tornadonn.core.weights.Int8WeightScale.PerTensor(0.01f),
+                new dev.tornadonn.core.weights.Int8InputQuantization.StaticAsymmetric(0.02f, -7));
+        for (var w : java.util.List.of(gptq, fp8, fp8Static, int8, int8Static)) {
             DeviceWeight qw = DeviceWeight.ofPacked(java.util.List.of(w));
             dev.tornadonn.twins.QuantLayout layout = qw.layout();
             var decode = dev.tornadonn.twins.KernelWeight.ofPacked(layout, layout.codes(java.util.List.of(w)));
@@ -91,7 +101,10 @@ class NoFallbackTest {
                         x[i] = (float) rnd.nextGaussian();
                     }
                     float[] xin = x;
-                    if (layout.fp8()) {
+                    if (layout.int8()) {
+                        xin = new float[x.length];
+                        dev.tornadonn.twins.Int8InputTwin.run(x, m, layout, xin);
+                    } else if (layout.fp8()) {
                         xin = new float[x.length];
                         dev.tornadonn.twins.Fp8InputTwin.run(x, m, layout, xin);
                     }
