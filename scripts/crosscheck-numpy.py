@@ -1254,10 +1254,34 @@ def bad_inputs(tmp, rng):
     ]
 
 
+def on_devices(cases, device, devices):
+    """Folder cases moved from cpu devices to `device`; a sharded one, whose expected output depends on
+    its number of shards, over as many of `devices` (left out when the list is shorter). Unchanged
+    when no device is given."""
+    if not device:
+        return cases
+    moved = []
+    for case in cases:
+        if "--device" in case.args:
+            at = case.args.index("--device") + 1
+            count = len(case.args[at].split(","))
+            if len(devices.split(",")) < count:
+                print(f"not run on {devices}: {case.name} (its expected output is for {count} shards)")
+                continue
+            here = ",".join(devices.split(",")[:count])
+            case.name = case.name.replace(case.args[at], here)
+            case.args[at] = here
+        else:
+            case.args += ["--device", device]
+            case.name += f" on {device}"
+        moved.append(case)
+    return moved
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=int.from_bytes(os.urandom(4), "little"))
-    parser.add_argument("--device", help="run the Linear, MLP, GPTQ, FP8 and GGUF cases on this device (e.g. gpu:0) and only "
+    parser.add_argument("--device", help="run the Linear, MLP, GPTQ, FP8, INT8 and GGUF cases on this device (e.g. gpu:0) and only "
                                          "those; given a list (gpu:0,gpu:1), the parallel layers run over it too")
     parsed = parser.parse_args()
     seed, devices = parsed.seed, parsed.device
@@ -1285,7 +1309,7 @@ def main():
             passed, failed = passed + ok, failed + (not ok)
             print(f"{'pass' if ok else 'FAIL'}  {case.name}: {detail}")
         if device:
-            print(f"not run on {device}: the model-folder, tool-layout, INT8 and bad-input cases (they run on cpu devices)"
+            print(f"not run on {device}: the model-folder, tool-layout and bad-input cases (they run on cpu devices)"
                   + ("" if "," in devices else ", and the sharded ones (give --device a list)"))
         sharded = (("column-parallel-linear", "cpu:0,cpu:1,cpu:2", None), ("row-parallel-linear", "cpu:0,cpu:1,cpu:2,cpu:3", None),
                    ("mlp", "cpu:0,cpu:1", "0"), ("mlp", "cpu:0,cpu:1,cpu:2", "1"))
@@ -1322,7 +1346,7 @@ def main():
         quantised += [] if device else folder_cases(tmp, rng)
         quantised += [] if device else tool_layout_cases(tmp, rng)
         quantised += gguf_cases(tmp, rng, device)
-        quantised += [] if device else int8_cases(tmp, rng)
+        quantised += on_devices(int8_cases(tmp, rng), device, devices)  # INT8 has device kernels too
         quantised += [] if device else weight_only_cases(tmp, rng)
         quantised += [] if device else weight_only_bad_cases(tmp, rng)
         for case in quantised:

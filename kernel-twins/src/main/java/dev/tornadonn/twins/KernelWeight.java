@@ -5,9 +5,9 @@ package dev.tornadonn.twins;
  * format, because one GEMV and one GEMM kernel read them all. f32 values ({@code f32}), bf16/fp16
  * bits ({@code half}, with {@link HalfDecode#powerTable} as {@code table}), packed codes
  * ({@code codes}, laid out as {@link QuantLayout} says, with {@link QuantDecode#fp8Table} as
- * {@code table}) or GGUF blocks ({@code codes}, laid out as {@link GgufCodes} says, their f16
- * scales looked up in {@link GgufDecode#halfTable} as {@code table}); arrays a format does not
- * read are one-element placeholders, since a kernel's parameters are fixed.
+ * {@code table}, which only fp8 reads) or GGUF blocks ({@code codes}, laid out as {@link GgufCodes}
+ * says, their f16 scales looked up in {@link GgufDecode#halfTable} as {@code table}); arrays a
+ * format does not read are one-element placeholders, since a kernel's parameters are fixed.
  *
  * <p>{@link #at} is {@code dev.tornadonn.tornado.DeviceKernels}' weight fetch step for step, so
  * the twins read every weight exactly as the device does.
@@ -25,7 +25,7 @@ public record KernelWeight(int format, int rows, int cols, int bits, int groups,
                 new float[1], new float[1], new int[1]);
     }
 
-    /** A GPTQ or fp8 layout over its packed {@code codes} ({@link QuantLayout#codes}). */
+    /** A GPTQ, fp8 or int8 layout over its packed {@code codes} ({@link QuantLayout#codes}). */
     public static KernelWeight ofPacked(QuantLayout layout, int[] codes) {
         return new KernelWeight(layout.format(), layout.rows(), layout.cols(), layout.bits(), layout.groups(), new float[1],
                 new short[1], codes, QuantDecode.fp8Table(), layout.scales(), layout.zeros(), layout.groupMap());
@@ -58,8 +58,14 @@ public record KernelWeight(int format, int rows, int cols, int bits, int groups,
             int hi = QuantDecode.straddles(shift, bits) ? codes[word + 1] : 0;
             int q = QuantDecode.code(codes[word], hi, shift, bits);
             int g = row * groups + groupMap[groupMap[row] + col];
-            float zero = format == WeightFormat.GPTQ ? zeros[g] : 0.0f;
-            v = QuantDecode.value(format, q, table[QuantDecode.tableIndex(format, q)], scales[g], zero);
+            float zero = 0.0f;
+            float tableValue = 0.0f;
+            if (format == WeightFormat.GPTQ) {
+                zero = zeros[g];
+            } else if (WeightFormat.isFp8(format)) {
+                tableValue = table[QuantDecode.tableIndex(format, q)];
+            }
+            v = QuantDecode.value(format, q, tableValue, scales[g], zero);
         }
         return v;
     }

@@ -3,23 +3,28 @@ package dev.tornadonn.twins;
 /**
  * The per-element arithmetic of the quantised kernels, shared by the device kernels (which inline
  * it) and their twins: unpacking a code from its 32-bit words, dequantising it, and rounding an
- * input to fp8. Integer and float arithmetic only, one return per method (see {@link HalfDecode}).
+ * input to fp8 or to an integer. Integer and float arithmetic only, one return per method (see
+ * {@link HalfDecode}).
  *
  * <p>Formats: {@link #GPTQ} decodes {@code scale · (q − zero)}; {@link #E4M3FN} and {@link #E5M2}
- * decode {@code table[q] · scale}, the table being {@link #fp8Table} (both formats, 256 entries each).
+ * decode {@code table[q] · scale}, the table being {@link #fp8Table} (both formats, 256 entries each);
+ * {@link #INT8} decodes {@code int8(q) · scale}, q's byte read as two's complement.
  */
 public final class QuantDecode {
     public static final int GPTQ = WeightFormat.GPTQ;
     public static final int E4M3FN = WeightFormat.E4M3FN;
     public static final int E5M2 = WeightFormat.E5M2;
+    public static final int INT8 = WeightFormat.INT8;
 
-    /** fp8 input quantisation modes. */
+    /** Input quantisation modes: fp8 takes the first four, int8 static and token and their asymmetric forms. */
     public static final int INPUT_STATIC = 0;
     public static final int INPUT_TENSOR = 1;
     public static final int INPUT_TOKEN = 2;
     public static final int INPUT_BLOCK = 3;
     /** Weight-only fp8: x enters the product as it is. */
     public static final int INPUT_NONE = 4;
+    public static final int INPUT_STATIC_ASYMMETRIC = 5;
+    public static final int INPUT_TOKEN_ASYMMETRIC = 6;
 
     private QuantDecode() {}
 
@@ -46,24 +51,80 @@ public final class QuantDecode {
         return shift + bits > 32;
     }
 
-    /** The table entry {@link #value} needs for fp8 code {@code q} (0 for GPTQ, which reads none). */
+    /** The table entry {@link #value} needs for fp8 code {@code q} (0 for GPTQ and int8, which read none). */
     public static int tableIndex(int format, int q) {
         int i = 0;
-        if (format != GPTQ) {
+        if (WeightFormat.isFp8(format)) {
             i = (format - E4M3FN) * 256 + q;
         }
         return i;
     }
 
-    /** The dequantised weight: {@code scale·(q − zero)} for GPTQ, {@code tableValue·scale} for fp8. */
+    /**
+     * The dequantised weight: {@code scale·(q − zero)} for GPTQ, {@code int8(q)·scale} for int8,
+     * {@code tableValue·scale} for fp8.
+     */
     public static float value(int format, int q, float tableValue, float scale, float zero) {
         float v;
         if (format == GPTQ) {
             v = scale * (q - zero);
+        } else if (format == INT8) {
+            v = signedByte(q) * scale;
         } else {
             v = tableValue * scale;
         }
         return v;
+    }
+
+    /** The 8-bit code {@code q} (0..255) read as two's complement: shifts up and arithmetically back. */
+    public static int signedByte(int q) {
+        return (q << 24) >> 24;
+    }
+
+    /**
+     * {@code v} rounded to the nearest integer, ties to even, as {@code Math.rint} (and CUDA's
+     * {@code cvt.rni}): by hand, since a float at or above 2^23 is already an integer (so are ±∞,
+     * and NaN stays NaN) and below it the integer part fits an int. Casting NaN or a large value
+     * to int is undefined in OpenCL C, so only values below 2^23 are cast.
+     */
+    public static float roundHalfEven(float v) {
+        float a = Math.abs(v);
+        float r = v;
+        if (a < 8388608.0f) {
+            int whole = (int) a;
+            float frac = a - whole;
+            if (frac > 0.5f || (frac == 0.5f && (whole & 1) != 0)) {
+                whole = whole + 1;
+            }
+            r = whole;
+            if (v < 0.0f) {
+                r = -r;
+            }
+        }
+        return r;
+    }
+
+    /**
+     * The int8 code of a rounded input {@code q} ({@link #roundHalfEven}) with zero point {@code z}:
+     * {@code q + z} saturated to [−128, 127]. A NaN q (0·∞, when the inverse scale overflows) counts
+     * as 0, as CUDA's saturating conversion reads it; the sum of the two integers, rounded to f32,
+     * saturates exactly as their exact sum would.
+     */
+    public static int int8Code(float q, float z) {
+        float t = q;
+        if (t != t) {
+            t = 0.0f;
+        }
+        t = t + z;
+        int c;
+        if (t >= 127.0f) {
+            c = 127;
+        } else if (t <= -128.0f) {
+            c = -128;
+        } else {
+            c = (int) t;
+        }
+        return c;
     }
 
     /** Both fp8 formats' 256 decoded values, e4m3fn then e5m2. */

@@ -8,9 +8,10 @@ import dev.tornadonn.core.io.GgmlType;
  * The weight formats the device kernels read, as the int codes they take: a kernel argument is a
  * scalar TornadoVM folds into the compiled code, so the format branch costs nothing on the device.
  * Dense values ({@link #F32}, or {@link #BF16}/{@link #F16} bits), packed codes ({@link #GPTQ},
- * {@link #E4M3FN}, {@link #E5M2}, decoded by {@link QuantDecode}) and llama.cpp's GGUF blocks
- * ({@link #Q4_0}, {@link #Q8_0}, {@link #Q4_K}, {@link #Q6_K}, decoded by {@link GgufDecode}) share
- * one code space because one GEMV and one GEMM kernel read them all ({@link KernelWeight}).
+ * {@link #E4M3FN}, {@link #E5M2}, {@link #INT8}, decoded by {@link QuantDecode}) and llama.cpp's
+ * GGUF blocks ({@link #Q4_0}, {@link #Q8_0}, {@link #Q4_K}, {@link #Q6_K}, decoded by
+ * {@link GgufDecode}) share one code space because one GEMV and one GEMM kernel read them all
+ * ({@link KernelWeight}).
  */
 public final class WeightFormat {
     public static final int F32 = 0;
@@ -23,6 +24,8 @@ public final class WeightFormat {
     public static final int Q8_0 = 7;
     public static final int Q4_K = 8;
     public static final int Q6_K = 9;
+    /** compressed-tensors' int8 codes (W8A8), four to an int like fp8's. */
+    public static final int INT8 = 10;
 
     private WeightFormat() {}
 
@@ -33,7 +36,12 @@ public final class WeightFormat {
 
     /** Whether the format is codes packed in ints, decoded with {@link QuantDecode}. */
     public static boolean isPacked(int format) {
-        return format >= GPTQ && format <= E5M2;
+        return format == GPTQ || isFp8(format) || format == INT8;
+    }
+
+    /** Whether the format is fp8 codes, decoded through {@link QuantDecode#fp8Table}. */
+    public static boolean isFp8(int format) {
+        return format == E4M3FN || format == E5M2;
     }
 
     /** Whether the format is GGUF blocks, their raw bytes packed in ints, decoded with {@link GgufDecode}. */
@@ -46,12 +54,15 @@ public final class WeightFormat {
     public static final int FP8_TABLE = 1;
     public static final int F16_TABLE = 2;
 
-    /** The table a format's kernels read: powers for bf16/fp16 bits (and, unread, f32), fp8 values (GPTQ reads none), f16 values for GGUF's scales. */
+    /**
+     * The table a format's kernels read: powers for bf16/fp16 bits, fp8 values for fp8, f16 values
+     * for GGUF's scales; f32, GPTQ and int8 read none and are given the powers.
+     */
     public static int table(int format) {
         int t = POWER_TABLE;
         if (isGguf(format)) {
             t = F16_TABLE;
-        } else if (isPacked(format)) {
+        } else if (isFp8(format)) {
             t = FP8_TABLE;
         }
         return t;

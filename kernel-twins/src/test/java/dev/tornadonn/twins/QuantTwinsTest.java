@@ -194,8 +194,11 @@ class QuantTwinsTest {
         check(c.kernel(), c.m(), c.n(), k, ws, x, xd, wd, c.gated(), rnd, c.toString());
     }
 
-    /** Runs the twins on {@code x} and compares with the oracle on {@code xd} (x as the oracle quantises it) and {@code wd}. */
-    private static void check(String kernel, int m, int n, int k, List<WeightMatrix> ws, float[] x, double[] xd, double[] wd,
+    /**
+     * Runs the twins on {@code x} (quantised first by the layout's input twin, for fp8 and int8)
+     * and compares with the oracle on {@code xd} (x as the oracle quantises it) and {@code wd}.
+     */
+    static void check(String kernel, int m, int n, int k, List<WeightMatrix> ws, float[] x, double[] xd, double[] wd,
                               boolean gated, SplittableRandom rnd, String what) {
         QuantLayout layout = QuantLayout.of(ws);
         int[] codes = layout.codes(ws);
@@ -203,10 +206,14 @@ class QuantTwinsTest {
         boolean bias = rnd.nextBoolean();
         float[] b = bias ? uniform(rows, rnd) : null;
         float[] in = x;
-        if (layout.fp8()) {
+        if (layout.quantisesInput()) {
             in = new float[x.length];
             Arrays.fill(in, Float.NaN);
-            Fp8InputTwin.run(x, m, layout, in);
+            if (layout.int8()) {
+                Int8InputTwin.run(x, m, layout, in);
+            } else {
+                Fp8InputTwin.run(x, m, layout, in);
+            }
         }
         float[] y = new float[m * n];
         Arrays.fill(y, Float.NaN);
@@ -275,7 +282,7 @@ class QuantTwinsTest {
         return GroupQuantizedMatrix.pack(n, k, bits, groups, codes, scales, zeros, groupOf);
     }
 
-    private static float[] uniform(int count, SplittableRandom rnd) {
+    static float[] uniform(int count, SplittableRandom rnd) {
         float[] v = new float[count];
         for (int i = 0; i < count; i++) {
             v[i] = (float) (rnd.nextDouble() * 2 - 1);

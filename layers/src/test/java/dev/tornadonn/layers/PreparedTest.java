@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 /** The one door onto a device: a weight kind the backend has no kernels for is refused by name, before any copy. */
 class PreparedTest {
 
-    /** Lists the kinds TornadoVM's backend lists, and fails if anything reaches its prepare. */
+    /** A backend without int8 kernels (a synthetic kind set), failing if anything reaches its prepare. */
     private static final class DenseGptqFp8Only implements Backend {
         @Override
         public String name() {

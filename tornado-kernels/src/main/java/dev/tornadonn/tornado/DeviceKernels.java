@@ -24,7 +24,7 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * a W of {@code 2n} rows (gate, then up) and {@code y = act(gate + b_g) · (up + b_u)}.
  *
  * <p>One GEMV and one GEMM serve every weight format ({@link DeviceWeight}): f32 values ({@code wf}),
- * bf16/fp16 bits ({@code wh}), GPTQ/fp8 codes kept packed ({@code codes} with {@code scales},
+ * bf16/fp16 bits ({@code wh}), GPTQ/fp8/int8 codes kept packed ({@code codes} with {@code scales},
  * {@code zeros} and {@code groupMap}), or GGUF blocks as the file's bytes ({@code codes}, scales
  * inside the blocks), each weight decoded where it is read (GEMV: in registers; GEMM: as its
  * tile is staged in local memory). {@code table} is the decode's lookup table: powers of two for
@@ -191,7 +191,7 @@ public final class DeviceKernels {
             float tableValue = 0.0f;
             if (format == WeightFormat.GPTQ) {
                 zero = zeros.get(g);
-            } else {
+            } else if (WeightFormat.isFp8(format)) {
                 tableValue = table.get(QuantDecode.tableIndex(format, q));
             }
             v = QuantDecode.value(format, q, tableValue, scales.get(g), zero);

@@ -15,10 +15,11 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 /**
  * A weight in the arrays {@link DeviceKernels} read, whatever its format ({@code
  * dev.tornadonn.twins.KernelWeight} is the same record over Java arrays): f32 values, bf16/fp16
- * bits, GPTQ/fp8 codes kept packed with their scales, zero points and group map, or GGUF blocks
- * as the file's bytes in {@code codes}. Arrays the format does not read are one-element placeholders. {@code layout} is the packed weight's
- * layout (null for dense ones), whose fp8 input quantisation {@link InputKernels} run with
- * {@code inputParams} (upper bound, static scale). TornadoVM copies the arrays to the device on a
+ * bits, GPTQ/fp8/int8 codes kept packed with their scales, zero points and group map, or GGUF
+ * blocks as the file's bytes in {@code codes}. Arrays the format does not read are one-element
+ * placeholders. {@code layout} is the packed weight's layout (null for dense and GGUF ones), whose
+ * fp8 or int8 input quantisation {@link InputKernels} run with {@code inputParams} (upper bound,
+ * static scale, static zero point). TornadoVM copies the arrays to the device on a
  * plan's first execution and keeps them there.
  */
 record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatArray f32, ShortArray half, IntArray codes,
@@ -34,10 +35,10 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
 
     private static DeviceWeight dense(int format, int rows, int cols, FloatArray f32, ShortArray half) {
         return new DeviceWeight(format, rows, cols, format == WeightFormat.F32 ? 32 : 16, 1, f32, half, new IntArray(1),
-                new FloatArray(1), new FloatArray(1), new IntArray(1), null, new FloatArray(2));
+                new FloatArray(1), new FloatArray(1), new IntArray(1), null, new FloatArray(3));
     }
 
-    /** GPTQ or fp8 blocks stacked along the outputs; the codes are written once, straight into the array the device copy is made from. */
+    /** GPTQ, fp8 or int8 blocks stacked along the outputs; the codes are written once, straight into the array the device copy is made from. */
     static DeviceWeight ofPacked(List<? extends WeightMatrix> blocks) {
         QuantLayout l = QuantLayout.of(blocks);
         if (l.codeInts() > Integer.MAX_VALUE) {
@@ -48,7 +49,7 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
         l.writeCodes(blocks, codes.getSegment());
         return new DeviceWeight(l.format(), l.rows(), l.cols(), l.bits(), l.groups(), new FloatArray(1), new ShortArray(1),
                 codes, FloatArray.fromArray(l.scales()), FloatArray.fromArray(l.zeros()), IntArray.fromArray(l.groupMap()), l,
-                FloatArray.fromElements(l.upperBound(), l.staticScale()));
+                FloatArray.fromElements(l.upperBound(), l.staticScale(), l.staticZero()));
     }
 
     /** GGUF blocks of one type stacked along the outputs, their bytes written once into the ints the device copy is made from. */
@@ -61,12 +62,12 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
         IntArray codes = new IntArray((int) Math.max(1, l.codeInts()));
         l.writeCodes(blocks, codes.getSegment());
         return new DeviceWeight(l.format(), l.rows(), l.cols(), 8, 1, new FloatArray(1), new ShortArray(1), codes,
-                new FloatArray(1), new FloatArray(1), new IntArray(1), null, new FloatArray(2));
+                new FloatArray(1), new FloatArray(1), new IntArray(1), null, new FloatArray(3));
     }
 
-    /** Whether x is quantised to fp8 on the device before the product (not for weight-only fp8). */
+    /** Whether x is quantised to fp8 or int8 on the device before the product (not for weight-only fp8). */
     boolean quantisesInput() {
-        return layout != null && layout.fp8() && layout.inputMode() != QuantDecode.INPUT_NONE;
+        return layout != null && layout.quantisesInput();
     }
 
     /** Bytes the weight occupies on the device. */
@@ -84,6 +85,7 @@ record DeviceWeight(int format, int rows, int cols, int bits, int groups, FloatA
             case WeightFormat.F32, WeightFormat.BF16, WeightFormat.F16 -> WeightKind.DENSE;
             case WeightFormat.GPTQ -> WeightKind.GROUP_QUANTIZED;
             case WeightFormat.Q4_0, WeightFormat.Q8_0, WeightFormat.Q4_K, WeightFormat.Q6_K -> WeightKind.GGUF;
+            case WeightFormat.INT8 -> WeightKind.INT8;
             default -> WeightKind.FP8;
         };
     }

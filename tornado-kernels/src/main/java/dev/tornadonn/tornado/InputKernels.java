@@ -3,17 +3,19 @@ package dev.tornadonn.tornado;
 import static dev.tornadonn.twins.KernelGeometry.GEMV_THREADS;
 
 import dev.tornadonn.twins.Fp8InputTwin;
+import dev.tornadonn.twins.Int8InputTwin;
 import dev.tornadonn.twins.QuantDecode;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The fp8 input kernels: x quantised on the device, per tensor, token or block, before the product
- * reads it ({@link DeviceKernels} with an fp8 {@link DeviceWeight}). Their plain-Java twin is
- * {@code dev.tornadonn.twins.Fp8InputTwin}.
+ * The input kernels: x quantised on the device before the product reads it ({@link DeviceKernels}
+ * with an fp8 or int8 {@link DeviceWeight}): to fp8 per tensor, token or block, or to int8
+ * statically or per token. Their plain-Java twins are {@code dev.tornadonn.twins.Fp8InputTwin}
+ * and {@code dev.tornadonn.twins.Int8InputTwin}.
  *
- * <p>Both end in the same local-memory max reduction, written out in each: moved into a helper
+ * <p>Each ends in a local-memory reduction, written out in each: moved into a helper
  * method (the local array and the context passed in, barriers inside), TornadoVM 5.2 compiled
  * kernels that gave wrong maxima on PoCL (the fp8 dynamic-input conformance cases failed).
  */
@@ -89,6 +91,61 @@ public final class InputKernels {
             int to = Math.min(k, from + block);
             for (int i = from + lid; i < to; i += GEMV_THREADS) {
                 xs.set(row * k + i, QuantDecode.roundFp8(x.get(row * k + i) * inv, format) * s);
+            }
+        }
+    }
+
+    /**
+     * {@code xq = (q − z)·s} for one row of x per work-group (y), with q its int8 codes: the row's
+     * max, min and poison (the sum of {@code v − v}, NaN when the row holds NaN or ±∞, which makes
+     * the scale NaN) reduced in local memory, then s, z and the codes as {@link Int8InputTwin}
+     * computes them, from the static scale and zero point ({@code params[1]}, {@code params[2]})
+     * or the row's own range.
+     */
+    public static void int8Quantise(KernelContext c, FloatArray x, IntArray rows, FloatArray params, FloatArray xq, int k,
+                                    int mode) {
+        int row = c.groupIdy;
+        int lid = c.localIdx;
+        float[] hiRed = c.allocateFloatLocalArray(GEMV_THREADS);
+        float[] loRed = c.allocateFloatLocalArray(GEMV_THREADS);
+        float[] poisonRed = c.allocateFloatLocalArray(GEMV_THREADS);
+        int m = rows.get(0);
+        float hi = -Float.MAX_VALUE;
+        float lo = Float.MAX_VALUE;
+        float poison = 0.0f;
+        if (row < m) {
+            for (int i = lid; i < k; i += GEMV_THREADS) {
+                float v = x.get(row * k + i);
+                poison = poison + (v - v);
+                hi = v > hi ? v : hi;
+                lo = v < lo ? v : lo;
+            }
+        }
+        hiRed[lid] = hi;
+        loRed[lid] = lo;
+        poisonRed[lid] = poison;
+        c.localBarrier();
+        for (int stride = GEMV_THREADS / 2; stride > 0; stride >>= 1) {
+            if (lid < stride) {
+                float h = hiRed[lid + stride];
+                float l = loRed[lid + stride];
+                hiRed[lid] = h > hiRed[lid] ? h : hiRed[lid];
+                loRed[lid] = l < loRed[lid] ? l : loRed[lid];
+                poisonRed[lid] = poisonRed[lid] + poisonRed[lid + stride];
+            }
+            c.localBarrier();
+        }
+        if (row < m) {
+            float rowHi = hiRed[0];
+            float rowLo = loRed[0];
+            int rowMode = Int8InputTwin.rowMode(mode, rowHi, rowLo);
+            float s = Int8InputTwin.rowScale(rowMode, params.get(1), rowHi, rowLo);
+            float z = Int8InputTwin.rowZero(rowMode, params.get(2), rowHi, rowLo);
+            float inv = Int8InputTwin.rowInverse(rowMode, s, rowHi, rowLo);
+            float out = s + poisonRed[0];
+            for (int i = lid; i < k; i += GEMV_THREADS) {
+                int q = Int8InputTwin.code(rowMode, x.get(row * k + i), s, inv, z);
+                xq.set(row * k + i, (q - z) * out);
             }
         }
     }

@@ -63,7 +63,7 @@ final class LayerPlan implements AutoCloseable {
     private final List<Stage> stages;
     private final List<WorkerGrid2D> gemvGrids = new ArrayList<>();
     private final List<WorkerGrid2D> gemmGrids = new ArrayList<>();
-    /** The fp8 input kernels' grids, per stage (null for stages without them), and their segment counts. */
+    /** The input kernels' grids, per stage (null for stages without them), and their segment counts. */
     private final List<WorkerGrid2D> inputGrids = new ArrayList<>();
     private final List<Integer> inputSegments = new ArrayList<>();
     /** Upload graph b's host array (2^b rows, the last capped at the capacity) and whether it is mapped onto x yet. */
@@ -106,20 +106,26 @@ final class LayerPlan implements AutoCloseable {
             graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, bias);
             FloatArray xq = in;
             if (w.quantisesInput()) {
-                // x quantised on the device into xq (as xq·s), which the product then reads; a
-                // weight-only layer's product reads x itself
+                // x quantised on the device into xq (as its codes times their scale), which the
+                // product then reads; a weight-only layer's product reads x itself
                 QuantLayout l = w.layout();
                 segments = l.inputSegments();
-                FloatArray amax = new FloatArray(Math.max(1, Math.multiplyExact(capacity, segments)));
                 xq = new FloatArray(Math.max(1, Math.multiplyExact(capacity, st.k())));
-                graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, amax, xq);
+                graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, xq);
                 inputGrid = new WorkerGrid2D(GEMV_THREADS, 1);
-                if (l.inputMode() != QuantDecode.INPUT_STATIC) {
-                    graph.task("amax" + s, InputKernels::fp8Amax, context, in, allRows, amax, st.k(), l.inputBlock(), segments);
-                    grids.addWorkerGrid(name + ".amax" + s, inputGrid);
+                if (l.int8()) { // one work-group per row: its range, then its codes
+                    graph.task("quant" + s, InputKernels::int8Quantise, context, in, allRows, w.inputParams(), xq, st.k(),
+                            l.inputMode());
+                } else {
+                    FloatArray amax = new FloatArray(Math.max(1, Math.multiplyExact(capacity, segments)));
+                    graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, amax);
+                    if (l.inputMode() != QuantDecode.INPUT_STATIC) {
+                        graph.task("amax" + s, InputKernels::fp8Amax, context, in, allRows, amax, st.k(), l.inputBlock(), segments);
+                        grids.addWorkerGrid(name + ".amax" + s, inputGrid);
+                    }
+                    graph.task("quant" + s, InputKernels::fp8Quantise, context, in, allRows, amax, w.inputParams(), xq, st.k(),
+                            l.inputBlock(), segments, l.inputMode(), l.inputFormat());
                 }
-                graph.task("quant" + s, InputKernels::fp8Quantise, context, in, allRows, amax, w.inputParams(), xq, st.k(),
-                        l.inputBlock(), segments, l.inputMode(), l.inputFormat());
                 grids.addWorkerGrid(name + ".quant" + s, inputGrid);
             }
             FloatArray table = tables.get(WeightFormat.table(w.format()));
@@ -148,8 +154,9 @@ final class LayerPlan implements AutoCloseable {
         graph.transferToHost(DataTransferMode.UNDER_DEMAND, y);
         // IEEE arithmetic, not TornadoVM's default -cl-fast-relaxed-math: its finite-math assumption
         // breaks the NaN and infinity weights decode to, and mad() would round differently from fma.
-        // Divisions correctly rounded: the fp8 input scale min(amax, ub)/FMAX and its reciprocal must
-        // equal the host's to the bit, or an input on a rounding tie may quantise differently.
+        // Divisions correctly rounded: the fp8 input scale min(amax, ub)/FMAX and its reciprocal, and
+        // int8's x/s, 127/max|x| and 1/s, must equal the host's to the bit, or an input on a rounding
+        // tie may quantise differently.
         List<ImmutableTaskGraph> graphs = new ArrayList<>(List.of(graph.snapshot()));
         for (int rowsHeld = 1; uploads.isEmpty() || uploads.getLast().getSize() < (long) capacity * inDim; rowsHeld *= 2) {
             FloatArray staged = new FloatArray(Math.max(1, Math.multiplyExact(Math.min(rowsHeld, capacity), inDim)));

@@ -13,6 +13,7 @@ import dev.tornadonn.core.backend.DeviceInfo;
 import dev.tornadonn.core.backend.LinearShapes;
 import dev.tornadonn.core.backend.PreparedMatrix;
 import dev.tornadonn.core.weights.DenseMatrix;
+import dev.tornadonn.core.weights.Int8Matrix;
 import dev.tornadonn.core.weights.WeightKind;
 import dev.tornadonn.core.weights.WeightMatrix;
 import dev.tornadonn.twins.KernelActivation;
@@ -26,7 +27,7 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
  * The {@code gpu:i} devices, run by the kernels in {@link DeviceKernels} (every weight format:
- * dense, GPTQ and fp8 kept packed, GGUF blocks as the file's bytes) and {@link InputKernels} as TornadoVM compiles them for each device
+ * dense, GPTQ, fp8 and int8 kept packed, GGUF blocks as the file's bytes) and {@link InputKernels} as TornadoVM compiles them for each device
  * (OpenCL, PTX or SPIR-V, whatever the runtime was built with).
  *
  * <p>Weights are copied once, at load, into TornadoVM arrays held by the prepared matrix; the
@@ -122,15 +123,15 @@ public final class TornadoVmBackend implements Backend {
         return t.copy(device);
     }
 
-    /** Dense, GPTQ, fp8 and GGUF weights: the quantised ones stay packed on the device ({@link DeviceWeight}). */
+    /** Dense, GPTQ, fp8, int8 and GGUF weights: the quantised ones stay packed on the device ({@link DeviceWeight}). */
     @Override
     public Set<WeightKind> weightKinds(DeviceRef device) {
-        return EnumSet.of(WeightKind.DENSE, WeightKind.GROUP_QUANTIZED, WeightKind.FP8, WeightKind.GGUF);
+        return EnumSet.of(WeightKind.DENSE, WeightKind.GROUP_QUANTIZED, WeightKind.FP8, WeightKind.INT8, WeightKind.GGUF);
     }
 
     /**
      * Dense weights keep their dtype (F32, BF16 or F16, decoded in the kernel), copied once into
-     * the TornadoVM array the kernels read; GPTQ and fp8 blocks keep their codes packed
+     * the TornadoVM array the kernels read; GPTQ, fp8 and int8 blocks keep their codes packed
      * ({@link DeviceWeight#ofPacked}, written once into the ints the device copy is made from), and
      * GGUF blocks their bytes ({@link DeviceWeight#ofGguf}; stacked blocks must share a type). The
      * bias is decoded to F32 once, since the epilogue reads it as f32.
@@ -155,6 +156,9 @@ public final class TornadoVmBackend implements Backend {
                 throw new ConfigException(device + ": " + e.getMessage(), e);
             }
             return new TornadoMatrix(device, w, b, new java.util.HashMap<>());
+        }
+        if (rowBlocks.get(0) instanceof Int8Matrix first) {
+            requireOneInputQuantisation(rowBlocks, first, device);
         }
         if (rowBlocks.get(0).kind() != WeightKind.DENSE) {
             return new TornadoMatrix(device, DeviceWeight.ofPacked(rowBlocks), b, new java.util.HashMap<>());
@@ -190,6 +194,21 @@ public final class TornadoVmBackend implements Backend {
             at += d.packedBytes();
         }
         return new TornadoMatrix(device, w, b, new java.util.HashMap<>());
+    }
+
+    /**
+     * Stacked int8 blocks (an MLP's gate and up) become one device weight whose x is quantised once
+     * before the product, so they need one input quantisation; the JVM backend keeps them apart.
+     */
+    private static void requireOneInputQuantisation(List<? extends WeightMatrix> blocks, Int8Matrix first, DeviceRef device) {
+        for (WeightMatrix w : blocks) {
+            Int8Matrix b = (Int8Matrix) w;
+            if (!b.input().equals(first.input())) {
+                throw new UnsupportedOnDeviceException("int8 weights stacked into one (an MLP's gate and up) must share "
+                        + "their input quantisation on " + device + ", which quantises x once for all of them: "
+                        + first.input() + " and " + b.input() + "; load this layer on a cpu device");
+            }
+        }
     }
 
     @Override

@@ -44,10 +44,10 @@ class NoFallbackTest {
     }
 
     /**
-     * Each dequantising kernel (GPTQ, fp8 and GGUF Q4_0/Q8_0/Q4_K/Q6_K GEMV and GEMM, the fp8 input
-     * kernels) compiles for gpu:0 and gives its twin's answer, in plans for one row (GEMV) and for
-     * nine (GEMM): with bailout off, a kernel the device's compiler rejects throws here instead of
-     * running as Java.
+     * Each dequantising kernel (GPTQ, fp8, int8 and GGUF Q4_0/Q8_0/Q4_K/Q6_K GEMV and GEMM, the fp8
+     * and int8 input kernels) compiles for gpu:0 and gives its twin's answer, in plans for one row
+     * (GEMV) and for nine (GEMM): with bailout off, a kernel the device's compiler rejects throws
+     * here instead of running as Java.
      */
     @Test
     void everyQuantisedKernelCompilesForTheDevice() {
@@ -80,8 +80,18 @@ class NoFallbackTest {
         var fp8Static = dev.tornadonn.core.weights.Fp8Matrix.of(n, k0, dev.tornadonn.core.numeric.Float8Format.E5M2, fp8Codes,
                 new dev.tornadonn.core.weights.Fp8WeightScale.PerTensor(0.5f),
                 new dev.tornadonn.core.weights.Fp8InputQuantization.Static(dev.tornadonn.core.numeric.Float8Format.E5M2, 0.01f));
+        byte[] int8Codes = new byte[n * k0];
+        for (int i = 0; i < int8Codes.length; i++) {
+            int8Codes[i] = (byte) rnd.nextInt(-128, 128);
+        }
+        var int8 = dev.tornadonn.core.weights.Int8Matrix.of(n, k0, int8Codes,
+                new dev.tornadonn.core.weights.Int8WeightScale.PerChannel(java.util.Arrays.copyOf(scales, n)),
+                new dev.tornadonn.core.weights.Int8InputQuantization.DynamicPerTokenAsymmetric());
+        var int8Static = dev.tornadonn.core.weights.Int8Matrix.of(n, k0, int8Codes,
+                new dev.tornadonn.core.weights.Int8WeightScale.PerTensor(0.01f),
+                new dev.tornadonn.core.weights.Int8InputQuantization.StaticAsymmetric(0.02f, -7));
         java.util.List<dev.tornadonn.core.weights.WeightMatrix> weights = new java.util.ArrayList<>(java.util.List.of(gptq, fp8,
-                fp8Static));
+                fp8Static, int8, int8Static));
         for (var type : java.util.List.of(dev.tornadonn.core.io.GgmlType.Q4_0, dev.tornadonn.core.io.GgmlType.Q8_0,
                 dev.tornadonn.core.io.GgmlType.Q4_K, dev.tornadonn.core.io.GgmlType.Q6_K)) {
             weights.add(gguf(type, n, type.blockSize() == 32 ? 3 * 32 : 2 * 256, rnd));
@@ -106,7 +116,10 @@ class NoFallbackTest {
                         x[i] = (float) rnd.nextGaussian();
                     }
                     float[] xin = x;
-                    if (qw.quantisesInput()) {
+                    if (qw.quantisesInput() && qw.layout().int8()) {
+                        xin = new float[x.length];
+                        dev.tornadonn.twins.Int8InputTwin.run(x, m, qw.layout(), xin);
+                    } else if (qw.quantisesInput()) {
                         xin = new float[x.length];
                         dev.tornadonn.twins.Fp8InputTwin.run(x, m, qw.layout(), xin);
                     }

@@ -99,16 +99,16 @@ class TornadoVmBackendTest {
 
     /**
      * A quantised MLP through gatedMlp, one task graph (gate/up with its activation epilogue, then
-     * down), GPTQ with different act-order maps for gate and up, fp8 with per-token inputs, and
-     * GGUF as llama.cpp's Q4_K_M mixes it (gate/up Q4_K, down Q6_K): as the JVM backend computes
-     * it, at GEMV and GEMM row counts.
+     * down), GPTQ with different act-order maps for gate and up, fp8 with per-token inputs, int8
+     * with asymmetric per-token inputs, and GGUF as llama.cpp's Q4_K_M mixes it (gate/up Q4_K, down
+     * Q6_K): as the JVM backend computes it, at GEMV and GEMM row counts.
      */
     @Test
     void quantisedMlpsRunAsOneGraph() {
         SplittableRandom rnd = new SplittableRandom(SEED);
         var jvm = Backends.forDevice(DeviceRef.cpu(0));
         var gpu = Backends.forDevice(GPU);
-        for (String kind : List.of("gptq", "fp8", "gguf")) {
+        for (String kind : List.of("gptq", "fp8", "int8", "gguf")) {
             int h = kind.equals("gguf") ? 256 : 64;
             int f = kind.equals("gguf") ? 512 : 96;
             List<dev.tornadonn.core.weights.WeightMatrix> gu = List.of(quantised(kind, f, h, rnd), quantised(kind, f, h, rnd));
@@ -130,9 +130,9 @@ class TornadoVmBackendTest {
                     ref[i] = w[i];
                 }
                 Comparison c = Comparison.of(got.toFloatArray(), ref);
-                // fp8: the hidden activations are re-quantised, and an f32 ulp between backends may
-                // move one across an fp8 rounding boundary, so fp8's tolerance, not f32's
-                Tolerance t = kind.equals("fp8") ? new Tolerance(3e-2, 3e-2) : new Tolerance(1e-4, 1e-3);
+                // fp8 and int8: the hidden activations are re-quantised, and an f32 ulp between backends
+                // may move one across a rounding boundary, so fp8's tolerance, not f32's
+                Tolerance t = kind.equals("gptq") ? new Tolerance(1e-4, 1e-3) : new Tolerance(3e-2, 3e-2);
                 assertTrue(c.within(t), () -> kind + " M=" + m + ": " + c);
             }
         }
@@ -160,6 +160,18 @@ class TornadoVmBackendTest {
                 groupOf[c] = ((c + shift) % k) / 32;
             }
             return dev.tornadonn.core.weights.GroupQuantizedMatrix.pack(n, k, 4, groups, codes, scales, zeros, groupOf);
+        }
+        if (kind.equals("int8")) {
+            byte[] codes = new byte[n * k];
+            float[] rowScales = new float[n];
+            for (int i = 0; i < codes.length; i++) {
+                codes[i] = (byte) rnd.nextInt(-128, 128);
+            }
+            for (int i = 0; i < n; i++) {
+                rowScales[i] = 0.0005f * (1 + rnd.nextInt(4));
+            }
+            return dev.tornadonn.core.weights.Int8Matrix.of(n, k, codes, new dev.tornadonn.core.weights.Int8WeightScale.PerChannel(
+                    rowScales), new dev.tornadonn.core.weights.Int8InputQuantization.DynamicPerTokenAsymmetric());
         }
         var e4 = dev.tornadonn.core.numeric.Float8Format.E4M3FN;
         byte[] codes = new byte[n * k];
@@ -200,6 +212,19 @@ class TornadoVmBackendTest {
         var e = assertThrows(ConfigException.class, () -> Backends.forDevice(GPU).prepare(gu, null, GPU));
         assertTrue(e.getMessage().startsWith("gpu:0: ") && e.getMessage().contains("gguf q4_0")
                 && e.getMessage().contains("gguf q8_0") && e.getMessage().contains("cpu device"), e.getMessage());
+    }
+
+    /** x is quantised once for a stacked weight: int8 gate and up with their own static scales are refused, naming the device. */
+    @Test
+    void int8GateAndUpWithDifferentInputQuantisationsAreRefusedNamingTheDevice() {
+        var gate = dev.tornadonn.core.weights.Int8Matrix.of(2, 3, new byte[6], new dev.tornadonn.core.weights.Int8WeightScale.PerTensor(1f),
+                new dev.tornadonn.core.weights.Int8InputQuantization.StaticAsymmetric(0.5f, 3));
+        var up = dev.tornadonn.core.weights.Int8Matrix.of(2, 3, new byte[6], new dev.tornadonn.core.weights.Int8WeightScale.PerTensor(1f),
+                new dev.tornadonn.core.weights.Int8InputQuantization.StaticAsymmetric(0.25f, 3));
+        var e = assertThrows(dev.tornadonn.core.UnsupportedOnDeviceException.class,
+                () -> Backends.forDevice(GPU).prepare(List.of(gate, up), null, GPU));
+        assertTrue(e.getMessage().contains("gpu:0") && e.getMessage().contains("scale=0.5")
+                && e.getMessage().contains("scale=0.25") && e.getMessage().contains("cpu device"), e.getMessage());
     }
 
     @Test
