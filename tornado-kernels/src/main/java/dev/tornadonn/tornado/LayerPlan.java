@@ -18,6 +18,7 @@ import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.WorkerGrid2D;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -70,6 +71,15 @@ final class LayerPlan implements AutoCloseable {
     private final List<FloatArray> uploads = new ArrayList<>();
     private final boolean[] mapped;
     private boolean allocated;
+    /** Whether each graph has run once, its kernels compiled. */
+    private final boolean[] compiled;
+    /**
+     * Held while any plan's graph runs for the first time: TornadoVM's compiler is not safe to
+     * enter from two threads (a tensor-parallel layer's shards start together; seen as a
+     * ConcurrentModificationException), nor is PoCL's kernel cache for two builds of one source
+     * (a temporary file renamed away under the other).
+     */
+    private static final Object COMPILING = new Object();
     private final TornadoExecutionPlan plan;
 
     LayerPlan(TornadoDevice device, int capacity, List<Stage> stages) {
@@ -165,6 +175,7 @@ final class LayerPlan implements AutoCloseable {
                     .task("upload", LayerPlan::upload, staged).snapshot());
         }
         this.mapped = new boolean[uploads.size()];
+        this.compiled = new boolean[graphs.size()];
         this.plan = new TornadoExecutionPlan(graphs.toArray(ImmutableTaskGraph[]::new)).withDevice(device)
                 .withGridScheduler(grids)
                 .withCompilerFlags(TornadoVMBackendType.OPENCL, "-w -cl-fp32-correctly-rounded-divide-sqrt");
@@ -211,7 +222,7 @@ final class LayerPlan implements AutoCloseable {
                 gemvRows.set(0, 0);
                 gemmRows.set(0, 0);
                 allRows.set(0, 0);
-                plan.withGraph(0).execute();
+                execute(0);
                 allocated = true;
                 gemvRows.set(0, gemv ? m : 0);
                 gemmRows.set(0, gemv ? 0 : m);
@@ -221,13 +232,25 @@ final class LayerPlan implements AutoCloseable {
                 plan.mapOnDeviceMemoryRegion(uploads.get(upload), x, 0, 0, upload + 1);
                 mapped[upload] = true;
             }
-            plan.withGraph(upload + 1).execute();
-            plan.withGraph(0).execute().transferToHost(new DataRange(y).withSize(outElements));
+            execute(upload + 1);
+            execute(0).transferToHost(new DataRange(y).withSize(outElements));
         } catch (RuntimeException e) {
             throw new TornadoNnException("TornadoVM failed to run " + describe() + " on " + m + " rows: "
                     + TornadoMessages.firstLines(e), e);
         }
         MemorySegment.copy(y.getSegment(), 0, y2d.data(), 0, outElements * Float.BYTES);
+    }
+
+    /** Runs one graph of the plan; its first run, which compiles its kernels, one plan at a time. */
+    private TornadoExecutionResult execute(int graph) {
+        if (compiled[graph]) {
+            return plan.withGraph(graph).execute();
+        }
+        synchronized (COMPILING) {
+            TornadoExecutionResult r = plan.withGraph(graph).execute();
+            compiled[graph] = true;
+            return r;
+        }
     }
 
     /**
