@@ -72,15 +72,7 @@ public record Fp8Matrix(int rows, int cols, Float8Format format, Tensor codes, F
     public Fp8Matrix selectRows(int[] sel) {
         WeightMatrix.checkIndex(sel, rows, "row");
         int start = WeightMatrix.contiguousStart(sel);
-        Tensor out;
-        if (start >= 0) {
-            out = codes.slice(0, start, start + sel.length);
-        } else {
-            out = Tensor.allocate(codes.dtype(), Shape.of(sel.length, cols), codes.device());
-            for (int r = 0; r < sel.length; r++) {
-                MemorySegment.copy(codes.data(), (long) sel[r] * cols, out.data(), (long) r * cols, cols);
-            }
-        }
+        Tensor out = WeightMatrix.selectByteRows(codes, cols, sel);
         Fp8WeightScale ws = switch (weightScale) {
             case Fp8WeightScale.PerTensor t -> t;
             case Fp8WeightScale.PerRow r -> {

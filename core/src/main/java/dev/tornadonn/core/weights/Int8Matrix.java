@@ -62,17 +62,7 @@ public record Int8Matrix(int rows, int cols, Tensor codes, Int8WeightScale weigh
     @Override
     public Int8Matrix selectRows(int[] sel) {
         WeightMatrix.checkIndex(sel, rows, "row");
-        int start = WeightMatrix.contiguousStart(sel);
-        Tensor out;
-        if (start >= 0) {
-            out = codes.slice(0, start, start + sel.length);
-        } else {
-            out = Tensor.allocate(DType.I8, Shape.of(sel.length, cols), codes.device());
-            for (int r = 0; r < sel.length; r++) {
-                MemorySegment.copy(codes.data(), (long) sel[r] * cols, out.data(), (long) r * cols, cols);
-            }
-        }
-        return new Int8Matrix(sel.length, cols, out, weightScale.select(sel), input);
+        return new Int8Matrix(sel.length, cols, WeightMatrix.selectByteRows(codes, cols, sel), weightScale.select(sel), input);
     }
 
     /**

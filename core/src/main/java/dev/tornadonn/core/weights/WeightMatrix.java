@@ -1,6 +1,8 @@
 package dev.tornadonn.core.weights;
 
 import dev.tornadonn.core.ConfigException;
+import dev.tornadonn.core.Shape;
+import dev.tornadonn.core.Tensor;
 /**
  * A layer's weight {@code (rows = out features, cols = in features)} as its checkpoint packs it:
  * what layers read, sharding cuts and a backend prepares once for a device. The data may be a view
@@ -54,5 +56,21 @@ public sealed interface WeightMatrix permits DenseMatrix, GroupQuantizedMatrix, 
                 throw new ConfigException(what + " index " + i + " outside [0, " + size + ")");
             }
         }
+    }
+
+    /**
+     * Rows {@code sel} of {@code codes}, a {@code (rows, cols)} tensor of one-byte codes: a view
+     * when they are one contiguous run, else a copy row by row.
+     */
+    static Tensor selectByteRows(Tensor codes, int cols, int[] sel) {
+        int start = contiguousStart(sel);
+        if (start >= 0) {
+            return codes.slice(0, start, start + sel.length);
+        }
+        Tensor out = Tensor.allocate(codes.dtype(), Shape.of(sel.length, cols), codes.device());
+        for (int r = 0; r < sel.length; r++) {
+            java.lang.foreign.MemorySegment.copy(codes.data(), (long) sel[r] * cols, out.data(), (long) r * cols, cols);
+        }
+        return out;
     }
 }
