@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,6 +67,17 @@ class BenchCommandTest {
         assertTrue(!r.out().contains("mixed f32"), r.out());
     }
 
+    @Test
+    void casesPicksTheCasesItMatches() {
+        CliRun r = run("bench", "--suite", "quick", "--no-numpy", "--in-process", "--repeat", "3", "--budget", "0.05",
+                "--probe-mib", "64", "--cases", "^gemv (f32|bf16) ");
+        assertEquals(0, r.code(), r.err());
+        List<String> rows = r.out().lines().filter(l -> l.startsWith("gemv ") || l.startsWith("gemm ") || l.startsWith("mixed ")
+                || l.startsWith("mlp ")).toList();
+        assertEquals(2, rows.size(), r.out());
+        assertTrue(rows.get(0).startsWith("gemv f32 ") && rows.get(1).startsWith("gemv bf16 "), r.out());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "--suite nope|unknown suite 'nope'; valid: quick, gemm, targets",
@@ -75,6 +87,8 @@ class BenchCommandTest {
         "--plot chart.svg|--plot writes a PNG",
         "--plot /no/such/dir/chart.png|does not exist",
         "--repeat many|Invalid value for option '--repeat'",
+        "--cases nomatch|--cases nomatch matches none of the quick suite's cases",
+        "--cases [|Invalid value for option '--cases'",
         "--threads 64 --probe-mib 1|--probe-mib 1: the read probe's array of 1048576 bytes holds less than one block of 8 rows",
     })
     void badOptionsAreOneLineUsageErrors(String args, String message) {

@@ -12,7 +12,21 @@ interface Fp8Kernels {
     int ROWS = 8;
 
     /** Row {@code n} of {@code w}'s codes, decoded exactly, into {@code out[0 .. cols)}. */
-    void decodeRow(Fp8Layout w, int n, float[] out);
+    default void decodeRow(Fp8Layout w, int n, float[] out) {
+        decodeColumns(w, n, 0, w.cols(), out, 0);
+    }
+
+    /** Columns {@code [from, from + len)} of row {@code n}'s codes, decoded exactly, into {@code out[at ..]}. */
+    void decodeColumns(Fp8Layout w, int n, int from, int len, float[] out, int at);
+
+    /**
+     * {@code y = x·wᵀ + bias} for {@code m} rows of quantised x by the register-blocked GEMM, each
+     * side's scales folded into its values first; false where these kernels have none (the
+     * scalar ones), and the caller decodes a row at a time.
+     */
+    default boolean packedGemm(Fp8Layout w, float[] xq, float[] sx, int m, float[] bias, float[] y) {
+        return false;
+    }
 
     /** {@code Σ a[ao + i]·b[bo + i]} for i below len, accumulated in f32. */
     float dot(float[] a, int ao, float[] b, int bo, int len);
@@ -30,10 +44,16 @@ interface Fp8Kernels {
      */
     void rowsTimesX(Fp8Layout w, int n, int count, float[] xa, float[] xq, int xo, float[] sx, int so, float[] out);
 
-    /** Writes row {@code n}'s subnormal weights, exactly, over their zeroed codes' values in {@code out}. */
-    static void patchSubnormals(Fp8Layout w, int n, float[] out) {
+    /**
+     * Writes row {@code n}'s subnormal weights in columns {@code [from, from + len)}, exactly, over
+     * their zeroed codes' values in {@code out[at ..]}.
+     */
+    static void patchSubnormals(Fp8Layout w, int n, int from, int len, float[] out, int at) {
         for (int i = w.subnormalStart()[n]; i < w.subnormalStart()[n + 1]; i++) {
-            out[w.subnormalColumns()[i]] = w.subnormalValues()[i];
+            int c = w.subnormalColumns()[i];
+            if (c >= from && c < from + len) {
+                out[at + c - from] = w.subnormalValues()[i];
+            }
         }
     }
 
@@ -43,15 +63,14 @@ interface Fp8Kernels {
         private static final float[] E5M2 = Float8Format.E5M2.decodeTable();
 
         @Override
-        public void decodeRow(Fp8Layout w, int n, float[] out) {
+        public void decodeColumns(Fp8Layout w, int n, int from, int len, float[] out, int at) {
             float[] table = w.format() == Float8Format.E4M3FN ? E4M3FN : E5M2;
             java.lang.foreign.MemorySegment codes = w.codes();
-            int k = w.cols();
-            int base = n * k;
-            for (int c = 0; c < k; c++) {
-                out[c] = table[codes.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + c) & 0xFF];
+            long base = (long) n * w.cols() + from;
+            for (int c = 0; c < len; c++) {
+                out[at + c] = table[codes.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + c) & 0xFF];
             }
-            patchSubnormals(w, n, out);
+            patchSubnormals(w, n, from, len, out, at);
         }
 
         @Override

@@ -19,7 +19,7 @@ final class Fp8Linear {
      * x is quantised once. A few rows of x (and no NaN or infinity codes) take the fused kernel,
      * {@value Fp8Kernels#ROWS} weight rows per call with the decode in registers; more rows decode
      * each weight row once into a buffer and sum per-segment f32 partial products with it, each
-     * scaled by its input and weight scales.
+     * scaled by its input and weight scales; many rows take the packed GEMM.
      */
     static void run(Fp8Kernels fp8, float[] x, int m, Fp8Layout w, float[] bias, float[] y) {
         int k = w.cols();
@@ -37,6 +37,9 @@ final class Fp8Linear {
             } finally {
                 task.clear();
             }
+            return;
+        }
+        if (fp8.packedGemm(w, xq, sx, m, bias, y)) {
             return;
         }
         Fp8Rows task = FP8_ROWS.get();

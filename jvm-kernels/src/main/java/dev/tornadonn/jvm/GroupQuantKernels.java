@@ -7,7 +7,24 @@ package dev.tornadonn.jvm;
 interface GroupQuantKernels {
 
     /** Row {@code n} of {@code w}, in the layout's padded column order, into {@code out[0 .. paddedCols)}. */
-    void decodeRow(GroupQuantLayout w, int n, float[] out);
+    default void decodeRow(GroupQuantLayout w, int n, float[] out) {
+        decodeChunks(w, n, 0, w.chunks(), out, 0);
+    }
+
+    /**
+     * Chunks {@code [c0, c0 + count)} of row {@code n} (positions {@code 128·c0 ..}, each
+     * {@link GroupQuantLayout#CHUNK} wide) into {@code out[at ..]}.
+     */
+    void decodeChunks(GroupQuantLayout w, int n, int c0, int count, float[] out, int at);
+
+    /**
+     * {@code y = xp·wᵀ + bias} for {@code m} gathered rows of x by the register-blocked GEMM, or
+     * false where these kernels leave it to the caller (the scalar ones, and few rows of x), which
+     * then decodes a row at a time.
+     */
+    default boolean packedGemm(GroupQuantLayout w, float[] xp, int m, float[] bias, float[] y) {
+        return false;
+    }
 
     /** {@code Σ a[ao + i]·b[i]} for i below len. */
     float dot(float[] a, int ao, float[] b, int len);
@@ -57,8 +74,8 @@ interface GroupQuantKernels {
 
     final class Scalar implements GroupQuantKernels {
         @Override
-        public void decodeRow(GroupQuantLayout w, int n, float[] out) {
-            for (int c = 0; c < w.chunks(); c++) {
+        public void decodeChunks(GroupQuantLayout w, int n, int c0, int count, float[] out, int at) {
+            for (int c = c0; c < c0 + count; c++) {
                 for (int plane = 0; plane < 8; plane++) {
                     int block = c * 8 + plane;
                     int g = n * w.groups() + w.blockGroup()[block];
@@ -66,7 +83,7 @@ interface GroupQuantKernels {
                     float zero = w.zeros()[g];
                     for (int lane = 0; lane < GroupQuantLayout.BLOCK; lane++) {
                         int q = code(w, n, c, plane, lane);
-                        out[block * GroupQuantLayout.BLOCK + lane] = (q - zero) * scale;
+                        out[at + (block - 8 * c0) * GroupQuantLayout.BLOCK + lane] = (q - zero) * scale;
                     }
                 }
             }

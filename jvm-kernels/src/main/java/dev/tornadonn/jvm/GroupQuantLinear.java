@@ -18,7 +18,8 @@ final class GroupQuantLinear {
 
     /**
      * x is gathered into the layout's column order once. A single row of x takes the one-pass
-     * fused dot; more rows decode each weight row once into a buffer and reuse it for all of them.
+     * fused dot; many rows the packed GEMM, each K block of the weight decoded once as it is packed;
+     * the rows between decode each weight row once into a buffer and reuse it for all of them.
      */
     static void run(GroupQuantKernels groupQuant, float[] x, int m, GroupQuantLayout w, float[] bias, float[] y) {
         int k = w.cols();
@@ -55,6 +56,9 @@ final class GroupQuantLinear {
             } finally {
                 task.clear();
             }
+            return;
+        }
+        if (groupQuant.packedGemm(w, xp, m, bias, y)) {
             return;
         }
         GroupQuantRows task = GROUP_QUANT_ROWS.get();

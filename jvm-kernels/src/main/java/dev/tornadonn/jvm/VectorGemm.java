@@ -63,6 +63,21 @@ final class VectorGemm {
     /** The packed path; {@code wide} picks the micro-kernel, so that tests run both on one CPU. */
     static void gemm(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y,
                      boolean wide) {
+        DenseRows dense = DENSE_ROWS.get();
+        dense.start(w, type, k);
+        try {
+            gemm(x, m, k, dense, n, bias, y, wide);
+        } finally {
+            dense.start(null, null, 0);
+        }
+    }
+
+    /** The packed path over any weight format, decoded a K block at a time as it is packed. */
+    static void gemm(float[] x, int m, int k, DecodedRows w, int n, float[] bias, float[] y) {
+        gemm(x, m, k, w, n, bias, y, WIDE);
+    }
+
+    static void gemm(float[] x, int m, int k, DecodedRows w, int n, float[] bias, float[] y, boolean wide) {
         int mr = wide ? 8 : 6;
         int nr = wide ? 3 * L : 2 * L;
         if (k == 0) {
@@ -81,18 +96,37 @@ final class VectorGemm {
         int tasks = (int) Math.max(((long) nSlivers * KC * nr + B_BLOCK_FLOATS - 1) / B_BLOCK_FLOATS, 4 * threads);
         tasks = Math.min(nSlivers, (tasks + threads - 1) / threads * threads);
         Packed task = PACKED.get();
-        task.start(x, m, k, w, type, n, bias, y, wide, aPack, tasks);
+        task.start(x, m, k, w, n, bias, y, wide, aPack, tasks);
         try {
             task.packingX = true;
             Parallel.forEach(mSlivers, task);
             task.packingX = false;
             Parallel.forEach(tasks, task);
         } finally {
-            task.start(null, 0, 0, null, null, 0, null, null, false, null, 0);
+            task.start(null, 0, 0, null, 0, null, null, false, null, 0);
         }
     }
 
     private static final ThreadLocal<Packed> PACKED = ThreadLocal.withInitial(Packed::new);
+    private static final ThreadLocal<DenseRows> DENSE_ROWS = ThreadLocal.withInitial(DenseRows::new);
+
+    /** An f32, bf16 or f16 weight as {@link DecodedRows}; the calling thread reuses it from call to call. */
+    private static final class DenseRows implements DecodedRows {
+        private MemorySegment w;
+        private DType type;
+        private int k;
+
+        void start(MemorySegment w, DType type, int k) {
+            this.w = w;
+            this.type = type;
+            this.k = k;
+        }
+
+        @Override
+        public void decode(int row, int from, int len, float[] out, int at) {
+            decodeRow(w, type, k, row, from, len, out, at);
+        }
+    }
 
     /**
      * The packed GEMM's two parallel steps, x's slivers packed, then the weight's slivers swept;
@@ -103,8 +137,7 @@ final class VectorGemm {
         private float[] x;
         private int m;
         private int k;
-        private MemorySegment w;
-        private DType type;
+        private DecodedRows w;
         private int n;
         private float[] bias;
         private float[] y;
@@ -112,13 +145,12 @@ final class VectorGemm {
         private float[] aPack;
         private int tasks;
 
-        void start(float[] x, int m, int k, MemorySegment w, DType type, int n, float[] bias, float[] y, boolean wide,
+        void start(float[] x, int m, int k, DecodedRows w, int n, float[] bias, float[] y, boolean wide,
                    float[] aPack, int tasks) {
             this.x = x;
             this.m = m;
             this.k = k;
             this.w = w;
-            this.type = type;
             this.n = n;
             this.bias = bias;
             this.y = y;
@@ -133,14 +165,14 @@ final class VectorGemm {
             if (packingX) {
                 packA(x, m, k, t, mr, aPack);
             } else {
-                sweep(t, tasks, x, m, k, w, type, n, bias, y, wide, aPack);
+                sweep(t, tasks, m, k, w, n, bias, y, wide, aPack);
             }
         }
     }
 
     /** Task t of {@code tasks}: its run of weight slivers, packed a K block at a time, times every sliver of x. */
-    private static void sweep(int t, int tasks, float[] x, int m, int k, MemorySegment w, DType type, int n,
-                              float[] bias, float[] y, boolean wide, float[] aPack) {
+    private static void sweep(int t, int tasks, int m, int k, DecodedRows w, int n, float[] bias, float[] y,
+                              boolean wide, float[] aPack) {
         int mr = wide ? 8 : 6;
         int nr = wide ? 3 * L : 2 * L;
         int mSlivers = (m + mr - 1) / mr;
@@ -160,7 +192,7 @@ final class VectorGemm {
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
             boolean accumulate = bias != null || pc > 0;
-            packB(w, type, k, n, s0, s1, nr, pc, kc, scratch, bPack);
+            packB(w, n, s0, s1, nr, pc, kc, scratch, bPack);
             for (int ms = 0; ms < mSlivers; ms++) {
                 int row0 = ms * mr;
                 int rows = Math.min(mr, m - row0);
@@ -583,15 +615,15 @@ final class VectorGemm {
      * decoded, rows past n zero. Each group of {@code L} weight rows is decoded into {@code rows}
      * ({@code [L][kc]}) and then transposed, 16 × 16 in registers where vectors have 16 lanes.
      */
-    private static void packB(MemorySegment w, DType type, int k, int n, int s0, int s1, int nr, int pc, int kc,
-                              float[] rows, float[] bPack) {
+    private static void packB(DecodedRows w, int n, int s0, int s1, int nr, int pc, int kc, float[] rows,
+                              float[] bPack) {
         for (int s = s0; s < s1; s++) {
             int base = (s - s0) * kc * nr;
             for (int g = 0; g < nr; g += L) {
                 int r0 = s * nr + g;
                 for (int i = 0; i < L; i++) {
                     if (r0 + i < n) {
-                        decodeRow(w, type, k, r0 + i, pc, kc, rows, i * kc);
+                        w.decode(r0 + i, pc, kc, rows, i * kc);
                     } else {
                         Arrays.fill(rows, i * kc, (i + 1) * kc, 0f);
                     }

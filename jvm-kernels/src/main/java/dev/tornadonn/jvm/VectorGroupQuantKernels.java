@@ -14,8 +14,47 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
     private static final int L = F.length();
     private static final ByteOrder ORDER = GroupQuantLayout.ORDER;
 
+    /** From this many rows of x the packed GEMM's decode, shared by 8 rows at a time, beats a decoded row per dot. */
+    static final int PACKED_MIN_M = VectorGemm.FEW_ROWS + 1;
+    private static final ThreadLocal<Rows> ROWS_VIEW = ThreadLocal.withInitial(Rows::new);
+
     @Override
-    public void decodeRow(GroupQuantLayout w, int n, float[] out) {
+    public boolean packedGemm(GroupQuantLayout w, float[] xp, int m, float[] bias, float[] y) {
+        if (m < PACKED_MIN_M) {
+            return false;
+        }
+        Rows rows = ROWS_VIEW.get();
+        rows.start(this, w);
+        try {
+            VectorGemm.gemm(xp, m, w.paddedCols(), rows, w.rows(), bias, y);
+        } finally {
+            rows.start(null, null);
+        }
+        return true;
+    }
+
+    /**
+     * A layout's rows as the packed GEMM reads them; its K blocks are whole chunks, since both
+     * {@link VectorGemm#KC} and the padded row are multiples of {@link GroupQuantLayout#CHUNK}.
+     * The calling thread reuses it from call to call.
+     */
+    private static final class Rows implements DecodedRows {
+        private VectorGroupQuantKernels kernels;
+        private GroupQuantLayout w;
+
+        void start(VectorGroupQuantKernels kernels, GroupQuantLayout w) {
+            this.kernels = kernels;
+            this.w = w;
+        }
+
+        @Override
+        public void decode(int row, int from, int len, float[] out, int at) {
+            kernels.decodeChunks(w, row, from / GroupQuantLayout.CHUNK, len / GroupQuantLayout.CHUNK, out, at);
+        }
+    }
+
+    @Override
+    public void decodeChunks(GroupQuantLayout w, int n, int c0, int count, float[] out, int at) {
         int planeInts = w.planeInts();
         MemorySegment packed = w.packed();
         int lo = n * w.planes() * planeInts;
@@ -24,11 +63,12 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
         int[] blockGroup = w.blockGroup();
         float[] scales = w.scales();
         float[] zeros = w.zeros();
-        int chunks = w.chunks();
+        int c1 = c0 + count;
+        int shift = at - c0 * GroupQuantLayout.CHUNK;
         // One loop per plane count, neither with a vector that may be null: C2 boxes a vector
         // merged with null (each of them cost an allocation per decoded block).
         if (w.planes() == 1) {
-            for (int c = 0; c < chunks; c++) {
+            for (int c = c0; c < c1; c++) {
                 int wordBase = lo + c * GroupQuantLayout.INTS_PER_CHUNK;
                 for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
                     IntVector low = IntVector.fromMemorySegment(I, packed, 4L * (wordBase + h), ORDER);
@@ -37,13 +77,13 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
                         int g = rowGroups + blockGroup[block];
                         FloatVector v = (FloatVector) low.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF)
                                 .convert(VectorOperators.I2F, 0);
-                        v.sub(zeros[g]).mul(scales[g]).intoArray(out, block * GroupQuantLayout.BLOCK + h);
+                        v.sub(zeros[g]).mul(scales[g]).intoArray(out, shift + block * GroupQuantLayout.BLOCK + h);
                     }
                 }
             }
             return;
         }
-        for (int c = 0; c < chunks; c++) {
+        for (int c = c0; c < c1; c++) {
             int wordBase = c * GroupQuantLayout.INTS_PER_CHUNK;
             for (int h = 0; h < GroupQuantLayout.BLOCK; h += L) {
                 IntVector low = IntVector.fromMemorySegment(I, packed, 4L * (lo + wordBase + h), ORDER);
@@ -54,7 +94,7 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
                     FloatVector v = (FloatVector) low.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF)
                             .or(high.lanewise(VectorOperators.LSHR, 4 * plane).and(0xF).lanewise(VectorOperators.LSHL, 4))
                             .convert(VectorOperators.I2F, 0);
-                    v.sub(zeros[g]).mul(scales[g]).intoArray(out, block * GroupQuantLayout.BLOCK + h);
+                    v.sub(zeros[g]).mul(scales[g]).intoArray(out, shift + block * GroupQuantLayout.BLOCK + h);
                 }
             }
         }

@@ -146,6 +146,13 @@ class Fp8KernelsTest {
                 }
             }
         }
+        // Every mode with enough rows of x for the vector kernels' packed GEMM: K over two of its
+        // blocks and not a multiple of the vector length, N not a multiple of its slivers.
+        for (Float8Format f : Float8Format.values()) {
+            for (Mode mode : modes) {
+                out.add(Arguments.of(kernels().get(1), f, mode, VectorFp8Kernels.PACKED_MIN_M + 8, 2 * VectorGemm.KC + 6, 50));
+            }
+        }
         return out.stream();
     }
 
@@ -208,7 +215,8 @@ class Fp8KernelsTest {
     /**
      * Weight-only fp8 takes x as it is: rows of magnitude 1e-20 and 1e30 beside ordinary ones, which
      * the kernels' 2^32 prescale and the weights' exponent rebias would otherwise push below the
-     * normal range or past f32's, through the fused GEMV (m ≤ GEMV_MAX_M) and the decode-a-row path.
+     * normal range or past f32's, through the fused GEMV (m ≤ GEMV_MAX_M), the decode-a-row path and
+     * the packed GEMM.
      */
     @Test
     void weightOnlyKeepsTinyAndHugeRowsExact() {
@@ -226,7 +234,7 @@ class Fp8KernelsTest {
         for (int j = 0; j < n; j++) {
             wScales[j] = (float) Math.scalb(1 + r.nextDouble(), -6);
         }
-        for (int m : new int[] {3, VectorKernels.GEMV_MAX_M + 5}) {
+        for (int m : new int[] {3, VectorKernels.GEMV_MAX_M + 5, VectorFp8Kernels.PACKED_MIN_M + 8}) {
             float[] x = new float[m * k];
             double[] magnitude = {1e-20, 1, 1e30};
             for (int i = 0; i < x.length; i++) {

@@ -207,6 +207,55 @@ class GptqLinearTest {
         }
     }
 
+    /**
+     * The packed GEMM (many rows of x) over every bit width, K of one chunk, of several K blocks
+     * with a partial last one, and uneven act-order groups, N not a multiple of its slivers, M not
+     * a multiple of its x slivers: each output against the scalar decode in float64, y poisoned
+     * with NaN first. Below its row count, and in the scalar kernels, it declines.
+     */
+    @Test
+    void thePackedGemmMatchesDecodingTheRows() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 8);
+        GroupQuantKernels vector = KernelSelection.vectorGroupQuant();
+        int m = VectorGroupQuantKernels.PACKED_MIN_M + 10;
+        for (int bits : new int[] {2, 3, 4, 8}) {
+            for (int[] shape : new int[][] {{50, 100, 2}, {97, 1300, 11}, {1, 2 * VectorGemm.KC + 128, 3}}) {
+                int n = shape[0], k = shape[1];
+                GroupQuantLayout layout = GroupQuantLayout.of(randomMatrix(rnd, bits, n, k, shape[2]));
+                int kp = layout.paddedCols();
+                float[] xp = new float[m * kp];
+                for (int i = 0; i < m; i++) {
+                    for (int pos = 0; pos < kp; pos++) {
+                        xp[i * kp + pos] = layout.columnOfPosition()[pos] >= 0 ? (float) rnd.nextDouble(-1, 1) : 0f;
+                    }
+                }
+                float[] bias = new float[n];
+                for (int j = 0; j < n; j++) {
+                    bias[j] = (float) rnd.nextGaussian();
+                }
+                float[] y = new float[m * n];
+                Arrays.fill(y, Float.NaN);
+                assertTrue(vector.packedGemm(layout, xp, m, bias, y));
+                float[] row = new float[kp];
+                for (int j = 0; j < n; j++) {
+                    new GroupQuantKernels.Scalar().decodeRow(layout, j, row);
+                    for (int i = 0; i < m; i++) {
+                        double expected = bias[j];
+                        double magnitude = Math.abs(bias[j]);
+                        for (int pos = 0; pos < kp; pos++) {
+                            expected += (double) row[pos] * xp[i * kp + pos];
+                            magnitude += Math.abs((double) row[pos] * xp[i * kp + pos]);
+                        }
+                        assertEquals(expected, y[i * n + j], 1e-5 * magnitude, bits + " bits, " + n + " x " + k
+                                + ", y[" + i + ", " + j + "] (seed " + SEED + ")");
+                    }
+                }
+                assertTrue(!vector.packedGemm(layout, xp, VectorGroupQuantKernels.PACKED_MIN_M - 1, bias, y));
+                assertTrue(!new GroupQuantKernels.Scalar().packedGemm(layout, xp, m, bias, y));
+            }
+        }
+    }
+
     @Test
     void wholeChunkGroupsAreRecognised() {
         SplittableRandom rnd = new SplittableRandom(SEED + 7);

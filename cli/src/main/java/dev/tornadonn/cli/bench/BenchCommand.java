@@ -75,6 +75,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Size of the bandwidth probe's array in MiB, far larger than the last-level cache (default: ${DEFAULT-VALUE}, the targets' f32 GEMV weight).")
     int probeMib;
 
+    @Option(names = "--cases", paramLabel = "REGEX",
+            description = "Only the cases whose label and shape as printed (e.g. 'gemm fp8-e4m3 M=512 N=4096 K=4096') contain a match"
+                    + " of this regular expression; targets without their cases are skipped.")
+    java.util.regex.Pattern only;
+
     /** The jvm-kernels property that sets their thread count (Parallel.PROPERTY there). */
     static final String KERNEL_THREADS = "tornadonn.jvm.threads";
 
@@ -91,6 +96,11 @@ public final class BenchCommand implements Callable<Integer> {
         int nThreads = threads != null ? threads : kernelThreads();
         int nRounds = rounds != null ? rounds : s.rounds();
         checkOptions(rep, budgetS, nThreads, nRounds);
+        List<BenchCase> chosen = s.cases().stream().filter(c -> only == null || only.matcher(c.label() + " " + c.shape()).find())
+                .toList();
+        if (chosen.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--cases " + only + " matches none of the " + s.label() + " suite's cases");
+        }
         ReadProbe probe;
         try {
             probe = ReadProbe.of(nThreads, (long) probeMib << 20);
@@ -104,7 +114,7 @@ public final class BenchCommand implements Callable<Integer> {
 
         PrintWriter out = spec.commandLine().getOut();
         Set<WeightKind> kinds = deviceBackend.weightKinds(dev);
-        List<BenchCase> runnable = s.cases().stream().filter(c -> kinds.contains(c.format().weightKind())).toList();
+        List<BenchCase> runnable = chosen.stream().filter(c -> kinds.contains(c.format().weightKind())).toList();
         List<BenchCase> cases = runnable.stream().filter(c -> fork || !c.isMixed()).toList();
         List<List<Integer>> groups = groups(cases);
         List<int[]> numpyShapes = noNumpy ? List.of() : numpyShapes(cases);
@@ -114,10 +124,10 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf("bench on %s (%s), suite %s: median of up to %d runs after warm-up, %.3g s budget per case%s%n",
                 dev, backend, s.label(), rep, budgetS,
                 nRounds == 1 ? "" : ", " + nRounds + " rounds (each case: the median of its rounds' medians)");
-        if (runnable.size() < s.cases().size()) {
-            String missing = s.cases().stream().map(c -> c.format().weightKind()).filter(k -> !kinds.contains(k)).distinct()
+        if (runnable.size() < chosen.size()) {
+            String missing = chosen.stream().map(c -> c.format().weightKind()).filter(k -> !kinds.contains(k)).distinct()
                     .sorted().map(WeightKind::toString).collect(Collectors.joining(" and "));
-            out.printf("not run: %d %s cases (%s has no kernels for them)%n", s.cases().size() - runnable.size(), missing, backend);
+            out.printf("not run: %d %s cases (%s has no kernels for them)%n", chosen.size() - runnable.size(), missing, backend);
         }
         if (cases.size() < runnable.size()) {
             out.printf("not run: %d mixed cases (they are compared with each format alone in a JVM of its own: cpu devices,"
