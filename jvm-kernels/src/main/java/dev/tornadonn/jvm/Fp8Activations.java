@@ -26,8 +26,39 @@ record Fp8Activations(float[] xq, float[] scales) {
         return new Fp8Activations(xq, sx);
     }
 
+    /**
+     * The two element-wise steps of quantising x: plain Java here ({@link #SCALAR}), Vector API in
+     * the vector kernels, bit for bit the same.
+     */
+    interface Rounding {
+        /** {@code max |x[i]|} over {@code [from, to)}, NaN if any is NaN (as {@link Math#max}). */
+        float absMax(float[] x, int from, int to);
+
+        /** {@code xq[i] = f.round(x[i]·inv)} over {@code [from, to)}. */
+        void round(float[] x, int from, int to, float inv, Float8Format f, float[] xq);
+    }
+
+    static final Rounding SCALAR = new Rounding() {
+        @Override
+        public float absMax(float[] x, int from, int to) {
+            return Fp8Activations.absMax(x, from, to);
+        }
+
+        @Override
+        public void round(float[] x, int from, int to, float inv, Float8Format f, float[] xq) {
+            for (int c = from; c < to; c++) {
+                xq[c] = f.round(x[c] * inv);
+            }
+        }
+    };
+
     /** x's {@code m} rows quantised into {@code xq[0 .. m·cols)} and their scales into {@code sx[0 .. m·segments)}. */
     static void quantise(float[] x, int m, Fp8Layout w, float[] xq, float[] sx) {
+        quantise(x, m, w, xq, sx, SCALAR);
+    }
+
+    /** As above, the element-wise steps by {@code r}. */
+    static void quantise(float[] x, int m, Fp8Layout w, float[] xq, float[] sx, Rounding r) {
         int k = w.cols();
         int segs = w.segments();
         int[] start = w.segmentStart();
@@ -38,7 +69,7 @@ record Fp8Activations(float[] xq, float[] scales) {
         Float8Format f = q.format();
         float tensorScale = switch (q) {
             case Fp8InputQuantization.Static s -> s.scale();
-            case Fp8InputQuantization.DynamicPerTensor d -> dynamicScale(absMax(x, 0, m * k), d.upperBound(), f);
+            case Fp8InputQuantization.DynamicPerTensor d -> dynamicScale(r.absMax(x, 0, m * k), d.upperBound(), f);
             default -> Float.NaN; // per row or block: computed below
         };
         for (int i = 0; i < m; i++) {
@@ -49,14 +80,12 @@ record Fp8Activations(float[] xq, float[] scales) {
                 int from = start[seg];
                 int to = q.blockCols() > 0 ? Math.min(k, (from / q.blockCols() + 1) * q.blockCols()) : k;
                 float s = switch (q) {
-                    case Fp8InputQuantization.DynamicPerToken d -> dynamicScale(absMax(x, row, row + k), d.upperBound(), f);
-                    case Fp8InputQuantization.DynamicBlock d -> dynamicScale(absMax(x, row + from, row + to), d.upperBound(), f);
+                    case Fp8InputQuantization.DynamicPerToken d -> dynamicScale(r.absMax(x, row, row + k), d.upperBound(), f);
+                    case Fp8InputQuantization.DynamicBlock d -> dynamicScale(r.absMax(x, row + from, row + to), d.upperBound(), f);
                     default -> tensorScale;
                 };
                 float inv = s == 0f ? 0f : 1f / s;
-                for (int c = from; c < to; c++) {
-                    xq[row + c] = f.round(x[row + c] * inv);
-                }
+                r.round(x, row + from, row + to, inv, f, xq);
                 for (; seg < segs && start[seg] < to; seg++) {
                     sx[i * segs + seg] = s;
                 }
@@ -87,7 +116,7 @@ record Fp8Activations(float[] xq, float[] scales) {
         return Math.min(absMax, upperBound) / f.max();
     }
 
-    private static float absMax(float[] x, int from, int to) {
+    static float absMax(float[] x, int from, int to) {
         float a = 0f;
         for (int i = from; i < to; i++) {
             a = Math.max(a, Math.abs(x[i]));

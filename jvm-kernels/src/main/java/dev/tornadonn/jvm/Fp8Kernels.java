@@ -28,6 +28,11 @@ interface Fp8Kernels {
         return false;
     }
 
+    /** x's {@code m} rows quantised as {@link Fp8Activations#quantise} does, bit for bit. */
+    default void quantiseInput(float[] x, int m, Fp8Layout w, float[] xq, float[] sx) {
+        Fp8Activations.quantise(x, m, w, xq, sx);
+    }
+
     /** {@code Σ a[ao + i]·b[bo + i]} for i below len, accumulated in f32. */
     float dot(float[] a, int ao, float[] b, int bo, int len);
 

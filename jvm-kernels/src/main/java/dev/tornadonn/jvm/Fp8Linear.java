@@ -28,7 +28,7 @@ final class Fp8Linear {
         Scratch scratch = Scratch.current();
         float[] xq = scratch.floats(FP8_X, Math.multiplyExact(m, k));
         float[] sx = scratch.floats(FP8_X_SCALES, Math.multiplyExact(m, segs));
-        Fp8Activations.quantise(x, m, w, xq, sx);
+        fp8.quantiseInput(x, m, w, xq, sx);
         if (m <= VectorKernels.GEMV_MAX_M && !w.hasSpecials()) {
             Fp8Gemv task = FP8_GEMV.get();
             task.start(fp8, w, fp8.arrangeInput(w, xq, m), xq, sx, m, bias, y);

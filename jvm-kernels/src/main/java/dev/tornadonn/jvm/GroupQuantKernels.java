@@ -26,6 +26,21 @@ interface GroupQuantKernels {
         return false;
     }
 
+    /** x's sum over each group's positions, {@code xsum[g]}, from one gathered row {@code xp}. */
+    default void groupSums(GroupQuantLayout w, float[] xp, float[] xsum) {
+        // A block at a time into a local: adding each position straight into xsum[group] waits on
+        // the previous store and add every time.
+        java.util.Arrays.fill(xsum, 0, w.groups(), 0f);
+        int[] blockGroup = w.blockGroup();
+        for (int b = 0; b < blockGroup.length; b++) {
+            float s = 0f;
+            for (int pos = b * GroupQuantLayout.BLOCK; pos < (b + 1) * GroupQuantLayout.BLOCK; pos++) {
+                s += xp[pos];
+            }
+            xsum[blockGroup[b]] += s;
+        }
+    }
+
     /** {@code Σ a[ao + i]·b[i]} for i below len. */
     float dot(float[] a, int ao, float[] b, int len);
 

@@ -21,14 +21,16 @@ import java.util.List;
  * <p>Per (row, group) the layout keeps the scale and the zero point; a weight decodes as
  * {@code (q − zero)·scale}, exactly the dequantised value rounded once. {@code chunksInOneGroup}
  * says whether every chunk lies in a single group (groups of a multiple of 128 columns, act-order
- * or not), which the multi-row GEMV needs.
+ * or not), which the multi-row GEMV needs; {@code inColumnOrder} that position p holds column p
+ * (no act-order, groups of multiples of 16), so that x needs no gathering.
  *
  * <p>The layout is built straight from the checkpoint's packed words, a band of them at a time,
  * so no unpacked copy of the codes ever exists and a mapped checkpoint's pages are released as
  * soon as they are read.
  */
 record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, MemorySegment packed, int[] columnOfPosition,
-                        int[] blockGroup, int groups, float[] scales, float[] zeros, boolean chunksInOneGroup)
+                        int[] blockGroup, int groups, float[] scales, float[] zeros, boolean chunksInOneGroup,
+                        boolean inColumnOrder)
         implements KernelLayout {
     static final int BLOCK = 16;
     static final int CHUNK = 8 * BLOCK;
@@ -127,8 +129,12 @@ record GroupQuantLayout(int rows, int cols, int paddedCols, int planes, MemorySe
         for (int b = 0; b < blockGroup.length; b++) {
             chunksInOneGroup &= blockGroup[b] == blockGroup[b / 8 * 8];
         }
+        boolean inColumnOrder = true;
+        for (int pos = 0; pos < padded; pos++) {
+            inColumnOrder &= columnOfPosition[pos] == (pos < m.cols() ? pos : -1);
+        }
         return new GroupQuantLayout(Math.toIntExact(rows), m.cols(), padded, planes, packed, columnOfPosition, blockGroup,
-                groups, scales, zeros, chunksInOneGroup);
+                groups, scales, zeros, chunksInOneGroup, inColumnOrder);
     }
 
     /** The kernels index codes and scales with ints: a weight that needs more is a clear error, not a wrapped index. */

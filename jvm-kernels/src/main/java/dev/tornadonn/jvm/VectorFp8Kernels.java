@@ -85,6 +85,61 @@ final class VectorFp8Kernels implements Fp8Kernels {
         Fp8Kernels.patchSubnormals(w, n, from, len, out, at);
     }
 
+    @Override
+    public void quantiseInput(float[] x, int m, Fp8Layout w, float[] xq, float[] sx) {
+        Fp8Activations.quantise(x, m, w, xq, sx, ROUNDING);
+    }
+
+    static final Fp8Activations.Rounding ROUNDING = new VectorRounding();
+
+    /**
+     * {@link Float8Format#round} in vectors: the normal range rounds the f32 bits to the format's
+     * mantissa (ties to even), the subnormal range by adding and taking off a power of two, then
+     * saturation, infinities (e5m2) and NaNs as the scalar method leaves them, and the sign.
+     */
+    private static final class VectorRounding implements Fp8Activations.Rounding {
+        @Override
+        public float absMax(float[] x, int from, int to) {
+            FloatVector acc = FloatVector.zero(F);
+            int i = from;
+            for (; i <= to - L; i += L) {
+                acc = acc.max(FloatVector.fromArray(F, x, i).abs());
+            }
+            float a = acc.reduceLanes(VectorOperators.MAX);
+            for (; i < to; i++) {
+                a = Math.max(a, Math.abs(x[i]));
+            }
+            return a;
+        }
+
+        @Override
+        public void round(float[] x, int from, int to, float inv, Float8Format f, float[] xq) {
+            int drop = 23 - f.mantissaBits();
+            int half = (1 << (drop - 1)) - 1;
+            int keep = -1 << drop;
+            float max = f.max();
+            float minNormal = f.minNormal();
+            float rounder = f.subnormalRounder();
+            float saturated = f.hasInfinities() ? Float.POSITIVE_INFINITY : max;
+            int i = from;
+            for (; i <= to - L; i += L) {
+                FloatVector v = FloatVector.fromArray(F, x, i).mul(inv);
+                FloatVector abs = v.abs();
+                IntVector bits = abs.reinterpretAsInts();
+                FloatVector r = bits.add(half).add(bits.lanewise(VectorOperators.LSHR, drop).and(1)).and(keep)
+                        .reinterpretAsFloats();
+                r = r.blend(abs.add(rounder).sub(rounder), abs.lt(minNormal))
+                        .blend(max, abs.compare(VectorOperators.GE, max))
+                        .blend(saturated, abs.eq(Float.POSITIVE_INFINITY))
+                        .blend(abs, abs.test(VectorOperators.IS_NAN));
+                r.reinterpretAsInts().or(v.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats().intoArray(xq, i);
+            }
+            for (; i < to; i++) {
+                xq[i] = f.round(x[i] * inv);
+            }
+        }
+    }
+
     /** From this many rows of x the packed GEMM's decode, shared by 8 rows at a time, beats a decoded row per dot. */
     static final int PACKED_MIN_M = VectorGemm.FEW_ROWS + 1;
     private static final Scratch.Key SCALED_X = Scratch.key("x's fp8 values times their scales, for the GEMM");

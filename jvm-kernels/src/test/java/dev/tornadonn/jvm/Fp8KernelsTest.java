@@ -40,6 +40,56 @@ class Fp8KernelsTest {
         return List.of(new Fp8Kernels.Scalar(), v);
     }
 
+    /**
+     * The vector kernels' rounding of x against {@link Float8Format#round}, bit for bit: every
+     * 251st f32 bit pattern (all exponents, both signs, NaNs and infinities), each tie between two
+     * neighbouring fp8 values and the f32 values either side of it, with factors that move values
+     * across the range, over a length that leaves a scalar tail; and the largest magnitude, NaN included.
+     */
+    @Test
+    void vectorRoundingMatchesTheScalarBitForBit() {
+        Fp8Activations.Rounding vector = VectorFp8Kernels.ROUNDING;
+        for (Float8Format f : Float8Format.values()) {
+            List<Float> values = new ArrayList<>();
+            float[] table = f.decodeTable();
+            for (int a = 0; a < 256; a++) {
+                for (int b = 0; b < 256; b++) {
+                    float lo = table[a], hi = table[b];
+                    if (Float.isFinite(lo) && Float.isFinite(hi) && lo < hi && hi <= 2 * Math.max(Math.abs(lo), f.minNormal())) {
+                        float tie = (float) (((double) lo + hi) / 2);
+                        values.add(tie);
+                        values.add(Math.nextUp(tie));
+                        values.add(Math.nextDown(tie));
+                    }
+                }
+            }
+            float[] x = new float[values.size() + (1 << 24) + 7];
+            int n = 0;
+            for (float v : values) {
+                x[n++] = v;
+            }
+            for (long bits = 0; bits < 1L << 32 && n < x.length; bits += 251) {
+                x[n++] = Float.intBitsToFloat((int) bits);
+            }
+            for (float inv : new float[] {1f, 0x1p-7f, 3.5f, 0f}) {
+                float[] expected = new float[n];
+                float[] got = new float[n];
+                Fp8Activations.SCALAR.round(x, 0, n, inv, f, expected);
+                vector.round(x, 0, n, inv, f, got);
+                for (int i = 0; i < n; i++) {
+                    if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(got[i])) {
+                        throw new AssertionError(f + ": " + x[i] + " (bits " + Integer.toHexString(Float.floatToRawIntBits(x[i]))
+                                + ") times " + inv + " rounds to " + expected[i] + ", the vector kernels give " + got[i]);
+                    }
+                }
+            }
+            assertEquals(Fp8Activations.SCALAR.absMax(x, 0, 1000), vector.absMax(x, 0, 1000));
+            float[] withNaN = {1f, -3f, Float.NaN, 2f, 0f, 5f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, -9f};
+            assertTrue(Float.isNaN(vector.absMax(withNaN, 0, withNaN.length)));
+            assertEquals(9f, vector.absMax(withNaN, 3, withNaN.length));
+        }
+    }
+
     @Test
     void everyCodeDecodesBitExactlyInBothTwins() {
         for (Float8Format f : Float8Format.values()) {

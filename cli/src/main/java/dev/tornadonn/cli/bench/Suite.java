@@ -35,7 +35,8 @@ public enum Suite {
             BenchCase.linear(F32, 1, 4096, 4096))),
     /**
      * Every case the performance targets name ({@link Targets}): the GEMV of each format at
-     * 32768 × 8192 (1 GiB of f32), the GEMMs, and the five GEMVs again loaded together in one JVM.
+     * 32768 × 8192 (1 GiB of f32), the GEMMs, the small GEMVs (8 × 8192), and the five GEMVs again
+     * loaded together in one JVM.
      */
     TARGETS(10, 5, targetCases());
 
@@ -81,6 +82,9 @@ public enum Suite {
         cases.add(BenchCase.linear(GPTQ_INT4, Targets.GEMM_M, nk, nk));
         cases.add(BenchCase.linear(FP8, Targets.GEMM_M, nk, nk));
         cases.add(BenchCase.linear(F32, Targets.SMALL_M, nk, nk));
+        for (WeightFormat f : List.of(F32, FP8, GPTQ_INT4)) {
+            cases.add(BenchCase.linear(f, 1, Targets.SMALL_N, Targets.GEMV_K));
+        }
         for (WeightFormat f : WeightFormat.values()) {
             cases.add(BenchCase.linear(f, 1, Targets.GEMV_N, Targets.GEMV_K));
         }

@@ -18,6 +18,9 @@ public final class Targets {
     static final int GEMM_M = 512;
     static final int SMALL_M = 16;
     static final int GEMM_NK = 4096;
+    /** The small GEMV: 8 weight rows of {@link #GEMV_K}, where preparing x and waking threads show. */
+    static final int SMALL_N = 8;
+    static final double SMALL_SLOWDOWN = 2.0;
     /** A layer among the others in one JVM may take this much longer than alone. */
     static final double MIXED_SLOWDOWN = 1.10;
 
@@ -72,6 +75,8 @@ public final class Targets {
         t.add(gemmVsNumpy(SMALL_M, 1.7));
         t.add(gemmVsOurF32(WeightFormat.GPTQ_INT4));
         t.add(gemmVsOurF32(WeightFormat.FP8));
+        t.add(smallGemvVsOurF32(WeightFormat.FP8));
+        t.add(smallGemvVsOurF32(WeightFormat.GPTQ_INT4));
         for (WeightFormat f : WeightFormat.values()) {
             t.add(mixedVsSolo(f));
         }
@@ -145,6 +150,19 @@ public final class Targets {
                 return Ratio.none("not run in this suite or on this device");
             }
             return Ratio.of(f32.get().timing().median() / r.get().timing().median());
+        });
+    }
+
+    /** A quantised GEMV of {@link #SMALL_N} rows against our f32 one at the same shape: its time over the f32 time. */
+    private static Target smallGemvVsOurF32(WeightFormat f) {
+        String name = f.label() + " GEMV M=1 N=" + SMALL_N + " K=" + GEMV_K + ": time vs this project's f32 GEMV";
+        return new Target(name, SMALL_SLOWDOWN, true, results -> {
+            Optional<CaseResult> r = find(results, linear(f, 1, SMALL_N, GEMV_K));
+            Optional<CaseResult> f32 = find(results, linear(WeightFormat.F32, 1, SMALL_N, GEMV_K));
+            if (r.isEmpty() || f32.isEmpty()) {
+                return Ratio.none("not run in this suite or on this device");
+            }
+            return Ratio.of(r.get().timing().median() / f32.get().timing().median());
         });
     }
 

@@ -103,6 +103,24 @@ class TargetsTest {
     }
 
     @Test
+    void smallQuantisedGemvsMayTakeAtMostTwiceTheF32Gemv() {
+        int n = Targets.SMALL_N;
+        Round r = round()
+                .add(BenchCase.linear(WeightFormat.F32, 1, n, K), 4L * n * K, 4e-6)
+                .add(BenchCase.linear(WeightFormat.FP8, 1, n, K), (long) n * K, 8e-6)        // 2x: at the bound
+                .add(BenchCase.linear(WeightFormat.GPTQ_INT4, 1, n, K), n * K / 2, 9e-6);   // 2.25x
+        List<Targets.Verdict> v = Targets.evaluate(List.of(r.results));
+        Targets.Verdict fp8 = verdict(v, "fp8-e4m3 GEMV M=1 N=8 ");
+        Targets.Verdict gptq = verdict(v, "gptq-int4-g128 GEMV M=1 N=8 ");
+        assertEquals(2.0, fp8.median(), 1e-12);
+        assertEquals(2.25, gptq.median(), 1e-12);
+        assertTrue(fp8.atMost() && fp8.bound() == 2.0, fp8.toString());
+        assertEquals(List.of("PASS", "FAIL"), List.of(fp8.status(), gptq.status()));
+        // The large GEMVs' targets do not take the small cases.
+        assertEquals("SKIP", verdict(v, "fp8-e4m3 GEMV M=1 N=32768").status());
+    }
+
+    @Test
     void eachFormatAmongTheOthersMustStayWithinTenPercentOfItsTimeAlone() {
         Round r = round()
                 .gemv(WeightFormat.F32, F32_BYTES, 0.042)
@@ -186,7 +204,8 @@ class TargetsTest {
             r.add(c, c.weightElements(), 0.01);
         }
         List<Targets.Verdict> v = Targets.evaluate(List.of(r.results));
-        assertEquals(14, v.size(), "5 GEMVs vs numpy, 2 f32 GEMMs vs numpy, 2 quantised GEMMs vs ours, 5 mixed: " + v);
+        assertEquals(16, v.size(), "5 GEMVs vs numpy, 2 f32 GEMMs vs numpy, 2 quantised GEMMs vs ours, 2 small quantised"
+                + " GEMVs vs ours, 5 mixed: " + v);
         for (Targets.Verdict each : v) {
             assertTrue(each.measured(), each.toString());
         }

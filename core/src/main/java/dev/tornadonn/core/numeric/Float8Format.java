@@ -45,6 +45,29 @@ public enum Float8Format {
         return max;
     }
 
+    /** Stored mantissa bits: 3 for e4m3fn, 2 for e5m2. */
+    public int mantissaBits() {
+        return mantissaBits;
+    }
+
+    /** Smallest normal magnitude; below it values are multiples of the subnormal quantum. */
+    public float minNormal() {
+        return minNormal;
+    }
+
+    /**
+     * A power of two whose f32 ulp is the format's subnormal quantum: {@code (|v| + r) − r} rounds
+     * a magnitude below {@link #minNormal} to that quantum, ties to even, as {@link #round} does.
+     */
+    public float subnormalRounder() {
+        return subnormalRounder;
+    }
+
+    /** Whether the format has infinities (e5m2), so that {@link #round} keeps them rather than saturating. */
+    public boolean hasInfinities() {
+        return ieeeSpecials;
+    }
+
     public float toFloat(byte bits) {
         return decodeTable[bits & 0xFF];
     }
