@@ -49,7 +49,7 @@ public class EjmlGemmBenchmark {
     public void setUp() {
         SplittableRandom rng = new SplittableRandom(BenchData.SEED);
         x = FMatrixRMaj.wrap(m, k, BenchData.uniform(rng, Math.multiplyExact(m, k)));
-        w = FMatrixRMaj.wrap(n, k, BenchData.uniform(rng, Math.multiplyExact(n, k)));
+        w = FMatrixRMaj.wrap(n, k, BenchData.weights(rng, n, k));
         y = new FMatrixRMaj(m, n);
     }
 

@@ -80,7 +80,7 @@ public class GemmBenchmark {
         DeviceRef cpu = DeviceRef.cpu(0);
         SplittableRandom rng = new SplittableRandom(BenchData.SEED);
         x = BenchData.matrix(rng, DType.F32, m, k);
-        w = backend.prepare(List.of(DenseMatrix.of(BenchData.matrix(rng, weights, n, k))), null, cpu);
+        w = backend.prepare(List.of(DenseMatrix.of(BenchData.weightMatrix(rng, weights, n, k))), null, cpu);
         y = Tensor.allocate(DType.F32, Shape.of(m, n), cpu);
         System.out.println("# backend " + backend.name() + ", x " + x + ", w " + weights + " (" + n + ", " + k + "), "
                 + w.bytes() + " bytes prepared");

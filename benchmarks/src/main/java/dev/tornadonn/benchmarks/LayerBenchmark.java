@@ -67,13 +67,13 @@ public class LayerBenchmark {
         x = BenchData.matrix(rng, DType.F32, m, hidden);
 
         LinearConfig lc = LinearConfig.builder(hidden, ffn).dtype(weights).device(cpu).build();
-        linear = Linear.load(lc, TensorSource.of(Map.of(lc.weightKey(), BenchData.matrix(rng, weights, ffn, hidden))));
+        linear = Linear.load(lc, TensorSource.of(Map.of(lc.weightKey(), BenchData.weightMatrix(rng, weights, ffn, hidden))));
 
         MlpConfig mc = MlpConfig.builder(hidden, ffn).dtype(weights).device(cpu).build();
         Map<String, Tensor> t = new LinkedHashMap<>();
-        t.put(mc.gateProj().weightKey(), BenchData.matrix(rng, weights, ffn, hidden));
-        t.put(mc.upProj().weightKey(), BenchData.matrix(rng, weights, ffn, hidden));
-        t.put(mc.downProj().weightKey(), BenchData.matrix(rng, weights, hidden, ffn));
+        t.put(mc.gateProj().weightKey(), BenchData.weightMatrix(rng, weights, ffn, hidden));
+        t.put(mc.upProj().weightKey(), BenchData.weightMatrix(rng, weights, ffn, hidden));
+        t.put(mc.downProj().weightKey(), BenchData.weightMatrix(rng, weights, hidden, ffn));
         mlp = MLP.load(mc, TensorSource.of(t));
         System.out.println("# " + linear + "; " + mlp);
     }

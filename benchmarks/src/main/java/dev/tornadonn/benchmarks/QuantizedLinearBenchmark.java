@@ -78,7 +78,7 @@ public class QuantizedLinearBenchmark {
             layer = gguf(GgmlType.valueOf(format.substring(5)), rng);
             return;
         }
-        float[] w = BenchData.uniform(rng, Math.multiplyExact(n, k));
+        float[] w = BenchData.weights(rng, n, k);
         DeviceRef cpu = DeviceRef.cpu(0);
         layer = switch (format) {
             case "BF16" -> Linear.of(LinearConfig.builder(k, n).dtype(DType.BF16).build(),

@@ -26,9 +26,21 @@ final class GgufLinear {
      * A few rows of x: each weight row is decoded a super-block (or 256 elements of 32-blocks) at a
      * time inside the row loop, into a buffer that stays in L1, and dotted with every row of x, the
      * f32 partial sums added per chunk. More rows: each weight row is decoded once, whole, and
-     * dotted with all of them.
+     * dotted with all of them; many rows take the packed GEMM, which decodes each K block of a row
+     * once for all of them.
      */
-    static void run(Fp8Kernels fp8, float[] x, int m, GgufLayout w, float[] bias, float[] y) {
+    static void run(MatmulKernels kernels, Fp8Kernels fp8, float[] x, int m, GgufLayout w, float[] bias, float[] y) {
+        if (m > VectorKernels.GEMV_MAX_M) {
+            GgufRows rows = GGUF_ROWS.get();
+            rows.start(w);
+            try {
+                if (kernels.packedGemm(x, m, w.cols(), rows, w.rows(), bias, y)) {
+                    return;
+                }
+            } finally {
+                rows.start(null);
+            }
+        }
         GgufTask task = GGUF.get();
         task.start(fp8, w, x, m, bias, y);
         try {
@@ -39,6 +51,31 @@ final class GgufLinear {
     }
 
     private static final ThreadLocal<GgufTask> GGUF = ThreadLocal.withInitial(GgufTask::new);
+    private static final ThreadLocal<GgufRows> GGUF_ROWS = ThreadLocal.withInitial(GgufRows::new);
+    private static final Scratch.Key RAW_BLOCKS = Scratch.key("a run of GGUF blocks' bytes, for the GEMM");
+
+    /**
+     * A GGUF weight's rows as the packed GEMM reads them: the blocks of a K block copied out and
+     * decoded exactly ({@link VectorGemm#KC} is a multiple of every block size, and a GGUF row of
+     * whole blocks). The calling thread reuses it from call to call.
+     */
+    private static final class GgufRows implements DecodedRows {
+        private GgufLayout w;
+
+        void start(GgufLayout w) {
+            this.w = w;
+        }
+
+        @Override
+        public void decode(int row, int from, int len, float[] out, int at) {
+            GgmlType type = w.type();
+            int bytes = (int) type.rowBytes(len);
+            byte[] raw = Scratch.current().bytes(RAW_BLOCKS, bytes);
+            MemorySegment.copy(w.blocks(), java.lang.foreign.ValueLayout.JAVA_BYTE,
+                    (long) row * w.rowBytes() + type.rowBytes(from), raw, 0, bytes);
+            GgufBlocks.decode(type, raw, 0, len, out, at);
+        }
+    }
 
     /** A GGUF weight's rows: chunk by chunk for a few rows of x, whole rows for more. */
     private static final class GgufTask implements Parallel.RowRange {

@@ -320,7 +320,7 @@ public final class JvmBackend implements Backend {
                     d.subnormals());
             case GroupQuantLayout g -> GroupQuantLinear.run(groupQuant, x, m, g, b, out);
             case Fp8Layout f -> Fp8Linear.run(fp8, x, m, f, b, out);
-            case GgufLayout q -> GgufLinear.run(fp8, x, m, q, b, out);
+            case GgufLayout q -> GgufLinear.run(kernels, fp8, x, m, q, b, out);
             case Int8Layout q -> Int8Linear.run(int8, x, m, q, b, out);
             case KernelLayout.Stacked s -> throw new AssertionError("handled above");
         }

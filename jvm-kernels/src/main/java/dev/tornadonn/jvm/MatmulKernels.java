@@ -29,4 +29,13 @@ interface MatmulKernels {
      */
     void linear(float[] x, int m, int k, MemorySegment w, DType wType, int n, float[] bias, float[] y,
                 F16Subnormals subnormals);
+
+    /**
+     * {@code y = x·wᵀ + bias} for {@code m} rows of x ({@code (m, k)}) by the register-blocked GEMM
+     * over a weight that decodes a K block at a time, or false where these kernels leave it to the
+     * caller (the scalar ones, and few rows of x).
+     */
+    default boolean packedGemm(float[] x, int m, int k, DecodedRows w, int n, float[] bias, float[] y) {
+        return false;
+    }
 }

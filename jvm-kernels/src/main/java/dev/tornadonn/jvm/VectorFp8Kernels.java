@@ -140,8 +140,6 @@ final class VectorFp8Kernels implements Fp8Kernels {
         }
     }
 
-    /** From this many rows of x the packed GEMM's decode, shared by 8 rows at a time, beats a decoded row per dot. */
-    static final int PACKED_MIN_M = VectorGemm.FEW_ROWS + 1;
     private static final Scratch.Key SCALED_X = Scratch.key("x's fp8 values times their scales, for the GEMM");
     private static final ThreadLocal<ScaledRows> SCALED_ROWS = ThreadLocal.withInitial(ScaledRows::new);
 
@@ -151,7 +149,7 @@ final class VectorFp8Kernels implements Fp8Kernels {
      */
     @Override
     public boolean packedGemm(Fp8Layout w, float[] xq, float[] sx, int m, float[] bias, float[] y) {
-        if (m < PACKED_MIN_M) {
+        if (m < VectorGemm.PACKED_MIN_M) {
             return false;
         }
         int k = w.cols();

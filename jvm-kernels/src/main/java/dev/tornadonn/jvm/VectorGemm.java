@@ -308,6 +308,11 @@ final class VectorGemm {
      * kernels win clearly at 32 rows (f32 and bf16), the two are even at 64, packing wins from 96.
      */
     static final int FEW_ROWS = 48;
+    /**
+     * From this many rows of x a quantised weight takes the packed GEMM: its decode, shared by 8
+     * rows of x at a time, then costs less than decoding a row and dotting it with each row of x.
+     */
+    static final int PACKED_MIN_M = FEW_ROWS + 1;
     static final int DOT_MR = 8;
     static final int DOT_NR = 3;
 

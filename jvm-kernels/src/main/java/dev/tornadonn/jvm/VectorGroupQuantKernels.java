@@ -14,13 +14,11 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
     private static final int L = F.length();
     private static final ByteOrder ORDER = GroupQuantLayout.ORDER;
 
-    /** From this many rows of x the packed GEMM's decode, shared by 8 rows at a time, beats a decoded row per dot. */
-    static final int PACKED_MIN_M = VectorGemm.FEW_ROWS + 1;
     private static final ThreadLocal<Rows> ROWS_VIEW = ThreadLocal.withInitial(Rows::new);
 
     @Override
     public boolean packedGemm(GroupQuantLayout w, float[] xp, int m, float[] bias, float[] y) {
-        if (m < PACKED_MIN_M) {
+        if (m < VectorGemm.PACKED_MIN_M) {
             return false;
         }
         Rows rows = ROWS_VIEW.get();

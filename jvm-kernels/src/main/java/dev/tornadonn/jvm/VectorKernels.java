@@ -43,6 +43,15 @@ final class VectorKernels implements MatmulKernels {
         }
     }
 
+    @Override
+    public boolean packedGemm(float[] x, int m, int k, DecodedRows w, int n, float[] bias, float[] y) {
+        if (m < VectorGemm.PACKED_MIN_M) {
+            return false;
+        }
+        VectorGemm.gemm(x, m, k, w, n, bias, y);
+        return true;
+    }
+
     /*
      * The decoders store what they decode: a vector returned from a helper that C2 does not
      * inline (which depends on what it compiled before) is boxed, an allocation per vector.

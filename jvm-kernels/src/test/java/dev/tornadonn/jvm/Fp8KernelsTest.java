@@ -200,7 +200,7 @@ class Fp8KernelsTest {
         // blocks and not a multiple of the vector length, N not a multiple of its slivers.
         for (Float8Format f : Float8Format.values()) {
             for (Mode mode : modes) {
-                out.add(Arguments.of(kernels().get(1), f, mode, VectorFp8Kernels.PACKED_MIN_M + 8, 2 * VectorGemm.KC + 6, 50));
+                out.add(Arguments.of(kernels().get(1), f, mode, VectorGemm.PACKED_MIN_M + 8, 2 * VectorGemm.KC + 6, 50));
             }
         }
         return out.stream();
@@ -284,7 +284,7 @@ class Fp8KernelsTest {
         for (int j = 0; j < n; j++) {
             wScales[j] = (float) Math.scalb(1 + r.nextDouble(), -6);
         }
-        for (int m : new int[] {3, VectorKernels.GEMV_MAX_M + 5, VectorFp8Kernels.PACKED_MIN_M + 8}) {
+        for (int m : new int[] {3, VectorKernels.GEMV_MAX_M + 5, VectorGemm.PACKED_MIN_M + 8}) {
             float[] x = new float[m * k];
             double[] magnitude = {1e-20, 1, 1e30};
             for (int i = 0; i < x.length; i++) {

@@ -118,7 +118,10 @@ class GgufLinearTest {
         }
     }
 
-    /** Every kind, one and many rows of x (the GEMV and the decode-a-row paths), both kernel sets, against float64 of gguf's values. */
+    /**
+     * Every kind, one and many rows of x (the GEMV, the decode-a-row path and the packed GEMM), both
+     * kernel sets, against float64 of gguf's values.
+     */
     @Test
     void everyKindMatchesTheFloat64ProductOfGgufsValues() throws Exception {
         SplittableRandom rnd = new SplittableRandom(18);
@@ -132,7 +135,7 @@ class GgufLinearTest {
                         .weightsOf(c.get("test.blocks." + kind), null);
                 for (JvmBackend backend : List.of(new JvmBackend(), JvmBackend.scalar())) {
                     var prepared = backend.prepare(List.of(lw.weight()), null, CPU);
-                    for (int m : new int[] {1, 3, 9}) {
+                    for (int m : new int[] {1, 3, 9, VectorGemm.PACKED_MIN_M + 2}) {
                         float[] x = new float[m * k];
                         for (int i = 0; i < x.length; i++) {
                             x[i] = (float) (rnd.nextDouble() * 2 - 1);
@@ -150,6 +153,58 @@ class GgufLinearTest {
                     }
                     prepared.close();
                 }
+            }
+        }
+    }
+
+    /**
+     * The packed GEMM over K blocks of several GGUF blocks each and a partial last one, N not a
+     * multiple of its slivers, every kind with random codes and sane scales: against float64 of
+     * the scalar decode (bit for bit gguf's, above), y poisoned with NaN first.
+     */
+    @Test
+    void thePackedGemmDecodesEveryKBlockAsTheRowDecodeDoes() {
+        SplittableRandom rnd = new SplittableRandom(19);
+        int n = 50, k = 2 * VectorGemm.KC + 256, m = VectorGemm.PACKED_MIN_M + 3;
+        for (GgmlType type : List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K)) {
+            Tensor blocks = Tensor.allocate(DType.U8, Shape.of(n, (int) type.rowBytes(k)));
+            byte[] block = new byte[type.blockBytes()];
+            // Q6_K keeps its f16 scale last; the others first (Q4_K's min scale next to it).
+            int scaleAt = type == GgmlType.Q6_K ? block.length - 2 : 0;
+            for (long at = 0; at < blocks.data().byteSize(); at += block.length) {
+                rnd.nextBytes(block);
+                short d = Float.floatToFloat16((float) (0.01 + 0.1 * rnd.nextDouble()));
+                block[scaleAt] = (byte) d;
+                block[scaleAt + 1] = (byte) (d >> 8);
+                if (type == GgmlType.Q4_K) {
+                    block[2] = (byte) d;
+                    block[3] = (byte) (d >> 8);
+                }
+                java.lang.foreign.MemorySegment.copy(java.lang.foreign.MemorySegment.ofArray(block), 0, blocks.data(), at,
+                        block.length);
+            }
+            GgufMatrix gm = new GgufMatrix(n, k, type, blocks);
+            double[] w = new double[n * k];
+            float[] row = new float[k];
+            for (int j = 0; j < n; j++) {
+                gm.decodeRow(j, row);
+                for (int c = 0; c < k; c++) {
+                    w[j * k + c] = row[c];
+                }
+            }
+            float[] x = new float[m * k];
+            double[] xd = new double[m * k];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (rnd.nextDouble() * 2 - 1);
+                xd[i] = x[i];
+            }
+            JvmBackend backend = new JvmBackend();
+            try (var prepared = backend.prepare(List.of(gm), null, CPU)) {
+                Tensor y = Tensor.allocate(DType.F32, Shape.of(m, n)).fill(Float.NaN);
+                backend.linear(Tensor.of(DType.F32, Shape.of(m, k), x), prepared, y);
+                Comparison cmp = Comparison.of(y.toFloatArray(), Oracle.linear(xd, m, k, w, n, null),
+                        Oracle.linear(Oracle.abs(xd), m, k, Oracle.abs(w), n, null));
+                assertTrue(cmp.within(Tolerance.F32_ACCUMULATION), type + ": " + cmp);
             }
         }
     }

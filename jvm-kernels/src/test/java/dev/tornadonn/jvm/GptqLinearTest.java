@@ -217,7 +217,7 @@ class GptqLinearTest {
     void thePackedGemmMatchesDecodingTheRows() {
         SplittableRandom rnd = new SplittableRandom(SEED + 8);
         GroupQuantKernels vector = KernelSelection.vectorGroupQuant();
-        int m = VectorGroupQuantKernels.PACKED_MIN_M + 10;
+        int m = VectorGemm.PACKED_MIN_M + 10;
         for (int bits : new int[] {2, 3, 4, 8}) {
             for (int[] shape : new int[][] {{50, 100, 2}, {97, 1300, 11}, {1, 2 * VectorGemm.KC + 128, 3}}) {
                 int n = shape[0], k = shape[1];
@@ -250,7 +250,7 @@ class GptqLinearTest {
                                 + ", y[" + i + ", " + j + "] (seed " + SEED + ")");
                     }
                 }
-                assertTrue(!vector.packedGemm(layout, xp, VectorGroupQuantKernels.PACKED_MIN_M - 1, bias, y));
+                assertTrue(!vector.packedGemm(layout, xp, VectorGemm.PACKED_MIN_M - 1, bias, y));
                 assertTrue(!new GroupQuantKernels.Scalar().packedGemm(layout, xp, m, bias, y));
             }
         }
