@@ -1,7 +1,6 @@
 package dev.tornadonn.jvm;
 
 import dev.tornadonn.core.io.GgmlType;
-import dev.tornadonn.core.weights.GgufBlocks;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -32,17 +31,17 @@ final class GgufLinear {
     static void run(MatmulKernels kernels, Fp8Kernels fp8, float[] x, int m, GgufLayout w, float[] bias, float[] y) {
         if (m > VectorKernels.GEMV_MAX_M) {
             GgufRows rows = GGUF_ROWS.get();
-            rows.start(w);
+            rows.start(kernels, w);
             try {
                 if (kernels.packedGemm(x, m, w.cols(), rows, w.rows(), bias, y)) {
                     return;
                 }
             } finally {
-                rows.start(null);
+                rows.start(null, null);
             }
         }
         GgufTask task = GGUF.get();
-        task.start(fp8, w, x, m, bias, y);
+        task.start(kernels, fp8, w, x, m, bias, y);
         try {
             Parallel.forRows(w.rows(), task);
         } finally {
@@ -60,9 +59,11 @@ final class GgufLinear {
      * whole blocks). The calling thread reuses it from call to call.
      */
     private static final class GgufRows implements DecodedRows {
+        private MatmulKernels kernels;
         private GgufLayout w;
 
-        void start(GgufLayout w) {
+        void start(MatmulKernels kernels, GgufLayout w) {
+            this.kernels = kernels;
             this.w = w;
         }
 
@@ -73,12 +74,13 @@ final class GgufLinear {
             byte[] raw = Scratch.current().bytes(RAW_BLOCKS, bytes);
             MemorySegment.copy(w.blocks(), java.lang.foreign.ValueLayout.JAVA_BYTE,
                     (long) row * w.rowBytes() + type.rowBytes(from), raw, 0, bytes);
-            GgufBlocks.decode(type, raw, 0, len, out, at);
+            kernels.decodeGguf(type, raw, 0, len, out, at);
         }
     }
 
     /** A GGUF weight's rows: chunk by chunk for a few rows of x, whole rows for more. */
     private static final class GgufTask implements Parallel.RowRange {
+        private MatmulKernels kernels;
         private Fp8Kernels dots;
         private GgufLayout w;
         private float[] x;
@@ -86,7 +88,8 @@ final class GgufLinear {
         private float[] bias;
         private float[] y;
 
-        void start(Fp8Kernels dots, GgufLayout w, float[] x, int m, float[] bias, float[] y) {
+        void start(MatmulKernels kernels, Fp8Kernels dots, GgufLayout w, float[] x, int m, float[] bias, float[] y) {
+            this.kernels = kernels;
             this.dots = dots;
             this.w = w;
             this.x = x;
@@ -96,7 +99,7 @@ final class GgufLinear {
         }
 
         void clear() {
-            start(null, null, null, 0, null, null);
+            start(null, null, null, null, 0, null, null);
         }
 
         @Override
@@ -124,7 +127,7 @@ final class GgufLinear {
                 java.util.Arrays.fill(acc, 0, m, 0f);
                 for (int c = 0, at = 0; c < k; c += chunk, at += chunkBytes) {
                     int len = Math.min(chunk, k - c);
-                    GgufBlocks.decode(type, raw, at, len, buf, 0);
+                    kernels.decodeGguf(type, raw, at, len, buf, 0);
                     for (int i = 0; i < m; i++) {
                         acc[i] += dots.dot(x, i * k + c, buf, 0, len);
                     }
@@ -143,7 +146,9 @@ final class GgufLinear {
             byte[] raw = scratch.bytes(RAW_ROW, w.rowBytes());
             float[] row = scratch.floats(ROW, k);
             for (int j = from; j < to; j++) {
-                w.decodeRow(j, raw, row);
+                MemorySegment.copy(w.blocks(), java.lang.foreign.ValueLayout.JAVA_BYTE, (long) j * w.rowBytes(), raw, 0,
+                        w.rowBytes());
+                kernels.decodeGguf(w.type(), raw, 0, k, row, 0);
                 float b = bias == null ? 0f : bias[j];
                 for (int i = 0; i < m; i++) {
                     y[i * n + j] = dots.dot(x, i * k, row, 0, k) + b;

@@ -38,4 +38,9 @@ interface MatmulKernels {
     default boolean packedGemm(float[] x, int m, int k, DecodedRows w, int n, float[] bias, float[] y) {
         return false;
     }
+
+    /** GGUF blocks decoded as {@link dev.tornadonn.core.weights.GgufBlocks#decode} decodes them, bit for bit. */
+    default void decodeGguf(dev.tornadonn.core.io.GgmlType type, byte[] src, int from, int count, float[] out, int outAt) {
+        dev.tornadonn.core.weights.GgufBlocks.decode(type, src, from, count, out, outAt);
+    }
 }

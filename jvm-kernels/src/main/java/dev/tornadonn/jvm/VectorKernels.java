@@ -52,6 +52,11 @@ final class VectorKernels implements MatmulKernels {
         return true;
     }
 
+    @Override
+    public void decodeGguf(dev.tornadonn.core.io.GgmlType type, byte[] src, int from, int count, float[] out, int outAt) {
+        VectorGgufBlocks.decode(type, src, from, count, out, outAt);
+    }
+
     /*
      * The decoders store what they decode: a vector returned from a helper that C2 does not
      * inline (which depends on what it compiled before) is boxed, an allocation per vector.

@@ -158,6 +158,36 @@ class GgufLinearTest {
     }
 
     /**
+     * The vector decoder against the scalar one, bit for bit: random codes and scales, and blocks
+     * whose f16 scale is NaN, infinite, subnormal or negative zero, from an offset that is not a
+     * multiple of anything, every kind (the K-quants pass through to the scalar decoder).
+     */
+    @Test
+    void vectorDecodeIsBitForBitTheScalarOne() {
+        SplittableRandom rnd = new SplittableRandom(20);
+        short[] oddScales = {0x7E00, 0x7C00, (short) 0xFC00, 0x0001, (short) 0x8000, 0x3C00};
+        for (GgmlType type : List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K)) {
+            int count = 8 * 256;
+            int from = 3;
+            byte[] src = new byte[from + (int) type.rowBytes(count)];
+            rnd.nextBytes(src);
+            if (type == GgmlType.Q4_0 || type == GgmlType.Q8_0) {
+                for (int b = 0; b < oddScales.length; b++) {
+                    src[from + b * type.blockBytes()] = (byte) oddScales[b];
+                    src[from + b * type.blockBytes() + 1] = (byte) (oddScales[b] >> 8);
+                }
+            }
+            float[] scalar = new float[count + 5];
+            float[] vector = new float[count + 5];
+            dev.tornadonn.core.weights.GgufBlocks.decode(type, src, from, count, scalar, 5);
+            VectorGgufBlocks.decode(type, src, from, count, vector, 5);
+            for (int i = 0; i < scalar.length; i++) {
+                assertEquals(Float.floatToRawIntBits(scalar[i]), Float.floatToRawIntBits(vector[i]), type + " element " + i);
+            }
+        }
+    }
+
+    /**
      * The packed GEMM over K blocks of several GGUF blocks each and a partial last one, N not a
      * multiple of its slivers, every kind with random codes and sane scales: against float64 of
      * the scalar decode (bit for bit gguf's, above), y poisoned with NaN first.
