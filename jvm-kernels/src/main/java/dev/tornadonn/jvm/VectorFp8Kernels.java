@@ -248,31 +248,36 @@ final class VectorFp8Kernels implements Fp8Kernels {
         float[] e = scratch.floats(ROW_SUMS, ROWS);
         float[] wr = scratch.floats(ROW_SCALES, ROWS);
         float[] p = scratch.floats(TAIL_SUMS, ROWS);
+        float[] sums = scratch.floats(SEGMENT_SUMS, ROWS * L);
+        float[] totals = scratch.floats(ROW_TOTALS, ROWS * L);
         if (count == ROWS) {
-            rows(w, n, w.cols(), xa, xq, xo, sx, so, out, e, wr, p);
+            rows(w, n, w.cols(), xa, xq, xo, sx, so, out, e, wr, p, sums, totals);
             return;
         }
         float[] one = scratch.floats(ONE, ROWS);
         for (int r = 0; r < count; r++) { // one row repeated (stride 0), one result kept
-            rows(w, n + r, 0, xa, xq, xo, sx, so, one, e, wr, p);
+            rows(w, n + r, 0, xa, xq, xo, sx, so, one, e, wr, p, sums, totals);
             out[r] = one[0];
         }
     }
 
+    private static final Scratch.Key SEGMENT_SUMS = Scratch.key("the fp8 GEMV's per-row vector sums of one segment");
+    private static final Scratch.Key ROW_TOTALS = Scratch.key("the fp8 GEMV's per-row vector totals");
+
     /**
-     * The rows at code offsets {@code n·cols + r·stride}, r below {@value Fp8Kernels#ROWS}, times x:
-     * eight address streams keep more memory fetches in flight than four (the GEMV is limited by
-     * how many one core has outstanding), and each x vector is loaded once for all eight.
+     * The rows at code offsets {@code n·cols + r·stride}, r below {@value Fp8Kernels#ROWS}, times x,
+     * a segment at a time: {@link #segment} sums the products in vectors and stores them in
+     * {@code sums}, and the segment's scales are applied here. The hot loop is a method of its own:
+     * with the scaling and the reductions in it too, C2 reached its inlining node budget in some
+     * JVMs (NodeCountInliningCutoff in -XX:+LogCompilation), left an fma call un-inlined and boxed
+     * its vectors, allocating on every call.
      */
     private static void rows(Fp8Layout w, int n, int stride, float[] xa, float[] xq, int xo, float[] sx, int so,
-                             float[] out, float[] e, float[] wr, float[] p) {
+                             float[] out, float[] e, float[] wr, float[] p, float[] sums, float[] totals) {
         boolean fn = w.format() == Float8Format.E4M3FN;
-        // Sign to bit 31 by sign extension, magnitude to the f32 exponent/mantissa by the shift,
-        // written out in the loop (a decode helper that C2 does not inline boxes its vectors).
-        // The even code's sign-extended half shifted by sh, the odd one's by sh − 16.
+        // Sign to bit 31 by sign extension, magnitude to the f32 exponent/mantissa by the shift.
         int keep = fn ? 0x87F00000 : 0x8FE00000;
         int sh = fn ? 20 : 21;
-        int oddShift = sh - 16;
         float unscale = (fn ? 0x1p120f : 0x1p112f) / X_SCALE;
         MemorySegment codes = w.codes();
         int k = w.cols();
@@ -281,6 +286,38 @@ final class VectorFp8Kernels implements Fp8Kernels {
         float[] ws = w.weightScales();
         int rowStep = stride == 0 ? 0 : 1;
         int c0 = n * k;
+        Arrays.fill(e, 0, ROWS, 0f);
+        Arrays.fill(totals, 0, ROWS * L, 0f);
+        for (int s = 0; s < segs; s++) {
+            int end = start[s + 1];
+            int c = segment(codes, c0, stride, start[s], end, xa, xo, sh, keep, sums);
+            float sxs = sx[so + s];
+            tailDots(codes, c0, stride, c, end, xa, xo, sh, keep, p);
+            for (int r = 0; r < ROWS; r++) {
+                wr[r] = sxs * ws[(n + r * rowStep) * segs + s];
+                e[r] += p[r] * unscale * wr[r];
+                FloatVector.fromArray(F, sums, r * L).mul(unscale).fma(FloatVector.broadcast(F, wr[r]),
+                        FloatVector.fromArray(F, totals, r * L)).intoArray(totals, r * L);
+            }
+        }
+        for (int r = 0; r < ROWS; r++) {
+            out[r] = FloatVector.fromArray(F, totals, r * L).reduceLanes(VectorOperators.ADD) + e[r]
+                    + subnormals(w, n + r * rowStep, xq, xo, sx, so);
+        }
+    }
+
+    /**
+     * Columns {@code [from, end)} of the eight rows at {@code c0 + r·stride}, {@code 2·lanes} at a
+     * time, times x: each row's sum vector into {@code sums[r·lanes ..]}; returns the first column
+     * left over (fewer than {@code 2·lanes} before {@code end}). Eight address streams keep more
+     * memory fetches in flight than four (the GEMV is limited by how many one core has
+     * outstanding), and each x vector is loaded once for all eight. Written out: a decode helper
+     * that C2 does not inline boxes its vectors.
+     */
+    private static int segment(MemorySegment codes, int c0, int stride, int from, int end, float[] xa, int xo, int sh,
+                               int keep, float[] sums) {
+        // The even code's sign-extended half shifted by sh, the odd one's by sh − 16.
+        int oddShift = sh - 16;
         int c1 = c0 + stride;
         int c2 = c1 + stride;
         int c3 = c2 + stride;
@@ -288,74 +325,54 @@ final class VectorFp8Kernels implements Fp8Kernels {
         int c5 = c4 + stride;
         int c6 = c5 + stride;
         int c7 = c6 + stride;
-        FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0, t6 = t0, t7 = t0;
-        // Per-row scalars in arrays (e, wr, p) from the caller: ROWS locals each would crowd this
-        // method, which is near C2's node budget.
-        Arrays.fill(e, 0, ROWS, 0f);
-        for (int s = 0; s < segs; s++) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-            int c = start[s];
-            int end = start[s + 1];
-            for (; c <= end - 2 * L; c += 2 * L) {
-                FloatVector xe = FloatVector.fromArray(F, xa, xo + c);
-                FloatVector xd = FloatVector.fromArray(F, xa, xo + c + L);
-                IntVector v;
-                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c0 + c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                a0 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
-                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a0));
-                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c1 + c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                a1 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
-                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a1));
-                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c2 + c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                a2 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
-                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a2));
-                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c3 + c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                a3 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
-                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a3));
-                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c4 + c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                a4 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
-                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a4));
-                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c5 + c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                a5 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
-                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a5));
-                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c6 + c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                a6 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
-                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a6));
-                v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c7 + c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
-                a7 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
-                        xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a7));
-            }
-            float sxs = sx[so + s];
-            tailDots(codes, c0, stride, c, end, xa, xo, sh, keep, p);
-            for (int r = 0; r < ROWS; r++) {
-                wr[r] = sxs * ws[(n + r * rowStep) * segs + s];
-                e[r] += p[r] * unscale * wr[r];
-            }
-            t0 = a0.mul(unscale).fma(FloatVector.broadcast(F, wr[0]), t0);
-            t1 = a1.mul(unscale).fma(FloatVector.broadcast(F, wr[1]), t1);
-            t2 = a2.mul(unscale).fma(FloatVector.broadcast(F, wr[2]), t2);
-            t3 = a3.mul(unscale).fma(FloatVector.broadcast(F, wr[3]), t3);
-            t4 = a4.mul(unscale).fma(FloatVector.broadcast(F, wr[4]), t4);
-            t5 = a5.mul(unscale).fma(FloatVector.broadcast(F, wr[5]), t5);
-            t6 = a6.mul(unscale).fma(FloatVector.broadcast(F, wr[6]), t6);
-            t7 = a7.mul(unscale).fma(FloatVector.broadcast(F, wr[7]), t7);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        int c = from;
+        for (; c <= end - 2 * L; c += 2 * L) {
+            FloatVector xe = FloatVector.fromArray(F, xa, xo + c);
+            FloatVector xd = FloatVector.fromArray(F, xa, xo + c + L);
+            IntVector v;
+            v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c0 + c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+            a0 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                    xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a0));
+            v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c1 + c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+            a1 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                    xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a1));
+            v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c2 + c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+            a2 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                    xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a2));
+            v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c3 + c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+            a3 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                    xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a3));
+            v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c4 + c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+            a4 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                    xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a4));
+            v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c5 + c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+            a5 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                    xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a5));
+            v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c6 + c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+            a6 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                    xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a6));
+            v = ((ShortVector) ByteVector.fromMemorySegment(PAIR_BYTES, codes, c7 + c, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, PAIR_SHORTS, 0)).reinterpretAsInts();
+            a7 = xd.fma(v.lanewise(VectorOperators.LSHL, oddShift).and(keep).reinterpretAsFloats(),
+                    xe.fma(v.lanewise(VectorOperators.LSHL, sh).and(keep).reinterpretAsFloats(), a7));
         }
-        out[0] = t0.reduceLanes(VectorOperators.ADD) + e[0] + subnormals(w, n, xq, xo, sx, so);
-        out[1] = t1.reduceLanes(VectorOperators.ADD) + e[1] + subnormals(w, n + 1 * rowStep, xq, xo, sx, so);
-        out[2] = t2.reduceLanes(VectorOperators.ADD) + e[2] + subnormals(w, n + 2 * rowStep, xq, xo, sx, so);
-        out[3] = t3.reduceLanes(VectorOperators.ADD) + e[3] + subnormals(w, n + 3 * rowStep, xq, xo, sx, so);
-        out[4] = t4.reduceLanes(VectorOperators.ADD) + e[4] + subnormals(w, n + 4 * rowStep, xq, xo, sx, so);
-        out[5] = t5.reduceLanes(VectorOperators.ADD) + e[5] + subnormals(w, n + 5 * rowStep, xq, xo, sx, so);
-        out[6] = t6.reduceLanes(VectorOperators.ADD) + e[6] + subnormals(w, n + 6 * rowStep, xq, xo, sx, so);
-        out[7] = t7.reduceLanes(VectorOperators.ADD) + e[7] + subnormals(w, n + 7 * rowStep, xq, xo, sx, so);
+        a0.intoArray(sums, 0);
+        a1.intoArray(sums, L);
+        a2.intoArray(sums, 2 * L);
+        a3.intoArray(sums, 3 * L);
+        a4.intoArray(sums, 4 * L);
+        a5.intoArray(sums, 5 * L);
+        a6.intoArray(sums, 6 * L);
+        a7.intoArray(sums, 7 * L);
+        return c;
     }
 
     /**
@@ -379,26 +396,17 @@ final class VectorFp8Kernels implements Fp8Kernels {
      * segment's scales; with one segment, a gather of x per {@code lanes} of them.
      */
     private static float subnormals(Fp8Layout w, int n, float[] xq, int xo, float[] sx, int so) {
+        // Scalar: subnormal codes are rare in checkpoints, and the vector gather this was (an index
+        // vector built by IntVector.species, which C2 sometimes declined to inline) boxed its
+        // vectors in some JVMs, allocating on every call.
         int[] cols = w.subnormalColumns();
         float[] vals = w.subnormalValues();
-        int i = w.subnormalStart()[n];
         int end = w.subnormalStart()[n + 1];
         int segs = w.segments();
-        if (segs == 1) {
-            FloatVector acc = FloatVector.zero(F);
-            for (; i <= end - L; i += L) {
-                acc = FloatVector.fromArray(F, xq, xo, cols, i).fma(FloatVector.fromArray(F, vals, i), acc);
-            }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
-            for (; i < end; i++) {
-                sum += xq[xo + cols[i]] * vals[i];
-            }
-            return sum * (sx[so] * w.weightScales()[n]);
-        }
         int[] start = w.segmentStart();
         float sum = 0f;
         int s = 0;
-        for (; i < end; i++) {
+        for (int i = w.subnormalStart()[n]; i < end; i++) {
             while (cols[i] >= start[s + 1]) {
                 s++;
             }

@@ -188,14 +188,15 @@ class GgufLinearTest {
     }
 
     /**
-     * The packed GEMM over K blocks of several GGUF blocks each and a partial last one, N not a
-     * multiple of its slivers, every kind with random codes and sane scales: against float64 of
-     * the scalar decode (bit for bit gguf's, above), y poisoned with NaN first.
+     * The GEMV (one row of x) and the packed GEMM over K blocks of several GGUF blocks each and a
+     * partial last one, N not a multiple of its slivers, every kind with random codes and sane
+     * scales: against float64 of the scalar decode (bit for bit gguf's, above), y poisoned with
+     * NaN first.
      */
     @Test
-    void thePackedGemmDecodesEveryKBlockAsTheRowDecodeDoes() {
+    void theGemvAndThePackedGemmMatchTheRowDecode() {
         SplittableRandom rnd = new SplittableRandom(19);
-        int n = 50, k = 2 * VectorGemm.KC + 256, m = VectorGemm.PACKED_MIN_M + 3;
+        int n = 50, k = 2 * VectorGemm.KC + 256;
         for (GgmlType type : List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K)) {
             Tensor blocks = Tensor.allocate(DType.U8, Shape.of(n, (int) type.rowBytes(k)));
             byte[] block = new byte[type.blockBytes()];
@@ -222,19 +223,21 @@ class GgufLinearTest {
                     w[j * k + c] = row[c];
                 }
             }
-            float[] x = new float[m * k];
-            double[] xd = new double[m * k];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) (rnd.nextDouble() * 2 - 1);
-                xd[i] = x[i];
-            }
-            JvmBackend backend = new JvmBackend();
-            try (var prepared = backend.prepare(List.of(gm), null, CPU)) {
-                Tensor y = Tensor.allocate(DType.F32, Shape.of(m, n)).fill(Float.NaN);
-                backend.linear(Tensor.of(DType.F32, Shape.of(m, k), x), prepared, y);
-                Comparison cmp = Comparison.of(y.toFloatArray(), Oracle.linear(xd, m, k, w, n, null),
-                        Oracle.linear(Oracle.abs(xd), m, k, Oracle.abs(w), n, null));
-                assertTrue(cmp.within(Tolerance.F32_ACCUMULATION), type + ": " + cmp);
+            for (int m : new int[] {1, VectorGemm.PACKED_MIN_M + 3}) {
+                float[] x = new float[m * k];
+                double[] xd = new double[m * k];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) (rnd.nextDouble() * 2 - 1);
+                    xd[i] = x[i];
+                }
+                JvmBackend backend = new JvmBackend();
+                try (var prepared = backend.prepare(List.of(gm), null, CPU)) {
+                    Tensor y = Tensor.allocate(DType.F32, Shape.of(m, n)).fill(Float.NaN);
+                    backend.linear(Tensor.of(DType.F32, Shape.of(m, k), x), prepared, y);
+                    Comparison cmp = Comparison.of(y.toFloatArray(), Oracle.linear(xd, m, k, w, n, null),
+                            Oracle.linear(Oracle.abs(xd), m, k, Oracle.abs(w), n, null));
+                    assertTrue(cmp.within(Tolerance.F32_ACCUMULATION), type + " m=" + m + ": " + cmp);
+                }
             }
         }
     }
