@@ -19,15 +19,6 @@ interface Fp8Kernels {
     /** Columns {@code [from, from + len)} of row {@code n}'s codes, decoded exactly, into {@code out[at ..]}. */
     void decodeColumns(Fp8Layout w, int n, int from, int len, float[] out, int at);
 
-    /**
-     * {@code y = x·wᵀ + bias} for {@code m} rows of quantised x by the register-blocked GEMM, each
-     * side's scales folded into its values first; false where these kernels have none (the
-     * scalar ones), and the caller decodes a row at a time.
-     */
-    default boolean packedGemm(Fp8Layout w, float[] xq, float[] sx, int m, float[] bias, float[] y) {
-        return false;
-    }
-
     /** x's {@code m} rows quantised as {@link Fp8Activations#quantise} does, bit for bit. */
     default void quantiseInput(float[] x, int m, Fp8Layout w, float[] xq, float[] sx) {
         Fp8Activations.quantise(x, m, w, xq, sx);

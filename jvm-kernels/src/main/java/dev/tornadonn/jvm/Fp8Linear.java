@@ -21,7 +21,7 @@ final class Fp8Linear {
      * each weight row once into a buffer and sum per-segment f32 partial products with it, each
      * scaled by its input and weight scales; many rows take the packed GEMM.
      */
-    static void run(Fp8Kernels fp8, float[] x, int m, Fp8Layout w, float[] bias, float[] y) {
+    static void run(MatmulKernels kernels, Fp8Kernels fp8, float[] x, int m, Fp8Layout w, float[] bias, float[] y) {
         int k = w.cols();
         int n = w.rows();
         int segs = w.segments();
@@ -39,7 +39,23 @@ final class Fp8Linear {
             }
             return;
         }
-        if (fp8.packedGemm(w, xq, sx, m, bias, y)) {
+        if (kernels.packs(m)) {
+            // Both sides' scales folded into their values (xq·sx and w·ws per segment), so that
+            // the sum over segments is one dot product: the same terms, each rounded once more.
+            float[] xs = scratch.floats(SCALED_X, Math.multiplyExact(m, k));
+            int[] start = w.segmentStart();
+            for (int i = 0; i < m; i++) {
+                for (int s = 0; s < segs; s++) {
+                    scale(xq, i * k + start[s], start[s + 1] - start[s], sx[i * segs + s], xs, i * k + start[s]);
+                }
+            }
+            ScaledRows rows = SCALED_ROWS.get();
+            rows.start(fp8, w);
+            try {
+                kernels.packedGemm(xs, m, k, rows, n, bias, y);
+            } finally {
+                rows.start(null, null);
+            }
             return;
         }
         Fp8Rows task = FP8_ROWS.get();
@@ -53,6 +69,40 @@ final class Fp8Linear {
 
     private static final ThreadLocal<Fp8Gemv> FP8_GEMV = ThreadLocal.withInitial(Fp8Gemv::new);
     private static final ThreadLocal<Fp8Rows> FP8_ROWS = ThreadLocal.withInitial(Fp8Rows::new);
+    private static final ThreadLocal<ScaledRows> SCALED_ROWS = ThreadLocal.withInitial(ScaledRows::new);
+    private static final Scratch.Key SCALED_X = Scratch.key("x's fp8 values times their scales, for the GEMM");
+
+    /** {@code to[t + i] = from[f + i]·factor} for i below len. */
+    private static void scale(float[] from, int f, int len, float factor, float[] to, int t) {
+        for (int i = 0; i < len; i++) {
+            to[t + i] = from[f + i] * factor;
+        }
+    }
+
+    /** An fp8 weight's rows as the packed GEMM reads them: codes decoded, times each segment's weight scale. */
+    private static final class ScaledRows implements DecodedRows {
+        private Fp8Kernels kernels;
+        private Fp8Layout w;
+
+        void start(Fp8Kernels kernels, Fp8Layout w) {
+            this.kernels = kernels;
+            this.w = w;
+        }
+
+        @Override
+        public void decode(int row, int from, int len, float[] out, int at) {
+            kernels.decodeColumns(w, row, from, len, out, at);
+            int segs = w.segments();
+            int[] start = w.segmentStart();
+            for (int s = 0; s < segs; s++) {
+                int lo = Math.max(start[s], from);
+                int hi = Math.min(start[s + 1], from + len);
+                if (lo < hi) {
+                    scale(out, at + lo - from, hi - lo, w.weightScales()[row * segs + s], out, at + lo - from);
+                }
+            }
+        }
+    }
 
     /** The fields of an fp8 task. */
     private abstract static class Fp8Task implements Parallel.RowRange {

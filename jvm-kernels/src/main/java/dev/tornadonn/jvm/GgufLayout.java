@@ -51,8 +51,13 @@ record GgufLayout(int rows, int cols, GgmlType type, MemorySegment blocks) imple
 
     /** Row {@code n}'s bytes into {@code raw}, then its values, exactly, into {@code out[0 .. cols)}. */
     void decodeRow(int n, byte[] raw, float[] out) {
-        int rb = rowBytes();
-        MemorySegment.copy(blocks, ValueLayout.JAVA_BYTE, (long) n * rb, raw, 0, rb);
+        copyBlocks(n, 0, cols, raw);
         GgufBlocks.decode(type, raw, 0, cols, out, 0);
+    }
+
+    /** The bytes of row {@code n}'s blocks holding columns {@code [from, from + len)} (whole blocks) into {@code raw}. */
+    void copyBlocks(int n, int from, int len, byte[] raw) {
+        MemorySegment.copy(blocks, ValueLayout.JAVA_BYTE, (long) n * rowBytes() + type.rowBytes(from), raw, 0,
+                (int) type.rowBytes(len));
     }
 }

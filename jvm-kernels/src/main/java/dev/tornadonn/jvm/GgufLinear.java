@@ -1,7 +1,6 @@
 package dev.tornadonn.jvm;
 
 import dev.tornadonn.core.io.GgmlType;
-import java.lang.foreign.MemorySegment;
 
 /**
  * {@code y = x·wᵀ + bias} for a {@link GgufLayout}: the blocks decoded as the rows are walked,
@@ -29,16 +28,15 @@ final class GgufLinear {
      * once for all of them.
      */
     static void run(MatmulKernels kernels, Fp8Kernels fp8, float[] x, int m, GgufLayout w, float[] bias, float[] y) {
-        if (m > VectorKernels.GEMV_MAX_M) {
+        if (kernels.packs(m)) {
             GgufRows rows = GGUF_ROWS.get();
             rows.start(kernels, w);
             try {
-                if (kernels.packedGemm(x, m, w.cols(), rows, w.rows(), bias, y)) {
-                    return;
-                }
+                kernels.packedGemm(x, m, w.cols(), rows, w.rows(), bias, y);
             } finally {
                 rows.start(null, null);
             }
+            return;
         }
         GgufTask task = GGUF.get();
         task.start(kernels, fp8, w, x, m, bias, y);
@@ -69,12 +67,9 @@ final class GgufLinear {
 
         @Override
         public void decode(int row, int from, int len, float[] out, int at) {
-            GgmlType type = w.type();
-            int bytes = (int) type.rowBytes(len);
-            byte[] raw = Scratch.current().bytes(RAW_BLOCKS, bytes);
-            MemorySegment.copy(w.blocks(), java.lang.foreign.ValueLayout.JAVA_BYTE,
-                    (long) row * w.rowBytes() + type.rowBytes(from), raw, 0, bytes);
-            kernels.decodeGguf(type, raw, 0, len, out, at);
+            byte[] raw = Scratch.current().bytes(RAW_BLOCKS, (int) w.type().rowBytes(len));
+            w.copyBlocks(row, from, len, raw);
+            kernels.decodeGguf(w.type(), raw, 0, len, out, at);
         }
     }
 
@@ -114,16 +109,15 @@ final class GgufLinear {
         private void chunked(int from, int to) {
             int k = w.cols();
             int n = w.rows();
-            int rb = w.rowBytes();
             GgmlType type = w.type();
             int chunk = Math.min(GGUF_CHUNK, k);
             int chunkBytes = (int) type.rowBytes(chunk);
             Scratch scratch = Scratch.current();
-            byte[] raw = scratch.bytes(RAW_ROW, rb);
+            byte[] raw = scratch.bytes(RAW_ROW, w.rowBytes());
             float[] buf = scratch.floats(GGUF_CHUNK_VALUES, chunk);
             float[] acc = scratch.floats(SUMS, m);
             for (int j = from; j < to; j++) {
-                MemorySegment.copy(w.blocks(), java.lang.foreign.ValueLayout.JAVA_BYTE, (long) j * rb, raw, 0, rb);
+                w.copyBlocks(j, 0, k, raw);
                 java.util.Arrays.fill(acc, 0, m, 0f);
                 for (int c = 0, at = 0; c < k; c += chunk, at += chunkBytes) {
                     int len = Math.min(chunk, k - c);
@@ -146,8 +140,7 @@ final class GgufLinear {
             byte[] raw = scratch.bytes(RAW_ROW, w.rowBytes());
             float[] row = scratch.floats(ROW, k);
             for (int j = from; j < to; j++) {
-                MemorySegment.copy(w.blocks(), java.lang.foreign.ValueLayout.JAVA_BYTE, (long) j * w.rowBytes(), raw, 0,
-                        w.rowBytes());
+                w.copyBlocks(j, 0, k, raw);
                 kernels.decodeGguf(w.type(), raw, 0, k, row, 0);
                 float b = bias == null ? 0f : bias[j];
                 for (int i = 0; i < m; i++) {

@@ -17,15 +17,6 @@ interface GroupQuantKernels {
      */
     void decodeChunks(GroupQuantLayout w, int n, int c0, int count, float[] out, int at);
 
-    /**
-     * {@code y = xp·wᵀ + bias} for {@code m} gathered rows of x by the register-blocked GEMM, or
-     * false where these kernels leave it to the caller (the scalar ones, and few rows of x), which
-     * then decodes a row at a time.
-     */
-    default boolean packedGemm(GroupQuantLayout w, float[] xp, int m, float[] bias, float[] y) {
-        return false;
-    }
-
     /** x's sum over each group's positions, {@code xsum[g]}, from one gathered row {@code xp}. */
     default void groupSums(GroupQuantLayout w, float[] xp, float[] xsum) {
         // A block at a time into a local: adding each position straight into xsum[group] waits on

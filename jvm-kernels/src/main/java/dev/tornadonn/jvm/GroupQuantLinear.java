@@ -27,7 +27,8 @@ final class GroupQuantLinear {
      * fused dot; many rows the packed GEMM, each K block of the weight decoded once as it is packed;
      * the rows between decode each weight row once into a buffer and reuse it for all of them.
      */
-    static void run(GroupQuantKernels groupQuant, float[] x, int m, GroupQuantLayout w, float[] bias, float[] y) {
+    static void run(MatmulKernels kernels, GroupQuantKernels groupQuant, float[] x, int m, GroupQuantLayout w, float[] bias,
+                    float[] y) {
         int k = w.cols();
         int kp = w.paddedCols();
         int n = w.rows();
@@ -62,7 +63,14 @@ final class GroupQuantLinear {
             }
             return;
         }
-        if (groupQuant.packedGemm(w, xp, m, bias, y)) {
+        if (kernels.packs(m)) {
+            Chunks chunks = CHUNKS.get();
+            chunks.start(groupQuant, w);
+            try {
+                kernels.packedGemm(xp, m, kp, chunks, n, bias, y);
+            } finally {
+                chunks.start(null, null);
+            }
             return;
         }
         GroupQuantRows task = GROUP_QUANT_ROWS.get();
@@ -76,6 +84,27 @@ final class GroupQuantLinear {
 
     private static final ThreadLocal<GroupQuantGemv> GROUP_QUANT_GEMV = ThreadLocal.withInitial(GroupQuantGemv::new);
     private static final ThreadLocal<GroupQuantRows> GROUP_QUANT_ROWS = ThreadLocal.withInitial(GroupQuantRows::new);
+    private static final ThreadLocal<Chunks> CHUNKS = ThreadLocal.withInitial(Chunks::new);
+
+    /**
+     * A layout's rows as the packed GEMM reads them, dequantised; its K blocks are whole chunks,
+     * since both {@link VectorGemm#KC} and the padded row are multiples of
+     * {@link GroupQuantLayout#CHUNK}. The calling thread reuses it from call to call.
+     */
+    private static final class Chunks implements DecodedRows {
+        private GroupQuantKernels kernels;
+        private GroupQuantLayout w;
+
+        void start(GroupQuantKernels kernels, GroupQuantLayout w) {
+            this.kernels = kernels;
+            this.w = w;
+        }
+
+        @Override
+        public void decode(int row, int from, int len, float[] out, int at) {
+            kernels.decodeChunks(w, row, from / GroupQuantLayout.CHUNK, len / GroupQuantLayout.CHUNK, out, at);
+        }
+    }
 
     /** A GPTQ GEMV's rows, {@value GroupQuantKernels#ROWS} at a time. */
     private static final class GroupQuantGemv implements Parallel.RowRange {

@@ -318,8 +318,8 @@ public final class JvmBackend implements Backend {
         switch (layout) {
             case DenseLayout d -> kernels.linear(x, m, d.cols(), d.weight().data(), d.weight().dtype(), n, b, out,
                     d.subnormals());
-            case GroupQuantLayout g -> GroupQuantLinear.run(groupQuant, x, m, g, b, out);
-            case Fp8Layout f -> Fp8Linear.run(fp8, x, m, f, b, out);
+            case GroupQuantLayout g -> GroupQuantLinear.run(kernels, groupQuant, x, m, g, b, out);
+            case Fp8Layout f -> Fp8Linear.run(kernels, fp8, x, m, f, b, out);
             case GgufLayout q -> GgufLinear.run(kernels, fp8, x, m, q, b, out);
             case Int8Layout q -> Int8Linear.run(int8, x, m, q, b, out);
             case KernelLayout.Stacked s -> throw new AssertionError("handled above");

@@ -31,12 +31,19 @@ interface MatmulKernels {
                 F16Subnormals subnormals);
 
     /**
-     * {@code y = x·wᵀ + bias} for {@code m} rows of x ({@code (m, k)}) by the register-blocked GEMM
-     * over a weight that decodes a K block at a time, or false where these kernels leave it to the
-     * caller (the scalar ones, and few rows of x).
+     * Whether {@link #packedGemm} takes {@code m} rows of x: false in the scalar kernels and for
+     * few rows, where each weight row is decoded once and dotted with every row of x instead.
      */
-    default boolean packedGemm(float[] x, int m, int k, DecodedRows w, int n, float[] bias, float[] y) {
+    default boolean packs(int m) {
         return false;
+    }
+
+    /**
+     * {@code y = x·wᵀ + bias} for {@code m} rows of x ({@code (m, k)}) by the register-blocked GEMM
+     * over a weight that decodes a K block at a time; only where {@link #packs} says so.
+     */
+    default void packedGemm(float[] x, int m, int k, DecodedRows w, int n, float[] bias, float[] y) {
+        throw new UnsupportedOperationException(name() + " has no packed GEMM");
     }
 
     /** GGUF blocks decoded as {@link dev.tornadonn.core.weights.GgufBlocks#decode} decodes them, bit for bit. */

@@ -14,43 +14,6 @@ final class VectorGroupQuantKernels implements GroupQuantKernels {
     private static final int L = F.length();
     private static final ByteOrder ORDER = GroupQuantLayout.ORDER;
 
-    private static final ThreadLocal<Rows> ROWS_VIEW = ThreadLocal.withInitial(Rows::new);
-
-    @Override
-    public boolean packedGemm(GroupQuantLayout w, float[] xp, int m, float[] bias, float[] y) {
-        if (m < VectorGemm.PACKED_MIN_M) {
-            return false;
-        }
-        Rows rows = ROWS_VIEW.get();
-        rows.start(this, w);
-        try {
-            VectorGemm.gemm(xp, m, w.paddedCols(), rows, w.rows(), bias, y);
-        } finally {
-            rows.start(null, null);
-        }
-        return true;
-    }
-
-    /**
-     * A layout's rows as the packed GEMM reads them; its K blocks are whole chunks, since both
-     * {@link VectorGemm#KC} and the padded row are multiples of {@link GroupQuantLayout#CHUNK}.
-     * The calling thread reuses it from call to call.
-     */
-    private static final class Rows implements DecodedRows {
-        private VectorGroupQuantKernels kernels;
-        private GroupQuantLayout w;
-
-        void start(VectorGroupQuantKernels kernels, GroupQuantLayout w) {
-            this.kernels = kernels;
-            this.w = w;
-        }
-
-        @Override
-        public void decode(int row, int from, int len, float[] out, int at) {
-            kernels.decodeChunks(w, row, from / GroupQuantLayout.CHUNK, len / GroupQuantLayout.CHUNK, out, at);
-        }
-    }
-
     @Override
     public void decodeChunks(GroupQuantLayout w, int n, int c0, int count, float[] out, int at) {
         int planeInts = w.planeInts();

@@ -44,12 +44,13 @@ final class VectorKernels implements MatmulKernels {
     }
 
     @Override
-    public boolean packedGemm(float[] x, int m, int k, DecodedRows w, int n, float[] bias, float[] y) {
-        if (m < VectorGemm.PACKED_MIN_M) {
-            return false;
-        }
+    public boolean packs(int m) {
+        return m >= VectorGemm.PACKED_MIN_M;
+    }
+
+    @Override
+    public void packedGemm(float[] x, int m, int k, DecodedRows w, int n, float[] bias, float[] y) {
         VectorGemm.gemm(x, m, k, w, n, bias, y);
-        return true;
     }
 
     @Override

@@ -211,22 +211,31 @@ class GptqLinearTest {
      * The packed GEMM (many rows of x) over every bit width, K of one chunk, of several K blocks
      * with a partial last one, and uneven act-order groups, N not a multiple of its slivers, M not
      * a multiple of its x slivers: each output against the scalar decode in float64, y poisoned
-     * with NaN first. Below its row count, and in the scalar kernels, it declines.
+     * with NaN first. Below its row count, and in the scalar kernels, it is not taken.
      */
     @Test
     void thePackedGemmMatchesDecodingTheRows() {
         SplittableRandom rnd = new SplittableRandom(SEED + 8);
         GroupQuantKernels vector = KernelSelection.vectorGroupQuant();
+        MatmulKernels packing = new VectorKernels();
         int m = VectorGemm.PACKED_MIN_M + 10;
+        assertTrue(packing.packs(m));
+        assertTrue(!packing.packs(VectorGemm.PACKED_MIN_M - 1));
+        assertTrue(!new ScalarKernels().packs(m));
         for (int bits : new int[] {2, 3, 4, 8}) {
             for (int[] shape : new int[][] {{50, 100, 2}, {97, 1300, 11}, {1, 2 * VectorGemm.KC + 128, 3}}) {
                 int n = shape[0], k = shape[1];
                 GroupQuantLayout layout = GroupQuantLayout.of(randomMatrix(rnd, bits, n, k, shape[2]));
                 int kp = layout.paddedCols();
                 float[] xp = new float[m * kp];
+                float[] x = new float[m * k];
                 for (int i = 0; i < m; i++) {
                     for (int pos = 0; pos < kp; pos++) {
-                        xp[i * kp + pos] = layout.columnOfPosition()[pos] >= 0 ? (float) rnd.nextDouble(-1, 1) : 0f;
+                        int col = layout.columnOfPosition()[pos];
+                        if (col >= 0) {
+                            xp[i * kp + pos] = (float) rnd.nextDouble(-1, 1);
+                            x[i * k + col] = xp[i * kp + pos];
+                        }
                     }
                 }
                 float[] bias = new float[n];
@@ -235,7 +244,7 @@ class GptqLinearTest {
                 }
                 float[] y = new float[m * n];
                 Arrays.fill(y, Float.NaN);
-                assertTrue(vector.packedGemm(layout, xp, m, bias, y));
+                GroupQuantLinear.run(packing, vector, x, m, layout, bias, y);
                 float[] row = new float[kp];
                 for (int j = 0; j < n; j++) {
                     new GroupQuantKernels.Scalar().decodeRow(layout, j, row);
@@ -250,8 +259,6 @@ class GptqLinearTest {
                                 + ", y[" + i + ", " + j + "] (seed " + SEED + ")");
                     }
                 }
-                assertTrue(!vector.packedGemm(layout, xp, VectorGemm.PACKED_MIN_M - 1, bias, y));
-                assertTrue(!new GroupQuantKernels.Scalar().packedGemm(layout, xp, m, bias, y));
             }
         }
     }
